@@ -1,0 +1,39 @@
+/*
+ * sandbox - how every kurier program confines itself before it reads
+ * untrusted input: drop to a user (uid, gid, supplementary groups), set
+ * resource limits, PR_SET_NO_NEW_PRIVS, then load a libseccomp allow-list
+ * whose default action kills the process.  Once entered there is no way
+ * back.  Programs that link this also link LIB_SECCOMP.
+ */
+#ifndef KURIER_SANDBOX_H
+#define KURIER_SANDBOX_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* the system-call groups a program may ask for, beyond the base set
+ * (read, write, close, exit, memory, signals, time, fstat, lseek, ...) */
+#define SANDBOX_FILES    0x01	/* open/openat/stat/unlink/rename/link/mkdir/fsync/getdents */
+#define SANDBOX_NET      0x02	/* socket/connect/bind/poll/select/send/recv/shutdown */
+#define SANDBOX_SPAWN    0x04	/* fork/vfork/clone/execve/wait4/pipe/dup2 */
+#define SANDBOX_SETID    0x08	/* setuid/setgid/setgroups (for spawners that become users) */
+#define SANDBOX_INOTIFY  0x10	/* inotify_* */
+
+struct sandbox {
+	const char *user;	/* user to become, or 0 to keep the current ids */
+	const char *group;	/* primary group, or 0 for the user's own */
+	unsigned allow;		/* SANDBOX_* groups */
+	const int *extra;	/* further syscall numbers (SCMP_SYS), ending in -1; or 0 */
+	unsigned long long mem;		/* RLIMIT_AS in bytes; 0 leaves it */
+	unsigned long long nofile;	/* RLIMIT_NOFILE; 0 leaves it */
+	unsigned long long nproc;	/* RLIMIT_NPROC; 0 leaves it */
+	unsigned long long fsize;	/* RLIMIT_FSIZE in bytes; 0 leaves it */
+	unsigned long long cpu;		/* RLIMIT_CPU in seconds; 0 leaves it */
+};
+
+/* sandbox_drop - become user (and group) with their supplementary groups; 1 ok, -1 error */
+int sandbox_drop(const char *user, const char *group);
+/* sandbox_enter - drop ids, set limits, no_new_privs, load the filter; 1 ok, -1 error (errno) */
+int sandbox_enter(const struct sandbox *);
+
+#endif
