@@ -1,0 +1,314 @@
+/*
+ * kurier-queue - put one message into the queue; a drop-in for qmail-queue.
+ * runs as:  kurierq (setuid; the only setuid program in kurier), called by
+ *           anyone: kurier-smtpd, sendmail, kurier-inject, qmail-queue clients
+ * input:    the message on fd 0, the envelope on fd 1 (F<sender>\0
+ *           T<rcpt>\0 ... \0), as qmail-queue(8)
+ * trusts:   nothing on fd 0 and fd 1; its compiled-in conf-home, whose
+ *           queue/ must be owned by its effective user
+ * writes:   queue/pid, queue/mess, queue/intd, queue/todo (queue(5))
+ * exit:     0 queued; 11 address too long; 31 too many recipients;
+ *           51-91 temporary (lib/exitcode.h, kurier-queue(8))
+ * cost:     one process, no exec, 5 fsyncs (message, envelope, the mess
+ *           and intd directories, the todo directory) per message
+ *
+ * Nothing is acknowledged before it is durable: the exit 0 comes after
+ * the message, the envelope and every directory entry they need are
+ * fsynced, and the commit is one link into todo/.  Any failure before
+ * the commit removes every file this run created.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "auto.h"
+#include "date822.h"
+#include "envelope.h"
+#include "exitcode.h"
+#include "log.h"
+#include "scan.h"
+#include "str.h"
+
+/* qmail-queue's own limit on one run: a client that stalls this long is gone */
+#define QUEUE_TIMEOUT 86400
+/* address space for the whole run; the envelope is streamed, never held,
+ * so a few MiB would do; the rest is room for the C library */
+#define QUEUE_MEM_MAX (64ULL * 1024 * 1024)
+/* copy chunk for the message: large enough that syscalls are few */
+#define QUEUE_CHUNK 65536
+/* pid file names tried before giving up (a stale name from an old pid) */
+#define QUEUE_PID_TRIES 5
+/* "mess/" + split + "/" + inode, or "pid/" + pid.time.n: well under this */
+#define QUEUE_PATH_MAX 96
+
+/* the files this run created, removed again on any failure */
+static char pidfn[QUEUE_PATH_MAX], messfn[QUEUE_PATH_MAX];
+static char intdfn[QUEUE_PATH_MAX], todofn[QUEUE_PATH_MAX];
+static volatile sig_atomic_t made_pid, made_mess, made_intd, made_todo;
+
+/* cleanup - remove every file this run created; async-signal-safe */
+static void cleanup(void)
+{
+	if (made_todo) unlink(todofn);
+	if (made_intd) unlink(intdfn);
+	if (made_mess) unlink(messfn);
+	if (made_pid) unlink(pidfn);
+}
+
+/* fail - clean up, log "fatal: what[: error]" and exit with code */
+static void fail(int code, int e, const char *what, const char *arg) __attribute__((noreturn));
+static void fail(int code, int e, const char *what, const char *arg)
+{
+	cleanup();
+	if (arg)
+		log_write("fatal", e, what, arg, (const char *)0);
+	else
+		log_write("fatal", e, what, (const char *)0);
+	_exit(code);
+}
+
+/* write_fail - the exit for a failed write or fsync of queue data */
+static void write_fail(const char *what) __attribute__((noreturn));
+static void write_fail(const char *what)
+{
+	fail(EX_Q_WRITE, errno, "unable to write", what);
+}
+
+/* on_alarm - the run took longer than QUEUE_TIMEOUT: clean up, exit 52 */
+static void on_alarm(int sig)
+{
+	static const char msg[] = "kurier-queue: fatal: timeout\n";
+	(void)sig;
+	cleanup();
+	(void)!write(2, msg, sizeof msg - 1);
+	_exit(EX_Q_TIMEOUT);
+}
+
+/* path_split - "dir/S/ino" into out (S = ino mod conf-split); out */
+static char *path_split(char *out, const char *dir, unsigned long long ino)
+{
+	size_t n = strlen(dir);
+
+	memcpy(out, dir, n);
+	out[n++] = '/';
+	n += fmt_ulong(out + n, ino % auto_split);
+	out[n++] = '/';
+	n += fmt_ulong(out + n, ino);
+	out[n] = 0;
+	return out;
+}
+
+/* write_all - write n bytes of x to fd; 1 ok, 0 on error (errno set) */
+static int write_all(int fd, const char *x, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, x, n);
+		if (w < 0 && errno == EINTR) continue;
+		if (w < 0) return 0;
+		if (w == 0) { errno = EIO; return 0; }
+		x += w;
+		n -= (size_t)w;
+	}
+	return 1;
+}
+
+/* sync_dir - fsync the directory holding a split file, code on open failure */
+static void sync_dir(const char *fn, int code)
+{
+	char d[QUEUE_PATH_MAX];
+	const char *slash = strrchr(fn, '/');
+	size_t n = (size_t)(slash - fn);
+	int fd;
+
+	memcpy(d, fn, n);
+	d[n] = 0;
+	fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd == -1) fail(code, errno, "unable to open", d);
+	if (fsync(fd) == -1) write_fail(d);
+	close(fd);
+}
+
+/* pid_create - create pid/PID.TIME.N exclusively; its descriptor */
+static int pid_create(unsigned long long pid, unsigned long long t)
+{
+	unsigned k;
+
+	for (k = 0; k < QUEUE_PID_TRIES; k++) {
+		size_t n = 0;
+		int fd;
+
+		memcpy(pidfn, "pid/", 4); n = 4;
+		n += fmt_ulong(pidfn + n, pid); pidfn[n++] = '.';
+		n += fmt_ulong(pidfn + n, t); pidfn[n++] = '.';
+		n += fmt_ulong(pidfn + n, k);
+		pidfn[n] = 0;
+		fd = open(pidfn, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+		if (fd != -1) {
+			made_pid = 1;
+			return fd;
+		}
+		if (errno != EEXIST) break;
+	}
+	fail(EX_Q_PID, errno, "unable to create", pidfn);
+}
+
+/* copy_message - Received line, then fd 0 to EOF, into fd; exits on error */
+static void copy_message(int fd, unsigned long long uid, time_t now)
+{
+	static char chunk[QUEUE_CHUNK];
+	char date[DATE822_MAX];
+	struct str rcvd = STR_INIT;
+
+	if (!str_copys(&rcvd, "Received: (kurier-queue invoked by uid ") ||
+	    !str_catu(&rcvd, uid) || !str_cats(&rcvd, "); ") ||
+	    !str_catb(&rcvd, date, date822_fmt(date, now)) || !str_append(&rcvd, '\n'))
+		fail(EX_Q_NOMEM, errno, "out of memory", 0);
+	if (!write_all(fd, rcvd.s, rcvd.len)) write_fail(messfn);
+	str_free(&rcvd);
+	for (;;) {
+		ssize_t r = read(0, chunk, sizeof chunk);
+		if (r < 0 && errno == EINTR) continue;
+		if (r < 0) fail(EX_Q_READ, errno, "unable to read the message", 0);
+		if (r == 0) break;
+		if (!write_all(fd, chunk, (size_t)r)) write_fail(messfn);
+	}
+}
+
+/* copy_envelope - fd 1's envelope, checked, into fd; exits on error or EOF */
+static void copy_envelope(int fd)
+{
+	static char chunk[QUEUE_CHUNK];
+	struct env_parser p = ENV_PARSER_INIT;
+
+	for (;;) {
+		ssize_t r = read(1, chunk, sizeof chunk);
+		enum env_result res;
+		size_t used;
+
+		if (r < 0 && errno == EINTR) continue;
+		/* qmail-queue: EOF before the final NUL aborts without queueing */
+		if (r < 0) fail(EX_Q_READ, errno, "unable to read the envelope", 0);
+		if (r == 0) fail(EX_Q_READ, -1, "envelope ends before its final NUL", 0);
+		res = env_feed(&p, chunk, (size_t)r, &used);
+		switch (res) {
+		case ENV_MORE:
+			if (!write_all(fd, chunk, used)) write_fail(intdfn);
+			continue;
+		case ENV_DONE:
+			/* the file holds the records without the final NUL */
+			if (!write_all(fd, chunk, used - 1)) write_fail(intdfn);
+			return;
+		case ENV_TOOLONG:
+			fail(EX_Q_ADDRLONG, -1, "envelope address too long", 0);
+		case ENV_TOOMANY:
+			fail(EX_Q_REFUSED, -1, "too many recipients", 0);
+		case ENV_FORMAT:
+			break;
+		}
+		fail(EX_Q_ENVELOPE, -1, "envelope format error", 0);
+	}
+}
+
+/* env_header - the u, p and t records that start the envelope file */
+static void env_header(int fd, unsigned long long uid, unsigned long long pid, unsigned long long t)
+{
+	struct str h = STR_INIT;
+
+	if (!str_append(&h, 'u') || !str_catu(&h, uid) || !str_0(&h) ||
+	    !str_append(&h, 'p') || !str_catu(&h, pid) || !str_0(&h) ||
+	    !str_append(&h, 't') || !str_catu(&h, t) || !str_0(&h))
+		fail(EX_Q_NOMEM, errno, "out of memory", 0);
+	if (!write_all(fd, h.s, h.len)) write_fail(intdfn);
+	str_free(&h);
+}
+
+/* trigger - wake kurier-send with one byte; nobody listening is fine */
+static void trigger(void)
+{
+	int fd = open("lock/trigger", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd == -1) return;
+	(void)!write(fd, "", 1);
+	close(fd);
+}
+
+/* limit_memory - cap the address space, unless a sanitizer needs it all */
+static void limit_memory(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	return;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+	return;
+#endif
+#endif
+	struct rlimit r = { QUEUE_MEM_MAX, QUEUE_MEM_MAX };
+	if (setrlimit(RLIMIT_AS, &r) == -1)
+		fail(EX_Q_BUG, errno, "unable to set the memory limit", 0);
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long long uid = getuid(), pid = getpid(), ino;
+	time_t now = time(0);
+	uid_t euid = geteuid();
+	struct stat st;
+	int messfd, intdfd;
+
+	(void)argc;
+	(void)argv;
+	log_prog("kurier-queue");
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGALRM, on_alarm);
+	alarm(QUEUE_TIMEOUT);
+	umask(027);
+
+	if (chdir(auto_home) == -1) fail(EX_Q_HOME, errno, "unable to chdir to", auto_home);
+	if (chdir("queue") == -1) fail(EX_Q_QUEUEDIR, errno, "unable to chdir to the queue", 0);
+	if (stat(".", &st) == -1) fail(EX_Q_QUEUEDIR, errno, "unable to stat the queue", 0);
+	/* files must belong to the queue's owner, or kurier-send could not
+	 * trust them: refuse to run as anyone else (not installed setuid) */
+	if (st.st_uid != euid)
+		fail(EX_Q_QUEUEDIR, -1, "the queue is not owned by my effective uid (is kurier-queue setuid?)", 0);
+	/* the caller's uid is recorded; from here on it is kurierq only */
+	if (setreuid(euid, euid) == -1) fail(EX_Q_BUG, errno, "unable to set the real uid", 0);
+	limit_memory();
+
+	messfd = pid_create(pid, (unsigned long long)now);
+	if (fstat(messfd, &st) == -1) fail(EX_Q_PID, errno, "unable to stat", pidfn);
+	ino = (unsigned long long)st.st_ino;
+	path_split(messfn, "mess", ino);
+	path_split(intdfn, "intd", ino);
+	path_split(todofn, "todo", ino);
+	if (link(pidfn, messfn) == -1) fail(EX_Q_MESS, errno, "unable to link", messfn);
+	made_mess = 1;
+	if (unlink(pidfn) == -1) fail(EX_Q_PID, errno, "unable to remove", pidfn);
+	made_pid = 0;
+
+	copy_message(messfd, uid, now);
+	if (fsync(messfd) == -1) write_fail(messfn);
+	if (close(messfd) == -1) write_fail(messfn);
+
+	intdfd = open(intdfn, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+	if (intdfd == -1) fail(EX_Q_INTD, errno, "unable to create", intdfn);
+	made_intd = 1;
+	env_header(intdfd, uid, pid, (unsigned long long)now);
+	copy_envelope(intdfd);
+	if (fsync(intdfd) == -1) write_fail(intdfn);
+	if (close(intdfd) == -1) write_fail(intdfn);
+
+	sync_dir(messfn, EX_Q_MESS);
+	sync_dir(intdfn, EX_Q_INTD);
+	if (link(intdfn, todofn) == -1) fail(EX_Q_TODO, errno, "unable to link", todofn);
+	made_todo = 1;
+	sync_dir(todofn, EX_Q_TODO);
+	/* committed and durable: nothing may be removed any more */
+	made_todo = made_intd = made_mess = 0;
+	alarm(0);
+	trigger();
+	_exit(EX_Q_OK);
+}
