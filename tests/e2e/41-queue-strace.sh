@@ -1,0 +1,75 @@
+#!/bin/bash
+# 41-queue-strace.sh - SECURITY.md 40: under strace -f, kurier-queue
+# fsyncs the message and the envelope after their last writes, fsyncs the
+# mess/ and intd/ directories, links the envelope into todo/, fsyncs the
+# todo/ directory, and only then exits 0.  The order is read from the
+# trace, not from timings.
+. "$KURIER_SRC/tests/lib.sh"
+. "$KURIER_SRC/queue/e2e.sh"
+command -v strace >/dev/null || { skip "queue strace order" "no strace"; exit 0; }
+q_instance || { notok "queue test instance" "setup failed"; exit 1; }
+q_empty
+head -c 150000 /dev/urandom | base64 >"$T/msg"
+q_env a@b.example c@d.example >"$T/env"
+# someone listening on the trigger fifo, as kurier-send would
+exec 3<>"$Q/lock/trigger"
+# -u runs the program as nobody with its setuid bit honoured
+strace -f -y -qq -u nobody -o "$T/trace" -e trace=openat,write,fsync,link,exit_group \
+	"$QB/kurier-queue" <"$T/msg" 1<"$T/env" 2>"$T/err"
+rc=$?
+[ "$rc" = 0 ] && ok "strace: kurier-queue exits 0 under strace" || notok "strace: exit" "$rc $(cat "$T/err")"
+python3 - "$T/trace" <<'PY'
+import re, sys
+ev = []          # (kind, detail)
+fdpath = {}      # fd -> what it is: mess, intd
+for line in open(sys.argv[1]):
+    line = re.sub(r'^\d+\s+', '', line.strip())
+    m = re.match(r'openat\(AT_FDCWD(?:<[^>]*>)?, "([^"]*)".*\) = (\d+)', line)
+    if m:
+        p, fd = m.group(1), m.group(2)
+        parts = p.split('/')
+        if parts[0] == 'pid' and len(parts) == 2: fdpath[fd] = 'mess'
+        elif parts[0] == 'intd' and len(parts) == 3: fdpath[fd] = 'intd'
+        elif parts[0] in ('mess', 'intd', 'todo') and len(parts) == 2:
+            fdpath[fd] = 'dir:' + parts[0]
+        elif p == 'lock/trigger': fdpath[fd] = 'trigger'
+        continue
+    m = re.match(r'(write|fsync)\((\d+)', line)
+    if m and m.group(2) in fdpath:
+        ev.append((m.group(1), fdpath[m.group(2)]))
+        continue
+    m = re.match(r'link\("([^"]*)", "([^"]*)"\) = 0', line)
+    if m:
+        ev.append(('link', m.group(2).split('/')[0]))
+        continue
+    m = re.match(r'exit_group\((\d+)\)', line)
+    if m:
+        ev.append(('exit', m.group(1)))
+
+def idx(e, last=False):
+    i = [k for k, x in enumerate(ev) if x == e]
+    return (i[-1] if last else i[0]) if i else None
+
+def check(cond, name):
+    print(('ok ' if cond else 'not ok ') + 'strace: ' + name + ('' if cond else ': ' + repr(ev)))
+
+fm, fe = idx(('fsync', 'mess')), idx(('fsync', 'intd'))
+wm, we = idx(('write', 'mess'), True), idx(('write', 'intd'), True)
+lt, ft = idx(('link', 'todo')), idx(('fsync', 'dir:todo'))
+dm, di = idx(('fsync', 'dir:mess')), idx(('fsync', 'dir:intd'))
+ex = idx(('exit', '0'))
+check(None not in (fm, wm) and wm < fm, 'fsync(message) after its last write')
+check(None not in (fe, we) and we < fe, 'fsync(envelope) after its last write')
+check(None not in (fm, fe, lt) and fm < lt and fe < lt, 'message and envelope fsynced before the todo link')
+check(None not in (dm, di, lt) and dm < lt and di < lt, 'mess/ and intd/ directories fsynced before the todo link')
+check(None not in (lt, ft, ex) and lt < ft < ex, 'todo link, then fsync(todo dir), then exit 0')
+check(sum(1 for x in ev if x[0] == 'fsync') == 5, 'exactly 5 fsyncs per message')
+check(sum(1 for x in ev if x == ('link', 'todo')) == 1, 'exactly one link into todo')
+tw = idx(('write', 'trigger'))
+check(None not in (tw, ft, ex) and ft < tw < ex, 'the trigger is written after the commit')
+PY
+[ -n "$(q_files "$Q/todo")" ] && ok "strace: the message is in todo/" || notok "strace: todo" "empty"
+b=$(timeout 2 dd bs=1 count=1 <&3 2>/dev/null | od -An -tx1 | tr -d ' ')
+[ "$b" = 00 ] && ok "strace: one byte arrived on lock/trigger" || notok "strace: trigger byte" "got '$b'"
+q_empty
+exit 0
