@@ -1,5 +1,6 @@
 #!/bin/bash
 # 44-sendmail.sh - sendmail and kurier-inject: the flags cron, PHP, mutt
+# (and the queue tools kurier-qstat, kurier-qread = sendmail -bp, kurier-qmsg)
 # and scripts use; -t with Bcc removed; the Date:, Message-ID: and From:
 # headers added when missing; CRLF stored as LF; the lone-dot rule and
 # -i; legacy flags ignored; exit codes; a KURIERQUEUE filter is run.
@@ -131,5 +132,49 @@ q_empty
 printf 'Subject: i\n\nbody\n' | "$INJ" -f s@x.example -F 'Ann' r1@x.example r2@x.example
 [ "$(envl)" = "$(printf 'Fs@x.example\nTr1@x.example\nTr2@x.example')" ] && msg | grep -q '^From: "Ann" <alice@example.org>$' &&
 	ok "inject: -f, -F and recipients as arguments" || notok "inject: args" "$(envl) $(msg | grep From)"
+q_empty
+
+# --- kurier-qstat, kurier-qread, sendmail -bp, kurier-qmsg ------------------
+split=$(head -n 1 "$KURIER_SRC"/conf-split)
+printf 'Subject: one\n\nx\n' | "$SM" -f s1@x.example r1@x.example r2@y.example
+printf 'Subject: two\n\nyy\n' | "$SM" -f '' r3@x.example
+"$QB/kurier-qstat" >"$T/qstat"
+[ "$(cat "$T/qstat")" = "$(printf 'messages in queue: 2\nmessages in queue but not yet preprocessed: 2')" ] &&
+	ok "qstat: two messages, two not preprocessed" || notok "qstat" "$(cat "$T/qstat")"
+ids=$(q_files "$Q/mess" | sed 's,.*/,,' | sort -n)
+id1=$(echo "$ids" | sed -n 1p); id2=$(echo "$ids" | sed -n 2p)
+"$QB/kurier-qread" >"$T/qread"
+sz1=$(stat -c %s "$Q/mess/$((id1 % split))/$id1")
+grep -Eq "^[0-9]{1,2} [A-Z][a-z]{2} [0-9]{4} [0-9:]{8} GMT  #$id1  $sz1  <s1@x.example> \$" "$T/qread" &&
+	ok "qread: date, #id, size, <sender> per message" || notok "qread: message line" "$(cat "$T/qread")"
+grep -q "#$id2  [0-9]*  <> " "$T/qread" && ok "qread: the null sender as <>" || notok "qread: null sender" "$(cat "$T/qread")"
+[ "$(grep -c "$(printf '^\ttodo\t')" "$T/qread")" = 3 ] && ok "qread: todo recipients before preprocessing" ||
+	notok "qread: todo rcpts" "$(cat "$T/qread")"
+# what kurier-send leaves after preprocessing message 1 (queue(5))
+s1=$((id1 % split))
+printf 'Fs1@x.example\0' >"$Q/info/$s1/$id1"
+printf 'Tr1@x.example\0Dold@x.example\0' >"$Q/local/$s1/$id1"
+printf 'Tr2@y.example\0' >"$Q/remote/$s1/$id1"
+rm -f "$Q/todo/$s1/$id1" "$Q/intd/$s1/$id1"
+"$QB/kurier-qstat" | grep -q 'not yet preprocessed: 1$' && ok "qstat: preprocessed messages not counted as todo" ||
+	notok "qstat: after preprocessing" "$("$QB/kurier-qstat")"
+"$QB/kurier-qread" >"$T/qread"
+sed -n "/#$id1 /,/#/p" "$T/qread" >"$T/m1"
+grep -q "$(printf '^\tlocal\tr1@x.example$')" "$T/m1" && grep -q "$(printf '^\tdone\tlocal\told@x.example$')" "$T/m1" &&
+	grep -q "$(printf '^\tremote\tr2@y.example$')" "$T/m1" && ok "qread: local, remote and done from kurier-send's files" ||
+	notok "qread: preprocessed" "$(cat "$T/qread")"
+"$SM" -bp >"$T/bp"
+cmp -s "$T/bp" "$T/qread" && ok "sendmail -bp prints what kurier-qread prints" || notok "sendmail -bp" "$(diff "$T/bp" "$T/qread")"
+"$QB/kurier-qmsg" retry "#$id1"
+rc=$?
+[ "$rc" = 0 ] && [ -f "$Q/cmd/retry.$id1" ] && ok "qmsg: retry writes cmd/retry.ID" || notok "qmsg retry" "exit $rc"
+"$QB/kurier-qmsg" remove "$id2"
+rc=$?
+[ "$rc" = 0 ] && [ -f "$Q/cmd/remove.$id2" ] && ok "qmsg: remove writes cmd/remove.ID" || notok "qmsg remove" "exit $rc"
+"$QB/kurier-qmsg" retry 999999999999 2>/dev/null
+rc=$?; [ "$rc" = 1 ] && [ ! -e "$Q/cmd/retry.999999999999" ] && ok "qmsg: an unknown id exits 1" || notok "qmsg unknown" "exit $rc"
+"$QB/kurier-qmsg" retry 12x 2>/dev/null
+rc=$?; [ "$rc" = 100 ] && ok "qmsg: a malformed id exits 100" || notok "qmsg malformed" "exit $rc"
+rm -f "$Q/info/$s1/$id1" "$Q/local/$s1/$id1" "$Q/remote/$s1/$id1"
 q_empty
 exit 0
