@@ -138,7 +138,7 @@ int smtp_parse_path(const char *s, size_t n, size_t *used, struct str *addr, int
 	/* a source route "@a,@b:" is obsolete (RFC 5321 §4.1.2, App. C): check and drop it */
 	if (s[i] == '@') {
 		for (;;) {
-			if (s[i] != '@')
+			if (i >= n || s[i] != '@')
 				return PATH_SYNTAX;
 			i++;
 			d = parse_domain(s + i, n - i, 0);
