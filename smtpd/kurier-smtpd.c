@@ -938,7 +938,7 @@ static void cmd_rcpt(const struct smtp_cmd *c)
 		}
 		break;
 	}
-	if (!tmp.len || tmp.s[tmp.len - 1] == '@' || !smtp_addr_domain(tmp.s, tmp.len)) {
+	if (!memchr(tmp.s, '@', tmp.len)) {
 		/* <postmaster> alone: the mailbox on this host */
 		if (!str_cats(&tmp, "@") || !str_cat(&tmp, &me))
 			die_nomem();
