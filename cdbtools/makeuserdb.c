@@ -1,0 +1,272 @@
+/*
+ * makeuserdb - compile the userdb source into userdb.cdb and userdbshadow.cdb.
+ * runs as:  root (or whoever owns the source), by hand after editing
+ * usage:    makeuserdb [-f SOURCE] [-o DIR]
+ *           SOURCE defaults to conf-home/users/userdb (a file, or a
+ *           directory of files read in name order), DIR to conf-home/users.
+ * output:   DIR/userdb.cdb (mode 0644): lower-cased address -> every
+ *           field except passwords; DIR/userdbshadow.cdb (mode 0600):
+ *           address -> password fields only (addresses without any are
+ *           left out).  See userdb(5).
+ * trusts:   nothing in the source: every line is checked (userdb-parse.c);
+ *           a source readable or writable by group or others is refused.
+ * method:   both cdbs are written to NAME.tmp, fsynced, and only when both
+ *           are complete renamed into place (shadow first), then the
+ *           directory is fsynced.  On any error the temporaries are
+ *           removed and the old cdbs are untouched.
+ * exit:     0 done; 100 bad usage or bad source ("file:line: reason" on
+ *           stderr); 111 system failure.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>	/* rename */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "auto.h"
+#include "cdbx.h"
+#include "exitcode.h"
+#include "log.h"
+#include "str.h"
+#include "userdb-parse.h"
+#include "userdb-src.h"
+
+#define MODE_PUBLIC 0644	/* every program may look an account up */
+#define MODE_SHADOW 0600	/* only the login helpers, running as root, read passwords */
+/* the duplicate-address table starts at this many slots and doubles at half full */
+#define SEEN_INITIAL 65536
+
+static struct str tmp_pub = STR_INIT, tmp_sh = STR_INIT;
+
+/* cleanup - remove whatever temporaries exist */
+static void cleanup(void)
+{
+	if (tmp_pub.s)
+		unlink(tmp_pub.s);
+	if (tmp_sh.s)
+		unlink(tmp_sh.s);
+}
+
+/* die_usage - print usage and exit 100 */
+static void die_usage(void)
+{
+	diex(EX_T_USAGE, "usage: makeuserdb [-f SOURCE] [-o DIR]");
+}
+
+/* die_nomem - exit 111 after cleaning up */
+static void die_nomem(void)
+{
+	cleanup();
+	diex(EX_T_TEMP, "out of memory");
+}
+
+/* die_sys - a system failure on path: clean up, exit 111 */
+static void die_sys(const char *what, const char *path)
+{
+	int e = errno;
+	cleanup();
+	errno = e;
+	die(EX_T_TEMP, what, " ", path);
+}
+
+/* die_line - a bad source line: clean up, print file:line: reason, exit 100 */
+static void die_line(const char *file, unsigned long line, const char *why)
+{
+	char num[24];
+	size_t i = sizeof num;
+
+	num[--i] = 0;
+	do
+		num[--i] = (char)('0' + line % 10);
+	while ((line /= 10) && i);
+	cleanup();
+	diex(EX_T_USAGE, file, ":", num + i, ": ", why);
+}
+
+/* the addresses seen so far: open addressing over offsets into one arena */
+static struct str arena = STR_INIT;
+static uint64_t *seen;	/* 0 empty, else hash << 16 | length << 1 | 1 */
+static size_t *seen_off;
+static size_t seen_size, seen_count;
+
+/* seen_grow - double the table; 1 ok, 0 no memory */
+static int seen_grow(void)
+{
+	size_t nsize = seen_size ? seen_size * 2 : SEEN_INITIAL, i;
+	uint64_t *nh = calloc(nsize, sizeof *nh);
+	size_t *no = calloc(nsize, sizeof *no);
+
+	if (!nh || !no || nsize < seen_size) {
+		free(nh);
+		free(no);
+		return 0;
+	}
+	for (i = 0; i < seen_size; i++) {
+		size_t j;
+		if (!seen[i])
+			continue;
+		for (j = (size_t)(seen[i] >> 16) & (nsize - 1); nh[j]; j = (j + 1) & (nsize - 1))
+			;
+		nh[j] = seen[i];
+		no[j] = seen_off[i];
+	}
+	free(seen);
+	free(seen_off);
+	seen = nh;
+	seen_off = no;
+	seen_size = nsize;
+	return 1;
+}
+
+/* seen_add - remember key; 1 new, 0 seen before, -1 no memory */
+static int seen_add(const char *k, size_t n, unsigned hash)
+{
+	uint64_t tag = ((uint64_t)hash << 16) | ((uint64_t)n << 1) | 1;	/* never 0 */
+	size_t j;
+
+	if ((seen_count + 1) * 2 > seen_size && !seen_grow())
+		return -1;
+	for (j = (size_t)hash & (seen_size - 1); seen[j]; j = (j + 1) & (seen_size - 1))
+		if (seen[j] == tag && memcmp(arena.s + seen_off[j], k, n) == 0)
+			return 0;
+	seen[j] = tag;
+	seen_off[j] = arena.len;
+	if (!str_catb(&arena, k, n))
+		return -1;
+	seen_count++;
+	return 1;
+}
+
+/* start_tmp - create path.tmp with mode for a cdb; returns the descriptor */
+static int start_tmp(struct str *tmp, const char *dir, const char *name, mode_t mode, struct cdb_make *cm)
+{
+	int fd;
+
+	if (!str_copys(tmp, dir) || !str_append(tmp, '/') || !str_cats(tmp, name) || !str_cats(tmp, ".tmp"))
+		die_nomem();
+	unlink(tmp->s);	/* a leftover from a crashed run */
+	fd = open(tmp->s, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd == -1) {
+		str_free(tmp);
+		die_sys("cannot create", dir);
+	}
+	if (fchmod(fd, mode) == -1)
+		die_sys("cannot chmod", tmp->s);
+	if (cdb_make_start(cm, fd) != 0)
+		die_nomem();
+	return fd;
+}
+
+/* finish_tmp - write the cdb's tables and fsync it */
+static void finish_tmp(struct cdb_make *cm, int fd, const char *tmp)
+{
+	if (cdb_make_finish(cm) != 0)
+		die_sys("cannot write", tmp);
+	if (fsync(fd) != 0)
+		die_sys("cannot fsync", tmp);
+	if (close(fd) != 0)
+		die_sys("cannot write", tmp);
+}
+
+int main(int argc, char **argv)
+{
+	struct str src = STR_INIT, dir = STR_INIT, final = STR_INIT, key = STR_INIT;
+	struct str data = STR_INIT, pub = STR_INIT, sh = STR_INIT, bad = STR_INIT;
+	struct cdb_make cpub, csh;
+	struct udb_src files;
+	const char *why = 0;
+	int fdpub, fdsh, opt, r;
+	size_t f;
+
+	log_prog("makeuserdb");
+	if (!str_copys(&src, auto_home) || !str_cats(&src, "/users/userdb") ||
+	    !str_copys(&dir, auto_home) || !str_cats(&dir, "/users"))
+		die_nomem();
+	while ((opt = getopt(argc, argv, "f:o:")) != -1) {
+		switch (opt) {
+		case 'f': if (!str_copys(&src, optarg)) die_nomem(); break;
+		case 'o': if (!str_copys(&dir, optarg)) die_nomem(); break;
+		default: die_usage();
+		}
+	}
+	if (optind != argc)
+		die_usage();
+	umask(077);
+
+	r = udb_src_list(src.s, &files, &bad, &why);
+	if (r < 0)
+		die(EX_T_TEMP, "cannot read ", bad.s);
+	if (r == 0)
+		diex(EX_T_USAGE, bad.s, ": ", why);
+
+	fdpub = start_tmp(&tmp_pub, dir.s, "userdb.cdb", MODE_PUBLIC, &cpub);
+	fdsh = start_tmp(&tmp_sh, dir.s, "userdbshadow.cdb", MODE_SHADOW, &csh);
+
+	for (f = 0; f < files.n; f++) {
+		const char *file = files.files[f];
+		size_t i = 0;
+		unsigned long lineno = 0;
+
+		r = udb_src_load(file, &data, &why);
+		if (r < 0)
+			die_sys("cannot read", file);
+		if (r == 0) {
+			cleanup();
+			diex(EX_T_USAGE, file, ": ", why);
+		}
+		while (i < data.len) {
+			const char *s = data.s + i;
+			const char *nl = memchr(s, '\n', data.len - i);
+			size_t n = nl ? (size_t)(nl - s) : data.len - i;
+			struct udb_line l;
+			unsigned h;
+
+			i += n + 1;
+			lineno++;
+			r = udb_parse_line(s, n, &l, &why);
+			if (r < 0)
+				die_line(file, lineno, why);
+			if (r == 0)
+				continue;
+			r = udb_record(l.rec, l.rlen, &pub, &sh, &why);
+			if (r < 0)
+				die_nomem();
+			if (r == 0)
+				die_line(file, lineno, why);
+			if (!udb_key(l.addr, l.alen, &key))
+				die_nomem();
+			h = cdb_hash(key.s, (unsigned)key.len);
+			r = seen_add(key.s, key.len, h);
+			if (r < 0)
+				die_nomem();
+			if (r == 0)
+				die_line(file, lineno, "duplicate address");
+			if (cdb_make_add(&cpub, key.s, (unsigned)key.len, pub.s, (unsigned)pub.len) != 0)
+				die_sys("cannot write", tmp_pub.s);
+			if (sh.len && cdb_make_add(&csh, key.s, (unsigned)key.len, sh.s, (unsigned)sh.len) != 0)
+				die_sys("cannot write", tmp_sh.s);
+		}
+		/* the file held password hashes: do not leave them in freed memory */
+		explicit_bzero(data.s, data.len);
+	}
+	str_wipe(&sh);
+
+	finish_tmp(&cpub, fdpub, tmp_pub.s);
+	finish_tmp(&csh, fdsh, tmp_sh.s);
+	/* both are complete: publish, shadow first so no public entry lacks its password */
+	if (!str_copys(&final, dir.s) || !str_cats(&final, "/userdbshadow.cdb"))
+		die_nomem();
+	if (rename(tmp_sh.s, final.s) != 0)
+		die_sys("cannot rename to", final.s);
+	str_free(&tmp_sh);
+	if (!str_copys(&final, dir.s) || !str_cats(&final, "/userdb.cdb"))
+		die_nomem();
+	if (rename(tmp_pub.s, final.s) != 0)
+		die_sys("cannot rename to", final.s);
+	str_free(&tmp_pub);
+	if (fsync_dir(final.s) < 0)
+		die(EX_T_TEMP, "cannot fsync ", dir.s);
+	return EX_T_OK;
+}

@@ -1,0 +1,153 @@
+/* test-userdb - the userdb source parser on tables of good and bad lines
+ * and records, the public/shadow split, and lookups with userdb_field. */
+#include <string.h>
+#include "str.h"
+#include "test.h"
+#include "userdb.h"
+#include "userdb-parse.h"
+
+#define H64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+static void test_lines(void)
+{
+	static const struct { const char *in; int want; const char *addr, *rec; } t[] = {
+		{ "", 0, 0, 0 },
+		{ "   \t", 0, 0, 0 },
+		{ "# comment", 0, 0, 0 },
+		{ "  # indented comment", 0, 0, 0 },
+		{ "a@b\tuid=1|gid=2|home=/h", 1, "a@b", "uid=1|gid=2|home=/h" },
+		{ "a@b \t uid=1\r", 1, "a@b", "uid=1" },
+		{ "a@b\tgecos=John Doe  ", 1, "a@b", "gecos=John Doe" },
+		{ "plain\tuid=1", 1, "plain", "uid=1" },
+		{ " a@b\tuid=1", -1, 0, 0 },
+		{ "a@b", -1, 0, 0 },
+		{ "a@b\t\t", -1, 0, 0 },
+		{ "a|b\tuid=1", -1, 0, 0 },
+		{ "a\x01" "b\tuid=1", -1, 0, 0 },
+		{ "a\x7f" "b\tuid=1", -1, 0, 0 },
+	};
+	size_t i;
+	char name[120];
+
+	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+		struct udb_line l;
+		const char *why = 0;
+		int r = udb_parse_line(t[i].in, strlen(t[i].in), &l, &why);
+
+		snprintf(name, sizeof name, "parse line %zu gives %d", i, t[i].want);
+		if (!CHECK(r == t[i].want, name) || r != 1)
+			continue;
+		snprintf(name, sizeof name, "parse line %zu splits address and record", i);
+		CHECK(l.alen == strlen(t[i].addr) && memcmp(l.addr, t[i].addr, l.alen) == 0 &&
+		      l.rlen == strlen(t[i].rec) && memcmp(l.rec, t[i].rec, l.rlen) == 0, name);
+	}
+	{
+		struct udb_line l;
+		const char *why = 0;
+		CHECK(udb_parse_line("a\0b\tuid=1", 9, &l, &why) == -1 && why, "NUL in a line is refused");
+		CHECK(udb_parse_line("a\nb\tuid=1", 9, &l, &why) == -1, "newline in a line is refused");
+	}
+	{
+		static char big[UDB_ADDR_MAX + 10];
+		struct udb_line l;
+		const char *why = 0;
+		memset(big, 'a', sizeof big);
+		memcpy(big + UDB_ADDR_MAX, "\tuid=1", 6);
+		CHECK(udb_parse_line(big, UDB_ADDR_MAX + 6, &l, &why) == 1, "254-byte address is accepted");
+		memcpy(big + UDB_ADDR_MAX, "a\tuid=1", 7);
+		CHECK(udb_parse_line(big, UDB_ADDR_MAX + 7, &l, &why) == -1, "255-byte address is refused");
+	}
+}
+
+static void test_records(void)
+{
+	static const struct { const char *in; int want; const char *pub, *shadow, *why; } t[] = {
+		{ "uid=1000|gid=100|home=/home/a", 1, "uid=1000|gid=100|home=/home/a", "", 0 },
+		{ "uid=1000|systempw=$argon2id$v=19$m=65536,t=2,p=1$x$y|gid=100|home=/h|imappw=z",
+		  1, "uid=1000|gid=100|home=/h", "systempw=$argon2id$v=19$m=65536,t=2,p=1$x$y|imappw=z", 0 },
+		{ "uid=1|gid=1|home=/h|hmac-md5pw=" H64, 1, "uid=1|gid=1|home=/h", "hmac-md5pw=" H64, 0 },
+		{ "uid=1|gid=1|home=/h|quota=1000S", 1, "uid=1|gid=1|home=/h|quota=1000S", "", 0 },
+		{ "uid=1|gid=1|home=/h|quota=1000S,20C", 1, 0, 0, 0 },
+		{ "uid=1|gid=1|home=/h|quota=20C,1000S", 1, 0, 0, 0 },
+		{ "uid=1|gid=1|home=/h|quota=20C", 1, 0, 0, 0 },
+		{ "uid=1|gid=1|home=/h|options", 1, "uid=1|gid=1|home=/h|options", "", 0 },
+		{ "uid=1|gid=1|home=/h|mail=/h/Maildir|shell=/bin/sh|gecos=A B", 1, 0, 0, 0 },
+		{ "uid=4294967294|gid=0|home=/", 1, 0, 0, 0 },
+		{ "gid=1|home=/h", 0, 0, 0, "required field uid missing" },
+		{ "uid=1|home=/h", 0, 0, 0, "required field gid missing" },
+		{ "uid=1|gid=1", 0, 0, 0, "required field home missing" },
+		{ "uid=x|gid=1|home=/h", 0, 0, 0, "uid is not a number" },
+		{ "uid=root|gid=1|home=/h", 0, 0, 0, "uid is not a number" },
+		{ "uid=-1|gid=1|home=/h", 0, 0, 0, "uid is not a number" },
+		{ "uid=|gid=1|home=/h", 0, 0, 0, "uid is not a number" },
+		{ "uid=4294967295|gid=1|home=/h", 0, 0, 0, "uid is not a number" },
+		{ "uid=99999999999999999999999|gid=1|home=/h", 0, 0, 0, "uid is not a number" },
+		{ "uid=0|gid=1|home=/h", 0, 0, 0, "uid 0 is not allowed" },
+		{ "uid=1|gid=1x|home=/h", 0, 0, 0, "gid is not a number" },
+		{ "uid=1|gid=1|home=h", 0, 0, 0, "home is not an absolute path" },
+		{ "uid=1|gid=1|home=", 0, 0, 0, "home is not an absolute path" },
+		{ "uid=1|gid=1|home=/h|uid=2", 0, 0, 0, "duplicate field" },
+		{ "uid=1|gid=1|home=/h||", 0, 0, 0, "empty field" },
+		{ "uid=1|gid=1|home=/h|", 0, 0, 0, "empty field" },
+		{ "uid=1|gid=1|home=/h|=x", 0, 0, 0, "empty field name" },
+		{ "uid=1|gid=1|home=/h|1x=y", 0, 0, 0, "field name must start with a letter" },
+		{ "uid=1|gid=1|home=/h|a b=y", 0, 0, 0, "invalid character in field name" },
+		{ "uid=1|gid=1|home=/h|quota=", 0, 0, 0, "quota is not NNNS[,NNNC]" },
+		{ "uid=1|gid=1|home=/h|quota=100", 0, 0, 0, "quota is not NNNS[,NNNC]" },
+		{ "uid=1|gid=1|home=/h|quota=S", 0, 0, 0, "quota is not NNNS[,NNNC]" },
+		{ "uid=1|gid=1|home=/h|quota=10S,20S", 0, 0, 0, "quota is not NNNS[,NNNC]" },
+		{ "uid=1|gid=1|home=/h|quota=10S,", 0, 0, 0, "quota is not NNNS[,NNNC]" },
+		{ "uid=1|gid=1|home=/h|quota=10s", 0, 0, 0, "quota is not NNNS[,NNNC]" },
+		{ "uid=1|gid=1|home=/h|quota=10S,2C,3C", 0, 0, 0, "quota is not NNNS[,NNNC]" },
+		{ "uid=1|gid=1|home=/h|mail=", 0, 0, 0, "mail is empty" },
+		{ "uid=1|gid=1|home=/h|hmac-md5pw=abc", 0, 0, 0, "hmac-md5pw is not 64 lower-case hex digits" },
+		{ "uid=1|gid=1|home=/h|gecos=a\x01z", 0, 0, 0, "control character in field value" },
+		{ "", 0, 0, 0, "no fields" },
+	};
+	struct str pub = STR_INIT, sh = STR_INIT;
+	size_t i;
+	char name[160];
+
+	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+		const char *why = 0;
+		int r = udb_record(t[i].in, strlen(t[i].in), &pub, &sh, &why);
+
+		snprintf(name, sizeof name, "record %zu (%.40s) gives %d", i, t[i].in, t[i].want);
+		CHECK(r == t[i].want, name);
+		if (t[i].why) {
+			snprintf(name, sizeof name, "record %zu reason is '%s'", i, t[i].why);
+			CHECK(why && strcmp(why, t[i].why) == 0, name);
+		}
+		if (t[i].pub) {
+			snprintf(name, sizeof name, "record %zu public and shadow split", i);
+			CHECK(pub.len == strlen(t[i].pub) && memcmp(pub.s, t[i].pub, pub.len) == 0 &&
+			      sh.len == strlen(t[i].shadow) && (sh.len == 0 || memcmp(sh.s, t[i].shadow, sh.len) == 0), name);
+		}
+	}
+	str_free(&pub);
+	str_free(&sh);
+}
+
+static void test_misc(void)
+{
+	struct str k = STR_INIT, v = STR_INIT;
+	static const char rec[] = "uid=1|gid=2|home=/h|options|mail=/m";
+
+	CHECK(udb_key("Foo.Bar@Example.TEST", 20, &k) && str_equals(&k, "foo.bar@example.test"), "key is lower-cased");
+	CHECK(userdb_field(rec, sizeof rec - 1, "home", &v) == 1 && str_equals(&v, "/h"), "userdb_field finds home");
+	CHECK(userdb_field(rec, sizeof rec - 1, "mail", &v) == 1 && str_equals(&v, "/m"), "userdb_field finds the last field");
+	CHECK(userdb_field(rec, sizeof rec - 1, "options", &v) == 1 && v.len == 0, "bare field is empty");
+	CHECK(userdb_field(rec, sizeof rec - 1, "shell", &v) == 0, "absent field");
+	CHECK(userdb_is_password_field("systempw", 8) && userdb_is_password_field("hmac-md5pw", 10) &&
+	      !userdb_is_password_field("home", 4), "password field names");
+	str_free(&k);
+	str_free(&v);
+}
+
+int main(void)
+{
+	test_lines();
+	test_records();
+	test_misc();
+	return test_done();
+}
