@@ -1,0 +1,120 @@
+#!/bin/bash
+# 22-userdb.sh - the userdb tools end to end: makeuserdb's two cdbs (modes,
+# contents, passwords only in the shadow one), refusal of a group-readable
+# source, a bad line reported as file:line with the old cdbs untouched, a
+# directory source, userdb set/unset/del keeping comments, userdbpw piped
+# into userdb, and pw2userdb's output accepted by makeuserdb.
+. "$KURIER_SRC/tests/lib.sh"
+M=$KB/makeuserdb U=$KB/userdb P=$KB/userdbpw
+S=$T/src O=$T/out
+mkdir -p "$O"
+umask 022
+
+# --- round trip ---------------------------------------------------------------
+cat >"$S" <<'X'
+# the accounts of example.test
+Demo@Example.TEST	uid=1000|gid=1000|home=/home/demo|systempw=$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA|quota=1000000S,100C
+
+bob@example.test	uid=1001|gid=1000|home=/home/bob|mail=/home/bob/Maildir|imappw=$argon2id$v=19$m=65536,t=2,p=1$eA$eQ|hmac-md5pw=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+nopw@example.test	uid=1002|gid=1000|home=/home/nopw
+X
+chmod 600 "$S"
+check_exit "makeuserdb: a good source exits 0" 0 "$M" -f "$S" -o "$O"
+check "makeuserdb: public cdb is mode 0644" test "$(stat -c %a "$O/userdb.cdb")" = 644
+check "makeuserdb: shadow cdb is mode 0600" test "$(stat -c %a "$O/userdbshadow.cdb")" = 600
+check "makeuserdb: key is the lower-cased address, value the public fields" \
+	test "$(cdb -q "$O/userdb.cdb" demo@example.test)" = "uid=1000|gid=1000|home=/home/demo|quota=1000000S,100C"
+check "makeuserdb: shadow holds the password fields" \
+	test "$(cdb -q "$O/userdbshadow.cdb" bob@example.test)" = 'imappw=$argon2id$v=19$m=65536,t=2,p=1$eA$eQ|hmac-md5pw=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef'
+if cdb -d "$O/userdb.cdb" | grep -q 'pw='; then notok "makeuserdb: no password in the public cdb" "$(cdb -d "$O/userdb.cdb")"
+else ok "makeuserdb: no password in the public cdb"; fi
+check "makeuserdb: three public records" test "$(cdb -d "$O/userdb.cdb" | grep -c .)" = 3
+check_exit "makeuserdb: an account without passwords has no shadow record" 100 cdb -q "$O/userdbshadow.cdb" nopw@example.test
+ls -a "$O" | grep -q tmp && notok "makeuserdb: no temporary left" "$(ls -a "$O")" || ok "makeuserdb: no temporary left"
+
+# --- refusals leave the old cdbs untouched ----------------------------------------
+sum() { md5sum "$O/userdb.cdb" "$O/userdbshadow.cdb"; }
+before=$(sum)
+chmod 640 "$S"
+"$M" -f "$S" -o "$O" 2>"$T/err"; rc=$?
+check "makeuserdb: group-readable source exits 100" test "$rc" = 100
+check "makeuserdb: group-readable source is named" grep -q "$S: readable or writable by group or others" "$T/err"
+chmod 604 "$S"
+check_exit "makeuserdb: world-readable source exits 100" 100 "$M" -f "$S" -o "$O"
+chmod 620 "$S"
+check_exit "makeuserdb: group-writable source exits 100" 100 "$M" -f "$S" -o "$O"
+chmod 600 "$S"
+
+bad_case() {	# NAME LINE REASON - append LINE as line 6, expect file:6: REASON
+	cp "$S" "$T/bad"; chmod 600 "$T/bad"
+	printf '%s\n' "$2" >>"$T/bad"
+	"$M" -f "$T/bad" -o "$O" 2>"$T/err"; rc=$?
+	if [ "$rc" = 100 ] && grep -qF "$T/bad:6: $3" "$T/err"; then ok "makeuserdb: $1"
+	else notok "makeuserdb: $1" "exit $rc: $(cat "$T/err")"; fi
+}
+bad_case "duplicate address (case-insensitive)" $'DEMO@example.test\tuid=5|gid=5|home=/x' "duplicate address"
+bad_case "missing home" $'x@y\tuid=5|gid=5' "required field home missing"
+bad_case "non-numeric uid" $'x@y\tuid=demo|gid=5|home=/x' "uid is not a number"
+bad_case "relative home" $'x@y\tuid=5|gid=5|home=x' "home is not an absolute path"
+bad_case "bad quota" $'x@y\tuid=5|gid=5|home=/x|quota=10K' "quota is not NNNS[,NNNC]"
+bad_case "empty field name" $'x@y\tuid=5|gid=5|home=/x|=v' "empty field name"
+bad_case "address only" 'x@y' "address without fields"
+check "makeuserdb: failed runs left the old cdbs byte for byte" test "$(sum)" = "$before"
+ls -a "$O" | grep -q tmp && notok "makeuserdb: failed runs left no temporary" "$(ls -a "$O")" || ok "makeuserdb: failed runs left no temporary"
+
+# --- a directory source --------------------------------------------------------------
+mkdir -m 700 "$T/dir"
+printf 'a@x\tuid=10|gid=10|home=/a\n' >"$T/dir/10-a"
+printf 'b@x\tuid=11|gid=10|home=/b\n' >"$T/dir/20-b"
+printf 'c@x\tuid=12|gid=10|home=/c\n' >"$T/dir/20-b~"
+printf 'garbage\n' >"$T/dir/.hidden"
+chmod 600 "$T/dir"/*  "$T/dir/.hidden"
+check_exit "makeuserdb: directory source exits 0" 0 "$M" -f "$T/dir" -o "$O"
+check "makeuserdb: directory files read, editor leftovers and dot files skipped" \
+	test "$(cdb -d "$O/userdb.cdb" | grep -c .)/$(cdb -q "$O/userdb.cdb" c@x; echo $?)" = "2/100"
+chmod 750 "$T/dir"
+check_exit "makeuserdb: group-readable source directory exits 100" 100 "$M" -f "$T/dir" -o "$O"
+
+# --- userdb edits ---------------------------------------------------------------------
+check_exit "userdb: set creates a new address" 0 "$U" -f "$S" new@example.test set uid=2000 gid=2000 home=/home/new
+check_exit "userdb: set replaces a field and adds another" 0 "$U" -f "$S" new@example.test set home=/home/other shell=/bin/sh
+check "userdb: -show lists the fields in order" \
+	test "$("$U" -f "$S" -show new@example.test | tr '\n' ' ')" = "uid=2000 gid=2000 home=/home/other shell=/bin/sh "
+check_exit "userdb: unset removes a field" 0 "$U" -f "$S" new@example.test unset shell
+check "userdb: the field is gone" test "$(grep '^new@' "$S")" = $'new@example.test\tuid=2000|gid=2000|home=/home/other'
+check "userdb: comments and blank lines are kept" test "$(sed -n '1p;3p' "$S" | tr '\n' /)" = '# the accounts of example.test//'
+check "userdb: the source stays mode 0600" test "$(stat -c %a "$S")" = 600
+check_exit "userdb: set refuses a '|' in a value" 100 "$U" -f "$S" new@example.test set gecos='a|b'
+check_exit "userdb: set refuses a bad uid" 100 "$U" -f "$S" new@example.test set uid=x
+check_exit "userdb: unset of an unknown address exits 1" 1 "$U" -f "$S" none@example.test unset shell
+echo 'tr0ub4dor&3' | "$P" | "$U" -f "$S" new@example.test set systempw
+check "userdb: userdbpw | userdb set systempw stores an argon2id hash" grep -q '^new@example.test	.*|systempw=\$argon2id\$' "$S"
+echo 'secret' | "$P" -hmac-md5 | "$U" -f "$S" new@example.test set hmac-md5pw
+check "userdb: userdbpw -hmac-md5 stores 64 hex digits" grep -Eq '\|hmac-md5pw=[0-9a-f]{64}$' "$S"
+check_exit "makeuserdb: the edited source compiles" 0 "$M" -f "$S" -o "$O"
+check "makeuserdb: edited account's password is in the shadow cdb" \
+	sh -c "cdb -q '$O/userdbshadow.cdb' new@example.test | grep -q '^systempw=\\\$argon2id\\\$.*|hmac-md5pw='"
+check_exit "userdb: del removes the address" 0 "$U" -f "$S" new@example.test del
+check "userdb: the line is gone and the rest is unchanged" test "$(grep -c . "$S")/$(grep -c '^new@' "$S")" = "4/0"
+check "userdb: -show lists every address" test "$("$U" -f "$S" -show | tr '\n' ' ')" = "Demo@Example.TEST bob@example.test nopw@example.test "
+chmod 644 "$S"
+check_exit "userdb: refuses a world-readable source" 100 "$U" -f "$S" -show
+chmod 600 "$S"
+
+# --- userdbpw ------------------------------------------------------------------------
+h=$(echo pw | "$P")
+check "userdbpw: argon2id with the interactive limits" test "${h#\$argon2id\$v=19\$m=65536,t=2,p=1\$}" != "$h"
+check "userdbpw: two hashes of one password differ (random salt)" test "$h" != "$(echo pw | "$P")"
+check_exit "userdbpw: empty password exits 100" 100 "$P" </dev/null
+# RFC 2195's example: the secret for tanstaaftanstaaf is checked in test-userdb-pw
+check "userdbpw -hmac-md5: same password, same secret" \
+	test "$(echo tanstaaftanstaaf | "$P" -hmac-md5)" = "$(printf 'tanstaaftanstaaf\n' | "$P" -hmac-md5)"
+
+# --- pw2userdb ---------------------------------------------------------------------------
+"$KB/pw2userdb" -m 1 >"$T/pw" 2>"$T/pwerr"; rc=$?
+check "pw2userdb: exits 0" test "$rc" = 0
+check "pw2userdb: skips uid 0" sh -c "! grep -q '^root	' '$T/pw'"
+check "pw2userdb: emits system accounts" grep -q '^daemon	uid=1|gid=1|home=' "$T/pw"
+chmod 600 "$T/pw"
+check_exit "pw2userdb: its output compiles with makeuserdb" 0 "$M" -f "$T/pw" -o "$O"
+check "pw2userdb: default minimum uid 1000 leaves out system accounts" sh -c "! '$KB/pw2userdb' | grep -q '^daemon	'"
