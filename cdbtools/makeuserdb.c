@@ -18,7 +18,7 @@
  *           stderr); 111 system failure.
  */
 #include <errno.h>
-#include <fcntl.h>
+#include <fcntl.h>	/* sync_file_range */
 #include <stdint.h>
 #include <stdio.h>	/* rename */
 #include <stdlib.h>
@@ -37,6 +37,9 @@
 #define MODE_SHADOW 0600	/* only the login helpers, running as root, read passwords */
 /* the duplicate-address table starts at this many slots and doubles at half full */
 #define SEEN_INITIAL 65536
+/* start writeback of the temporaries every this many bytes, so that the
+ * final fsyncs find little left to write (sync_file_range(2)) */
+#define WRITEBACK_STEP (8UL * 1024 * 1024)
 
 static struct str tmp_pub = STR_INIT, tmp_sh = STR_INIT;
 
@@ -85,58 +88,87 @@ static void die_line(const char *file, unsigned long line, const char *why)
 	diex(EX_T_USAGE, file, ":", num + i, ": ", why);
 }
 
-/* the addresses seen so far: open addressing over offsets into one arena */
+/* the addresses seen so far: open addressing over 8-byte slots that hold
+ * the key's cdb hash and its offset in one arena (each key stored there
+ * after a length byte; offset 0 is never used, so it marks an empty
+ * slot).  Small slots keep the table cache-friendly: a million keys fit
+ * in 16 MiB. */
+struct seen_slot {
+	uint32_t hash;
+	uint32_t off;
+};
+#define SEEN_ARENA_MAX 0xffffffffUL	/* offsets are 32 bits */
 static struct str arena = STR_INIT;
-static uint64_t *seen;	/* 0 empty, else hash << 16 | length << 1 | 1 */
-static size_t *seen_off;
+static struct seen_slot *seen;
 static size_t seen_size, seen_count;
 
-/* seen_grow - double the table; 1 ok, 0 no memory */
-static int seen_grow(void)
+/* seen_reserve - make room for n more keys below half load; 1 ok, 0 no memory */
+static int seen_reserve(size_t n)
 {
-	size_t nsize = seen_size ? seen_size * 2 : SEEN_INITIAL, i;
-	uint64_t *nh = calloc(nsize, sizeof *nh);
-	size_t *no = calloc(nsize, sizeof *no);
+	size_t want, nsize = seen_size ? seen_size : SEEN_INITIAL, i, bytes;	/* bytes: overflow check only */
+	struct seen_slot *ns;
 
-	if (!nh || !no || nsize < seen_size) {
-		free(nh);
-		free(no);
+	if (!size_add(&want, seen_count, n) || !size_mul(&want, want, 2))
 		return 0;
-	}
+	if (want <= seen_size)
+		return 1;
+	while (nsize < want)
+		if (!size_mul(&nsize, nsize, 2))
+			return 0;
+	if (!size_mul(&bytes, nsize, sizeof *ns))
+		return 0;
+	if (!(ns = calloc(nsize, sizeof *ns)))
+		return 0;
 	for (i = 0; i < seen_size; i++) {
 		size_t j;
-		if (!seen[i])
+		if (!seen[i].off)
 			continue;
-		for (j = (size_t)(seen[i] >> 16) & (nsize - 1); nh[j]; j = (j + 1) & (nsize - 1))
+		for (j = seen[i].hash & (nsize - 1); ns[j].off; j = (j + 1) & (nsize - 1))
 			;
-		nh[j] = seen[i];
-		no[j] = seen_off[i];
+		ns[j] = seen[i];
 	}
 	free(seen);
-	free(seen_off);
-	seen = nh;
-	seen_off = no;
+	seen = ns;
 	seen_size = nsize;
 	return 1;
 }
 
-/* seen_add - remember key; 1 new, 0 seen before, -1 no memory */
-static int seen_add(const char *k, size_t n, unsigned hash)
+/* seen_add - remember key (at most 255 bytes); 1 new, 0 seen before, -1 no memory or too many */
+static int seen_add(const char *k, size_t n, uint32_t hash)
 {
-	uint64_t tag = ((uint64_t)hash << 16) | ((uint64_t)n << 1) | 1;	/* never 0 */
 	size_t j;
 
-	if ((seen_count + 1) * 2 > seen_size && !seen_grow())
+	if ((seen_count + 1) * 2 > seen_size && !seen_reserve(seen_count + 1))
 		return -1;
-	for (j = (size_t)hash & (seen_size - 1); seen[j]; j = (j + 1) & (seen_size - 1))
-		if (seen[j] == tag && memcmp(arena.s + seen_off[j], k, n) == 0)
+	if (!arena.len && !str_append(&arena, 0))	/* offset 0 means empty */
+		return -1;
+	for (j = hash & (seen_size - 1); seen[j].off; j = (j + 1) & (seen_size - 1))
+		if (seen[j].hash == hash && (unsigned char)arena.s[seen[j].off] == n &&
+		    memcmp(arena.s + seen[j].off + 1, k, n) == 0)
 			return 0;
-	seen[j] = tag;
-	seen_off[j] = arena.len;
-	if (!str_catb(&arena, k, n))
+	if (arena.len + 1 + n > SEEN_ARENA_MAX) {
+		errno = E2BIG;
+		return -1;
+	}
+	seen[j].hash = hash;
+	seen[j].off = (uint32_t)arena.len;
+	if (!str_append(&arena, (char)n) || !str_catb(&arena, k, n))
 		return -1;
 	seen_count++;
 	return 1;
+}
+
+/* count_lines - newlines in p[0..n), plus one for an unterminated tail */
+static size_t count_lines(const char *p, size_t n)
+{
+	size_t c = 0;
+	const char *e = p + n, *nl;
+
+	while (p < e && (nl = memchr(p, '\n', (size_t)(e - p)))) {
+		c++;
+		p = nl + 1;
+	}
+	return c + (p < e);
 }
 
 /* start_tmp - create path.tmp with mode for a cdb; returns the descriptor */
@@ -159,11 +191,9 @@ static int start_tmp(struct str *tmp, const char *dir, const char *name, mode_t 
 	return fd;
 }
 
-/* finish_tmp - write the cdb's tables and fsync it */
-static void finish_tmp(struct cdb_make *cm, int fd, const char *tmp)
+/* finish_tmp - fsync and close a finished temporary cdb */
+static void finish_tmp(int fd, const char *tmp)
 {
-	if (cdb_make_finish(cm) != 0)
-		die_sys("cannot write", tmp);
 	if (fsync(fd) != 0)
 		die_sys("cannot fsync", tmp);
 	if (close(fd) != 0)
@@ -173,12 +203,12 @@ static void finish_tmp(struct cdb_make *cm, int fd, const char *tmp)
 int main(int argc, char **argv)
 {
 	struct str src = STR_INIT, dir = STR_INIT, final = STR_INIT, key = STR_INIT;
-	struct str data = STR_INIT, pub = STR_INIT, sh = STR_INIT, bad = STR_INIT;
+	struct str pub = STR_INIT, sh = STR_INIT, bad = STR_INIT;
 	struct cdb_make cpub, csh;
 	struct udb_src files;
 	const char *why = 0;
 	int fdpub, fdsh, opt, r;
-	size_t f;
+	size_t f, pending = 0;
 
 	log_prog("makeuserdb");
 	if (!str_copys(&src, auto_home) || !str_cats(&src, "/users/userdb") ||
@@ -206,20 +236,24 @@ int main(int argc, char **argv)
 
 	for (f = 0; f < files.n; f++) {
 		const char *file = files.files[f];
-		size_t i = 0;
+		const char *data;
+		size_t i = 0, dlen;
 		unsigned long lineno = 0;
 
-		r = udb_src_load(file, &data, &why);
+		r = udb_src_map(file, &data, &dlen, &why);
 		if (r < 0)
 			die_sys("cannot read", file);
 		if (r == 0) {
 			cleanup();
 			diex(EX_T_USAGE, file, ": ", why);
 		}
-		while (i < data.len) {
-			const char *s = data.s + i;
-			const char *nl = memchr(s, '\n', data.len - i);
-			size_t n = nl ? (size_t)(nl - s) : data.len - i;
+		/* size the table and the key arena once: no rehash, no copying */
+		if (!seen_reserve(count_lines(data, dlen)) || !str_readyplus(&arena, dlen + 1))
+			die_nomem();
+		while (i < dlen) {
+			const char *s = data + i;
+			const char *nl = memchr(s, '\n', dlen - i);
+			size_t n = nl ? (size_t)(nl - s) : dlen - i;
 			struct udb_line l;
 			unsigned h;
 
@@ -239,6 +273,10 @@ int main(int argc, char **argv)
 				die_nomem();
 			h = cdb_hash(key.s, (unsigned)key.len);
 			r = seen_add(key.s, key.len, h);
+			if (r < 0 && errno == E2BIG) {
+				cleanup();
+				diex(EX_T_USAGE, "more than 4 GiB of addresses");
+			}
 			if (r < 0)
 				die_nomem();
 			if (r == 0)
@@ -247,14 +285,27 @@ int main(int argc, char **argv)
 				die_sys("cannot write", tmp_pub.s);
 			if (sh.len && cdb_make_add(&csh, key.s, (unsigned)key.len, sh.s, (unsigned)sh.len) != 0)
 				die_sys("cannot write", tmp_sh.s);
+			pending += n;
+			if (pending >= WRITEBACK_STEP) {
+				/* only a hint: a failure here shows up again at fsync */
+				(void)sync_file_range(fdpub, 0, 0, SYNC_FILE_RANGE_WRITE);
+				(void)sync_file_range(fdsh, 0, 0, SYNC_FILE_RANGE_WRITE);
+				pending = 0;
+			}
 		}
-		/* the file held password hashes: do not leave them in freed memory */
-		explicit_bzero(data.s, data.len);
+		udb_src_unmap(data, dlen);
 	}
 	str_wipe(&sh);
 
-	finish_tmp(&cpub, fdpub, tmp_pub.s);
-	finish_tmp(&csh, fdsh, tmp_sh.s);
+	/* write both tables and start their writeback before waiting on either */
+	if (cdb_make_finish(&cpub) != 0)
+		die_sys("cannot write", tmp_pub.s);
+	(void)sync_file_range(fdpub, 0, 0, SYNC_FILE_RANGE_WRITE);
+	if (cdb_make_finish(&csh) != 0)
+		die_sys("cannot write", tmp_sh.s);
+	(void)sync_file_range(fdsh, 0, 0, SYNC_FILE_RANGE_WRITE);
+	finish_tmp(fdpub, tmp_pub.s);
+	finish_tmp(fdsh, tmp_sh.s);
 	/* both are complete: publish, shadow first so no public entry lacks its password */
 	if (!str_copys(&final, dir.s) || !str_cats(&final, "/userdbshadow.cdb"))
 		die_nomem();

@@ -143,11 +143,10 @@ static int is_hex64(const char *v, size_t n)
 	return 1;
 }
 
-int udb_check_field(const char *f, size_t n, const char **why)
+/* check_field - check a field split at its '=' (nl name bytes, vl value bytes at v); 1 ok, -1 bad (*why) */
+static int check_field(const char *f, size_t n, size_t nl, const char *v, size_t vl, const char **why)
 {
-	const char *eq = memchr(f, '=', n);
-	size_t nl = eq ? (size_t)(eq - f) : n, vl = eq ? n - nl - 1 : 0, i;
-	const char *v = f + nl + 1;
+	size_t i;
 	unsigned long long u;
 
 	if (n == 0) {
@@ -212,6 +211,14 @@ int udb_check_field(const char *f, size_t n, const char **why)
 	return 1;
 }
 
+int udb_check_field(const char *f, size_t n, const char **why)
+{
+	const char *eq = memchr(f, '=', n);
+	size_t nl = eq ? (size_t)(eq - f) : n;
+
+	return check_field(f, n, nl, f + nl + 1, eq ? n - nl - 1 : 0, why);
+}
+
 int udb_record(const char *rec, size_t n, struct str *pub, struct str *shadow, const char **why)
 {
 	const char *name[UDB_FIELDS_MAX];
@@ -233,7 +240,7 @@ int udb_record(const char *rec, size_t n, struct str *pub, struct str *shadow, c
 		size_t nl = eq ? (size_t)(eq - f) : fl;
 		struct str *to;
 
-		if (udb_check_field(f, fl, why) < 0)
+		if (check_field(f, fl, nl, f + nl + 1, eq ? fl - nl - 1 : 0, why) < 0)
 			return 0;
 		if (nf == UDB_FIELDS_MAX) {
 			*why = "too many fields";

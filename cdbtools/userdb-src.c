@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "userdb-src.h"
@@ -117,37 +118,76 @@ int udb_src_list(const char *path, struct udb_src *s, struct str *bad, const cha
 	return 1;
 }
 
+/* open_private - open file for reading and check it is a private regular file; fd, -1 refused (*why), -2 system error */
+static int open_private(const char *file, struct stat *st, const char **why)
+{
+	int fd = open(file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd == -1) {
+		if (errno == ELOOP) {
+			*why = "is a symbolic link";
+			return -1;
+		}
+		return -2;
+	}
+	if (fstat(fd, st) == -1) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -2;
+	}
+	*why = !S_ISREG(st->st_mode) ? "not a regular file" :
+	       !udb_src_private(st->st_mode) ? "readable or writable by group or others; chmod go-rw it" :
+	       (unsigned long long)st->st_size > UDB_SRC_FILE_MAX ? "file larger than 1 GiB" : 0;
+	if (*why) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int udb_src_map(const char *file, const char **p, size_t *n, const char **why)
+{
+	struct stat st;
+	void *m;
+	int fd = open_private(file, &st, why);
+
+	if (fd < 0)
+		return fd == -1 ? 0 : -1;
+	*n = (size_t)st.st_size;
+	*p = 0;
+	if (*n == 0) {
+		close(fd);
+		return 1;
+	}
+	/* the whole file is read once, in order: map it in one go */
+	m = mmap(0, *n, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+	if (m == MAP_FAILED) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	close(fd);
+	*p = m;
+	return 1;
+}
+
+void udb_src_unmap(const char *p, size_t n)
+{
+	if (p)
+		munmap((void *)p, n);
+}
+
 int udb_src_load(const char *file, struct str *data, const char **why)
 {
 	struct stat st;
 	size_t size;
-	int fd = open(file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	int fd = open_private(file, &st, why);
 
 	data->len = 0;
-	if (fd == -1) {
-		if (errno == ELOOP) {
-			*why = "is a symbolic link";
-			return 0;
-		}
-		return -1;
-	}
-	if (fstat(fd, &st) == -1)
-		goto fail;
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		*why = "not a regular file";
-		return 0;
-	}
-	if (!udb_src_private(st.st_mode)) {
-		close(fd);
-		*why = "readable or writable by group or others; chmod go-rw it";
-		return 0;
-	}
-	if ((unsigned long long)st.st_size > UDB_SRC_FILE_MAX) {
-		close(fd);
-		*why = "file larger than 1 GiB";
-		return 0;
-	}
+	if (fd < 0)
+		return fd == -1 ? 0 : -1;
 	size = (size_t)st.st_size;
 	if (!str_ready(data, size + 1))
 		goto fail;

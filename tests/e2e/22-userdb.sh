@@ -59,6 +59,11 @@ bad_case "relative home" $'x@y\tuid=5|gid=5|home=x' "home is not an absolute pat
 bad_case "bad quota" $'x@y\tuid=5|gid=5|home=/x|quota=10K' "quota is not NNNS[,NNNC]"
 bad_case "empty field name" $'x@y\tuid=5|gid=5|home=/x|=v' "empty field name"
 bad_case "address only" 'x@y' "address without fields"
+awk 'BEGIN { for (i = 0; i < 100000; i++) printf "u%d@big.test\tuid=%d|gid=1|home=/h\n", i, i + 1; print "U77777@BIG.test\tuid=1|gid=1|home=/h" }' >"$T/big"
+chmod 600 "$T/big"
+"$M" -f "$T/big" -o "$O" 2>"$T/err"; rc=$?
+if [ "$rc" = 100 ] && grep -qF "$T/big:100001: duplicate address" "$T/err"; then ok "makeuserdb: duplicate found among 100,000 addresses"
+else notok "makeuserdb: duplicate found among 100,000 addresses" "exit $rc: $(cat "$T/err")"; fi
 check "makeuserdb: failed runs left the old cdbs byte for byte" test "$(sum)" = "$before"
 ls -a "$O" | grep -q tmp && notok "makeuserdb: failed runs left no temporary" "$(ls -a "$O")" || ok "makeuserdb: failed runs left no temporary"
 
