@@ -271,8 +271,8 @@ fi
 exec 5>&-
 
 # a real kurier-queue, when the test instance has one and its queue exists
-if [ -x "$TB/kurier-queue" ] && [ -d "$TH/queue/todo" ]; then
-	smtpd_start realq -- KURIERQUEUE="$TB/kurier-queue"
+if [ -u "$TH/bin/kurier-queue" ] && [ -d "$TH/queue/todo" ]; then
+	smtpd_start realq -- KURIERQUEUE="$TH/bin/kurier-queue"
 	before=$(find "$TH/queue/todo" -type f | wc -l)
 	out=$(swaks --server 127.0.0.1:$PORT_realq --from a@remote.test --to root@example.org 2>&1)
 	after=$(find "$TH/queue/todo" -type f | wc -l)
@@ -282,5 +282,5 @@ if [ -x "$TB/kurier-queue" ] && [ -d "$TH/queue/todo" ]; then
 		notok real-kurier-queue "$(echo "$out" | grep '<-' | tail -2) todo $before -> $after"
 	fi
 else
-	skip real-kurier-queue "no $TB/kurier-queue with a set-up queue in $TH"
+	skip real-kurier-queue "no setuid $TH/bin/kurier-queue with a set-up queue in $TH"
 fi
