@@ -34,12 +34,13 @@ LIB_CRYPT := -lcrypt
 LIB_SSL := -lssl -lcrypto
 LIB_PAM := -lpam
 
-# Debian packages that building, running and testing kurier need.
-DEPS_BUILD := gcc clang make pkg-config libsodium-dev libssl-dev libcdb-dev \
+# Debian packages that building, running and testing kurier need.  A
+# directory's Makefile.inc may add its own with DEPS_TEST += name.
+DEPS_BUILD = gcc clang make pkg-config libsodium-dev libssl-dev libcdb-dev \
 	libseccomp-dev libcrypt-dev libpam0g-dev
-DEPS_RUN := daemontools ucspi-tcp-ipv6 tinycdb openssl
-DEPS_TEST := python3 swaks strace procps iproute2 libclang-rt-14-dev
-DEPS := $(DEPS_BUILD) $(DEPS_RUN) $(DEPS_TEST) $(DEPS_EXTRA)
+DEPS_RUN = daemontools ucspi-tcp-ipv6 tinycdb openssl
+DEPS_TEST = python3 swaks strace procps iproute2 libclang-rt-14-dev
+DEPS = $(DEPS_BUILD) $(DEPS_RUN) $(DEPS_TEST) $(DEPS_EXTRA)
 
 CFLAGS_EXTRA ?=
 COMPILE = $(CONF_CC) $(CFLAGS_EXTRA) -MMD -MP -Ilib -I$(B)
