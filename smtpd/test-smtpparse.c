@@ -27,6 +27,7 @@ static const struct { const char *in; int r; const char *addr; size_t used; } pa
 	{ "<@a,@b u@c>", PATH_SYNTAX, 0, 0 },
 	{ "<@a,", PATH_SYNTAX, 0, 0 },
 	{ "<@a,@", PATH_SYNTAX, 0, 0 },
+	{ "<@a,@bd,", PATH_SYNTAX, 0, 0 },	/* fuzz-addr crash: source route cut after a comma */
 	{ "<u%v@w>", PATH_OK, "u%v@w", 7 },
 	{ "<u@x.>", PATH_SYNTAX, 0, 0 },
 	{ "<u@>", PATH_SYNTAX, 0, 0 },
