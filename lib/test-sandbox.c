@@ -1,0 +1,385 @@
+/*
+ * test-sandbox - lib/sandbox in forked children: each system-call group
+ * allows what it names and nothing more (a forbidden call kills the child
+ * with SIGSYS), /proc/PID/status shows the filter, limits hold, and a
+ * drop to another user cannot be undone.
+ * runs as:  root for the drop cases (skipped otherwise); anyone else
+ * exit:     0 all checks passed, 1 otherwise
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/ptrace.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "sandbox.h"
+#include "test.h"
+
+extern char **environ;
+
+/* the size of the largest /proc/PID/status we read */
+#define STATUS_MAX 8192
+/* address-space limit for the memory case, and an allocation beyond it */
+#define MEM_LIMIT (256ULL << 20)
+#define MEM_TOO_BIG ((size_t)1 << 30)
+/* descriptor limit for the limits case */
+#define NOFILE_LIMIT 16ULL
+
+/* ASan reserves terabytes of address space, so no RLIMIT_AS under it */
+#if defined(__SANITIZE_ADDRESS__)
+#define ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ASAN 1
+#endif
+#endif
+#ifndef ASAN
+#define ASAN 0
+#endif
+
+/* act_base - what every program does under the base set; 0 ok */
+static int act_base(void)
+{
+	struct stat st;
+	struct timespec ts;
+	char r[16], *p;
+	int fd[2];
+
+	p = malloc(4 << 20);	/* large enough for mmap */
+	if (!p)
+		return 2;
+	memset(p, 1, 4 << 20);
+	free(p);
+	if (clock_gettime(CLOCK_REALTIME, &ts) != 0 || time(0) == (time_t)-1)
+		return 3;
+	if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
+		return 4;
+	if (fstat(1, &st) != 0)
+		return 5;
+	(void)isatty(1);
+	if (dup2(1, 9) != 9 || close(9) != 0)
+		return 6;
+	(void)fd;
+	if (getpid() <= 0 || getuid() == (uid_t)-1)
+		return 7;
+	return 0;
+}
+
+/* act_socket - make a socket; 0 ok */
+static int act_socket(void)
+{
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+
+	return s >= 0 ? 0 : 2;
+}
+
+/* act_open - open a file for reading; 0 ok */
+static int act_open(void)
+{
+	return open("/dev/null", O_RDONLY) >= 0 ? 0 : 2;
+}
+
+/* act_open_write - open a file for writing; 0 ok */
+static int act_open_write(void)
+{
+	return open("/dev/null", O_WRONLY) >= 0 ? 0 : 2;
+}
+
+/* act_stat - stat a path; 0 ok */
+static int act_stat(void)
+{
+	struct stat st;
+
+	return stat("/", &st) == 0 ? 0 : 2;
+}
+
+/* act_fork - fork and reap a child; 0 ok */
+static int act_fork(void)
+{
+	int st;
+	pid_t p = fork();
+
+	if (p < 0)
+		return 2;
+	if (p == 0)
+		_exit(0);
+	return waitpid(p, &st, 0) == p && WIFEXITED(st) && !WEXITSTATUS(st) ? 0 : 3;
+}
+
+/* act_spawn - posix_spawn /bin/true, which starts under the inherited filter; 0 ok */
+static int act_spawn(void)
+{
+	char *argv[] = { "true", 0 };
+	pid_t p;
+	int st;
+
+	if (posix_spawn(&p, "/bin/true", 0, 0, argv, environ) != 0)
+		return 2;
+	if (waitpid(p, &st, 0) != p)
+		return 3;
+	if (WIFSIGNALED(st))
+		return 10 + WTERMSIG(st);
+	return WIFEXITED(st) && !WEXITSTATUS(st) ? 0 : 4;
+}
+
+/* act_setuid - set the uid to itself; 0 ok */
+static int act_setuid(void)
+{
+	return setuid(getuid()) == 0 ? 0 : 2;
+}
+
+/* act_inotify - make an inotify instance; 0 ok */
+static int act_inotify(void)
+{
+	return inotify_init1(0) >= 0 ? 0 : 2;
+}
+
+/* act_ptrace - a call no group allows */
+static int act_ptrace(void)
+{
+	(void)ptrace(PTRACE_TRACEME, 0, 0, 0);
+	return 0;
+}
+
+/* act_abort - abort(), which must die by SIGABRT, not SIGSYS */
+static int act_abort(void)
+{
+	abort();
+}
+
+/* act_kill_parent - signal another process; 0 ok */
+static int act_kill_parent(void)
+{
+	return kill(getppid(), 0) == 0 ? 0 : 2;
+}
+
+static const int extra_socket[] = { SCMP_SYS(socket), -1 };
+
+static const struct {
+	const char *name;
+	unsigned allow;
+	const int *extra;
+	int (*act)(void);
+	int sig;	/* the signal the child must die of, or 0: exit 0 */
+} cases[] = {
+	{ "base set covers malloc, time, getrandom, fstat, isatty, dup2", 0, 0, act_base, 0 },
+	{ "socket without SANDBOX_NET is killed", 0, 0, act_socket, SIGSYS },
+	{ "socket with SANDBOX_NET works", SANDBOX_NET, 0, act_socket, 0 },
+	{ "socket allowed through extra works", 0, extra_socket, act_socket, 0 },
+	{ "open without SANDBOX_FILES is killed", 0, 0, act_open, SIGSYS },
+	{ "stat without SANDBOX_FILES is killed", 0, 0, act_stat, SIGSYS },
+	{ "open with SANDBOX_FILES works", SANDBOX_FILES, 0, act_open, 0 },
+	{ "open for writing with SANDBOX_FILES works", SANDBOX_FILES, 0, act_open_write, 0 },
+	{ "stat with SANDBOX_FILES works", SANDBOX_FILES, 0, act_stat, 0 },
+	{ "read-only open with SANDBOX_SPAWN works", SANDBOX_SPAWN, 0, act_open, 0 },
+	{ "open for writing with SANDBOX_SPAWN alone is killed", SANDBOX_SPAWN, 0, act_open_write, SIGSYS },
+	{ "fork without SANDBOX_SPAWN is killed", SANDBOX_FILES, 0, act_fork, SIGSYS },
+	{ "fork with SANDBOX_SPAWN works", SANDBOX_SPAWN, 0, act_fork, 0 },
+	{ "posix_spawn of /bin/true with SANDBOX_SPAWN works", SANDBOX_SPAWN, 0, act_spawn, 0 },
+	{ "kill without SANDBOX_SPAWN is killed", 0, 0, act_kill_parent, SIGSYS },
+	{ "setuid without SANDBOX_SETID is killed", SANDBOX_FILES | SANDBOX_SPAWN, 0, act_setuid, SIGSYS },
+	{ "setuid with SANDBOX_SETID works", SANDBOX_SETID, 0, act_setuid, 0 },
+	{ "inotify without SANDBOX_INOTIFY is killed", SANDBOX_FILES, 0, act_inotify, SIGSYS },
+	{ "inotify with SANDBOX_INOTIFY works", SANDBOX_INOTIFY, 0, act_inotify, 0 },
+	{ "ptrace with every group is killed", 0x1f, 0, act_ptrace, SIGSYS },
+	{ "abort still dies by SIGABRT", 0, 0, act_abort, SIGABRT },
+};
+
+/* run_case - fork a child that enters the sandbox and acts; its wait status */
+static int run_case(unsigned allow, const int *extra, int (*act)(void))
+{
+	struct sandbox sb;
+	pid_t p;
+	int st;
+
+	fflush(stdout);
+	p = fork();
+	if (p < 0)
+		return -1;
+	if (p == 0) {
+		memset(&sb, 0, sizeof sb);
+		sb.allow = allow;
+		sb.extra = extra;
+		if (sandbox_enter(&sb) != 1)
+			_exit(100);
+		_exit(act());
+	}
+	if (waitpid(p, &st, 0) != p)
+		return -1;
+	return st;
+}
+
+/* test_cases - every entry of the table */
+static void test_cases(void)
+{
+	char name[200];
+	size_t i;
+	int st, good;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		st = run_case(cases[i].allow, cases[i].extra, cases[i].act);
+		if (cases[i].sig)
+			good = st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == cases[i].sig;
+		else
+			good = st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+		snprintf(name, sizeof name, "%s (status %d)", cases[i].name, st);
+		CHECK(good, name);
+	}
+}
+
+/* status_has - 1 if the status text holds the line */
+static int status_has(const char *status, const char *line)
+{
+	const char *p = strstr(status, line);
+
+	return p && (p == status || p[-1] == '\n');
+}
+
+/* test_status - /proc/PID/status of a confined child shows the filter */
+static void test_status(void)
+{
+	char path[64], status[STATUS_MAX], c;
+	int go[2], ready[2], fd, st;
+	ssize_t n = -1;
+	pid_t p;
+
+	if (pipe(go) != 0 || pipe(ready) != 0) {
+		CHECK(0, "pipes for the status case");
+		return;
+	}
+	fflush(stdout);
+	p = fork();
+	if (p == 0) {
+		struct sandbox sb;
+
+		close(go[1]);
+		close(ready[0]);
+		memset(&sb, 0, sizeof sb);
+		if (sandbox_enter(&sb) != 1)
+			_exit(100);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(2);
+		_exit(read(go[0], &c, 1) == 0 ? 0 : 3);
+	}
+	close(go[0]);
+	close(ready[1]);
+	if (read(ready[0], &c, 1) == 1) {
+		snprintf(path, sizeof path, "/proc/%ld/status", (long)p);
+		fd = open(path, O_RDONLY);
+		if (fd >= 0) {
+			n = read(fd, status, sizeof status - 1);
+			close(fd);
+		}
+	}
+	close(go[1]);
+	close(ready[0]);
+	waitpid(p, &st, 0);
+	if (n < 0)
+		n = 0;
+	status[n] = 0;
+	CHECK(status_has(status, "Seccomp:\t2\n"), "confined child shows Seccomp: 2");
+	CHECK(status_has(status, "NoNewPrivs:\t1\n"), "confined child shows NoNewPrivs: 1");
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "confined child exits normally after the check");
+}
+
+/* child_limits - in a child: limits are set soft and hard, and hold; 0 ok */
+static int child_limits(void)
+{
+	struct sandbox sb;
+	struct rlimit r;
+
+	memset(&sb, 0, sizeof sb);
+	sb.nofile = NOFILE_LIMIT;
+	sb.mem = ASAN ? 0 : MEM_LIMIT;
+	sb.nproc = 1000;
+	sb.fsize = 1 << 20;
+	sb.cpu = 60;
+	if (sandbox_enter(&sb) != 1)
+		return 100;
+	if (getrlimit(RLIMIT_NOFILE, &r) != 0 || r.rlim_cur != NOFILE_LIMIT || r.rlim_max != NOFILE_LIMIT)
+		return 2;
+	if (getrlimit(RLIMIT_CPU, &r) != 0 || r.rlim_cur != 60 || r.rlim_max != 60)
+		return 3;
+	if (dup2(0, (int)NOFILE_LIMIT) != -1 || errno != EBADF)
+		return 4;
+	if (!ASAN && malloc(MEM_TOO_BIG) != 0)
+		return 5;
+	return 0;
+}
+
+/* child_drop - in a child (root): drop to nobody:nogroup and try to get back; 0 ok */
+static int child_drop(void)
+{
+	struct passwd *pw = getpwnam("nobody");
+	struct group *gr = getgrnam("nogroup");
+	uid_t ru, eu, su;
+	gid_t rg, eg, sg, groups[64];
+	int n, i;
+
+	if (!pw || !gr)
+		return 2;
+	if (sandbox_drop("nobody", "nogroup") != 1)
+		return 3;
+	if (getresuid(&ru, &eu, &su) || ru != pw->pw_uid || eu != pw->pw_uid || su != pw->pw_uid)
+		return 4;
+	if (getresgid(&rg, &eg, &sg) || rg != gr->gr_gid || eg != gr->gr_gid || sg != gr->gr_gid)
+		return 5;
+	n = getgroups(64, groups);
+	if (n < 0)
+		return 6;
+	for (i = 0; i < n; i++)
+		if (groups[i] == 0)
+			return 7;
+	if (setuid(0) != -1 || seteuid(0) != -1 || setgid(0) != -1)
+		return 8;
+	if (sandbox_drop("root", 0) != -1 || errno != EPERM)
+		return 9;
+	return 0;
+}
+
+/* child_nouser - sandbox_drop of a user that does not exist fails; 0 ok */
+static int child_nouser(void)
+{
+	if (sandbox_drop("kurier-no-such-user", 0) != -1)
+		return 2;
+	return getuid() == 0 || sandbox_drop("root", 0) == -1 ? 0 : 3;
+}
+
+/* in_child - run f in a child; 1 if it exited 0 */
+static int in_child(int (*f)(void))
+{
+	pid_t p;
+	int st;
+
+	fflush(stdout);
+	p = fork();
+	if (p == 0)
+		_exit(f());
+	return p > 0 && waitpid(p, &st, 0) == p && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+int main(void)
+{
+	test_cases();
+	test_status();
+	CHECK(in_child(child_limits), "limits are set soft and hard and hold");
+	CHECK(in_child(child_nouser), "an unknown user is refused");
+	if (geteuid() == 0)
+		CHECK(in_child(child_drop), "drop to nobody:nogroup sticks, no root group left");
+	else
+		printf("ok drop to nobody:nogroup # SKIP not root\n");
+	return test_done();
+}
