@@ -22,6 +22,7 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <termios.h>
 #include <unistd.h>
 #include "sandbox.h"
@@ -48,7 +49,8 @@ static const int base_calls[] = {
 	SCMP_SYS(getuid), SCMP_SYS(geteuid), SCMP_SYS(getgid), SCMP_SYS(getegid),
 	SCMP_SYS(getresuid), SCMP_SYS(getresgid), SCMP_SYS(getgroups),
 	SCMP_SYS(getrlimit), SCMP_SYS(getrusage), SCMP_SYS(times), SCMP_SYS(umask),
-	SCMP_SYS(sched_yield), SCMP_SYS(uname),
+	SCMP_SYS(sched_yield), SCMP_SYS(uname), SCMP_SYS(sysinfo),
+	SCMP_SYS(sched_getaffinity),
 	SYS_END
 };
 
@@ -144,11 +146,15 @@ static int allow_list(scmp_filter_ctx ctx, const int *calls)
 
 /* base_rules - the base calls that are allowed only with certain
  * arguments: fstat() as newfstatat(fd, "", AT_EMPTY_PATH), tgkill on this
- * process (abort, raise), ioctl for isatty() and FIONREAD, prlimit64 on
+ * process (abort, raise), harmless ioctl requests, prlimit64 on
  * this process.  A call that a group in allow permits whole is left to
  * that group; 1 ok, -1 error */
 static int base_rules(scmp_filter_ctx ctx, unsigned allow)
 {
+	/* isatty(), bytes waiting, close-on-exec, terminal size: each only
+	 * asks about or marks a descriptor the process already holds */
+	static const unsigned long ioctl_ok[] = { TCGETS, FIONREAD, FIOCLEX, FIONCLEX, TIOCGWINSZ };
+	size_t i;
 	int r = 0;
 
 	if (!(allow & (SANDBOX_FILES | SANDBOX_SPAWN)))
@@ -157,15 +163,18 @@ static int base_rules(scmp_filter_ctx ctx, unsigned allow)
 	if (!r && !(allow & SANDBOX_SPAWN))
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), 1,
 				     arg(0, SCMP_CMP_EQ, 0, 0));
+	/* getpwnam() and friends first try the name-service cache daemon over
+	 * a local socket and fall back to the files when that fails; let it
+	 * fail instead of killing the process */
+	if (!r && !(allow & SANDBOX_NET))
+		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 1,
+				     arg(0, SCMP_CMP_EQ, AF_UNIX, 0));
 	if (!r)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
 				     arg(0, SCMP_CMP_EQ, (scmp_datum_t)getpid(), 0));
-	if (!r)
+	for (i = 0; !r && i < sizeof ioctl_ok / sizeof ioctl_ok[0]; i++)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-				     arg(1, SCMP_CMP_EQ, TCGETS, 0));
-	if (!r)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-				     arg(1, SCMP_CMP_EQ, FIONREAD, 0));
+				     arg(1, SCMP_CMP_EQ, ioctl_ok[i], 0));
 	if (r) {
 		errno = -r;
 		return -1;

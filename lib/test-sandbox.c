@@ -86,6 +86,18 @@ static int act_socket(void)
 	return s >= 0 ? 0 : 2;
 }
 
+/* act_unix_socket - a local socket fails with EACCES (for nscd lookups); 0 ok */
+static int act_unix_socket(void)
+{
+	return socket(AF_UNIX, SOCK_STREAM, 0) == -1 && errno == EACCES ? 0 : 2;
+}
+
+/* act_getpwnam - look up a user in the passwd file; 0 ok */
+static int act_getpwnam(void)
+{
+	return getpwnam("root") ? 0 : 2;
+}
+
 /* act_open - open a file for reading; 0 ok */
 static int act_open(void)
 {
@@ -177,6 +189,8 @@ static const struct {
 } cases[] = {
 	{ "base set covers malloc, time, getrandom, fstat, isatty, dup2", 0, 0, act_base, 0 },
 	{ "socket without SANDBOX_NET is killed", 0, 0, act_socket, SIGSYS },
+	{ "local socket without SANDBOX_NET fails with EACCES", 0, 0, act_unix_socket, 0 },
+	{ "getpwnam with SANDBOX_FILES works", SANDBOX_FILES, 0, act_getpwnam, 0 },
 	{ "socket with SANDBOX_NET works", SANDBOX_NET, 0, act_socket, 0 },
 	{ "socket allowed through extra works", 0, extra_socket, act_socket, 0 },
 	{ "open without SANDBOX_FILES is killed", 0, 0, act_open, SIGSYS },
