@@ -1309,6 +1309,8 @@ static void cmd_starttls(const struct smtp_cmd *c)
 
 	if (c->arglen) { say("501 5.5.4 STARTTLS takes no argument\r\n"); error_count(); return; }
 	if (tls) { say("503 5.5.1 TLS already active\r\n"); error_count(); return; }
+	/* RFC 3207 §4.2 would throw the login away; refuse rather than pretend */
+	if (authed) { say("503 5.5.1 STARTTLS not allowed after AUTH\r\n"); error_count(); return; }
 	if (tlsfd < 0) { say("454 4.7.0 TLS not available\r\n"); return; }
 	if (buf_held(&in)) {
 		/* bytes pipelined after STARTTLS would be answered inside TLS (CVE-2011-0411) */

@@ -1,0 +1,655 @@
+/*
+ * kurier-tlsd - TLS for every kurier server: sits between tcpserver and a
+ * protocol server (kurier-smtpd, the IMAP and POP3 login servers) and
+ * relays plaintext to the server, ciphertext to the client.
+ * runs as:  root under tcpserver, just long enough to start the server
+ *           and read the certificate and key; then kuriert, in its sandbox.
+ * input:    the client on fd 0/1; control/tlscert.pem, control/tlskey.pem
+ *           and control/tlsticketkey under conf-home (or KURIER_HOME).
+ * trusts:   root's environment and conf-home; nothing from the client and
+ *           nothing from the server but the one-byte control protocol.
+ * exit:     0 when the connection ends, however it ends; 100 (EX_T_USAGE)
+ *           bad usage; 111 (EX_T_TEMP) cannot start: no certificate, no
+ *           key, no memory, the sandbox failed.
+ *
+ * The server is forked before the key is read and executes at once, so no
+ * byte of the key ever exists in a process that parses SMTP, IMAP or POP3.
+ * Without -i the server gets a control descriptor (its number in
+ * KURIER_TLSFD): it writes "S" after its go-ahead reply to STARTTLS/STLS,
+ * and reads "Y" once the handshake is done.  Bytes the client sent after
+ * the STARTTLS command and before the handshake are never relayed into
+ * the TLS session: if any reached the server or wait here, the connection
+ * is closed (SECURITY.md 15).  With -i the handshake comes first and the
+ * server gets KURIER_TLS=1.  Cost per connection: one fork and one exec.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <seccomp.h>
+#include <linux/sockios.h>
+#include <time.h>
+#include <unistd.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/core_names.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+#include "auto.h"
+#include "exitcode.h"
+#include "log.h"
+#include "sandbox.h"
+#include "scan.h"
+#include "str.h"
+
+#define TLSD_HANDSHAKE_TIMEOUT 60	/* seconds for a handshake: abandoned ones end here (SECURITY.md 17) */
+#define TLSD_IDLE_TIMEOUT    1800	/* seconds without a byte either way; above every server's own timeout */
+#define TLSD_TIMEOUT_MAX    86400	/* poll(2) takes int milliseconds */
+#define TLSD_RECORD         16384	/* RFC 8446 §5.1: the largest TLS plaintext record */
+#define TLSD_MEM_LIMIT  128000000ULL	/* RLIMIT_AS: OpenSSL and two record buffers fit easily */
+#define TLSD_NOFILE            16	/* client, server, control, stderr */
+#define TLSD_TICKET_SECRET     32	/* bytes of control/tlsticketkey */
+#define TLSD_TICKET_PERIOD  43200	/* seconds a ticket key encrypts; accepted one period longer */
+#define TLSD_CIPHERS "ECDHE+AESGCM:ECDHE+CHACHA20"	/* TLS 1.2: forward secrecy and AEAD only */
+
+/* a ticket key derived for one period: RFC 5077 §4's key name, AES and HMAC keys */
+struct tkey {
+	unsigned char name[16], aes[32], mac[32];
+};
+
+static SSL_CTX *ctx;
+static SSL *ssl;
+static int tls;				/* 1 once the handshake is done */
+static int child = -1, ctl = -1;	/* our ends of the socketpairs */
+static const char *home;
+static struct str path, remote;
+static struct tkey tkeys[2];		/* this period's and the previous one's */
+static int tkeys_ok;
+
+/* usage - complain about the command line and leave */
+static void usage(void) __attribute__((noreturn));
+static void usage(void)
+{
+	diex(EX_T_USAGE, "usage: kurier-tlsd [-i] server [arg...]");
+}
+
+/* die_nomem - leave when memory runs out */
+static void die_nomem(void) __attribute__((noreturn));
+static void die_nomem(void)
+{
+	diex(EX_T_TEMP, "out of memory");
+}
+
+/* die_ssl - log OpenSSL's first error after what, and leave with code */
+static void die_ssl(int code, const char *what) __attribute__((noreturn));
+static void die_ssl(int code, const char *what)
+{
+	char e[256];
+
+	ERR_error_string_n(ERR_get_error(), e, sizeof e);
+	diex(code, what, ": ", e);
+}
+
+/* ctlpath - home/control/name as a C string */
+static const char *ctlpath(const char *name)
+{
+	if (!str_copys(&path, home) || !str_cats(&path, "/control/") ||
+	    !str_cats(&path, name) || !str_0(&path))
+		die_nomem();
+	return path.s;
+}
+
+/* env_seconds - a timeout from the environment, or def; 1..TLSD_TIMEOUT_MAX */
+static int env_seconds(const char *var, int def)
+{
+	unsigned long long u;
+	const char *v = getenv(var);
+
+	if (!v || !*v)
+		return def;
+	if (!scan_ulongs(v, &u) || !u || u > TLSD_TIMEOUT_MAX)
+		diex(EX_T_USAGE, var, " must be a number of seconds from 1 to 86400");
+	return (int)u;
+}
+
+/* nonblock - make fd non-blocking; leaves on failure */
+static void nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl == -1 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1)
+		die(EX_T_TEMP, "cannot make a descriptor non-blocking");
+}
+
+/* server_start - fork and exec the protocol server on a socketpair; no key is loaded yet */
+static void server_start(char **argv, int implicit)
+{
+	int data[2], cp[2] = { -1, -1 };
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, data) == -1)
+		die(EX_T_TEMP, "cannot create a socketpair");
+	if (!implicit && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, cp) == -1)
+		die(EX_T_TEMP, "cannot create a socketpair");
+	pid = fork();
+	if (pid == -1)
+		die(EX_T_TEMP, "cannot fork");
+	if (pid == 0) {
+		char num[FMT_ULONG];
+		int fd;
+
+		if (dup2(data[1], 0) == -1 || dup2(data[1], 1) == -1)
+			_exit(EX_T_TEMP);
+		if (implicit) {
+			if (setenv("KURIER_TLS", "1", 1) == -1)
+				_exit(EX_T_TEMP);
+			(void)unsetenv("KURIER_TLSFD");
+		} else {
+			/* F_DUPFD leaves close-on-exec off: the server keeps it */
+			fd = fcntl(cp[1], F_DUPFD, 3);
+			if (fd == -1)
+				_exit(EX_T_TEMP);
+			num[fmt_ulong(num, (unsigned long long)fd)] = 0;
+			if (setenv("KURIER_TLSFD", num, 1) == -1)
+				_exit(EX_T_TEMP);
+			(void)unsetenv("KURIER_TLS");
+		}
+		execvp(argv[0], argv);
+		log_warn("cannot run ", argv[0]);
+		_exit(EX_T_TEMP);
+	}
+	close(data[1]);
+	child = data[0];
+	if (!implicit) {
+		close(cp[1]);
+		ctl = cp[0];
+	}
+}
+
+/* tkey_derive - the ticket keys of period p from the secret */
+static void tkey_derive(struct tkey *k, const unsigned char *secret, unsigned long long p)
+{
+	static const char *const label[3] = { "kurier ticket name", "kurier ticket aes", "kurier ticket mac" };
+	unsigned char msg[64], out[EVP_MAX_MD_SIZE];
+	unsigned char *dst[3] = { k->name, k->aes, k->mac };
+	size_t len[3] = { sizeof k->name, sizeof k->aes, sizeof k->mac };
+	unsigned int n, i, j;
+
+	for (i = 0; i < 3; i++) {
+		size_t l = strlen(label[i]);
+		memcpy(msg, label[i], l);
+		for (j = 0; j < 8; j++)
+			msg[l + j] = (unsigned char)(p >> (8 * j));
+		if (!HMAC(EVP_sha256(), secret, TLSD_TICKET_SECRET, msg, l + 8, out, &n) || n < len[i])
+			die_ssl(EX_T_TEMP, "cannot derive the ticket keys");
+		memcpy(dst[i], out, len[i]);
+	}
+	OPENSSL_cleanse(out, sizeof out);
+}
+
+/* ticket_secret - read control/tlsticketkey, creating it when missing; 1 ok, 0 none */
+static int ticket_secret(unsigned char *secret)
+{
+	int fd, tries;
+	ssize_t r;
+
+	for (tries = 0; tries < 2; tries++) {
+		fd = open(ctlpath("tlsticketkey"), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd >= 0) {
+			r = read(fd, secret, TLSD_TICKET_SECRET);
+			close(fd);
+			if (r == TLSD_TICKET_SECRET)
+				return 1;
+			log_warnx("control/tlsticketkey is shorter than 32 bytes: no session resumption");
+			return 0;
+		}
+		if (errno != ENOENT || tries)
+			break;
+		/* first use: a new random secret, written whole before it gets its name */
+		{
+			struct str tmpname = STR_INIT;
+			unsigned char fresh[TLSD_TICKET_SECRET];
+
+			if (RAND_bytes(fresh, sizeof fresh) != 1)
+				return 0;
+			if (!str_copys(&tmpname, ctlpath("tlsticketkey")) || !str_cats(&tmpname, ".") ||
+			    !str_catu(&tmpname, (unsigned long long)getpid()) || !str_0(&tmpname))
+				die_nomem();
+			fd = open(tmpname.s, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+			if (fd >= 0) {
+				if (write(fd, fresh, sizeof fresh) == (ssize_t)sizeof fresh && fsync(fd) == 0)
+					(void)!link(tmpname.s, ctlpath("tlsticketkey"));
+				close(fd);
+				(void)unlink(tmpname.s);
+			}
+			OPENSSL_cleanse(fresh, sizeof fresh);
+			str_free(&tmpname);
+		}
+	}
+	log_warn("cannot read control/tlsticketkey: no session resumption");
+	return 0;
+}
+
+/* ticket_cb - encrypt a new session ticket or find the key of one the client shows;
+ * 1 ok, 2 ok but renew it, 0 unknown key, -1 error (SSL_CTX_set_tlsext_ticket_key_evp_cb) */
+static int ticket_cb(SSL *s, unsigned char name[16], unsigned char *iv, EVP_CIPHER_CTX *c,
+    EVP_MAC_CTX *h, int enc)
+{
+	OSSL_PARAM p[3];
+	const struct tkey *k = 0;
+	int r = 1;
+
+	(void)s;
+	if (!tkeys_ok)
+		return enc ? -1 : 0;
+	if (enc) {
+		k = &tkeys[0];
+		memcpy(name, k->name, sizeof k->name);
+		if (RAND_bytes(iv, 16) != 1 || !EVP_EncryptInit_ex(c, EVP_aes_256_cbc(), 0, k->aes, iv))
+			return -1;
+	} else {
+		if (!memcmp(name, tkeys[0].name, 16))
+			k = &tkeys[0];
+		else if (!memcmp(name, tkeys[1].name, 16)) {
+			k = &tkeys[1];
+			r = 2;
+		} else
+			return 0;
+		if (!EVP_DecryptInit_ex(c, EVP_aes_256_cbc(), 0, k->aes, iv))
+			return -1;
+	}
+	p[0] = OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY, (void *)k->mac, sizeof k->mac);
+	p[1] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
+	p[2] = OSSL_PARAM_construct_end();
+	if (!EVP_MAC_CTX_set_params(h, p))
+		return -1;
+	return r;
+}
+
+/* tls_setup - the context: versions, ciphers, certificate, key, tickets */
+static void tls_setup(void)
+{
+	unsigned char secret[TLSD_TICKET_SECRET];
+	unsigned long long period = (unsigned long long)time(0) / TLSD_TICKET_PERIOD;
+
+	ctx = SSL_CTX_new(TLS_server_method());
+	if (!ctx)
+		die_ssl(EX_T_TEMP, "cannot create the TLS context");
+	/* RFC 8996: TLS 1.0 and 1.1 are gone */
+	if (!SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) ||
+	    !SSL_CTX_set_cipher_list(ctx, TLSD_CIPHERS))
+		die_ssl(EX_T_TEMP, "cannot set the TLS versions and ciphers");
+	SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION |
+	    SSL_OP_NO_RENEGOTIATION);
+	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	if (SSL_CTX_use_certificate_chain_file(ctx, ctlpath("tlscert.pem")) != 1)
+		die_ssl(EX_T_TEMP, "cannot load control/tlscert.pem");
+	if (SSL_CTX_use_PrivateKey_file(ctx, ctlpath("tlskey.pem"), SSL_FILETYPE_PEM) != 1)
+		die_ssl(EX_T_TEMP, "cannot load control/tlskey.pem");
+	if (SSL_CTX_check_private_key(ctx) != 1)
+		die_ssl(EX_T_TEMP, "control/tlskey.pem does not match control/tlscert.pem");
+
+	/* resumption across processes: every tlsd derives the same ticket keys
+	 * from one secret, a fresh pair each period; no server-side cache */
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_num_tickets(ctx, 1);
+	SSL_CTX_set_timeout(ctx, TLSD_TICKET_PERIOD);
+	if (ticket_secret(secret)) {
+		tkey_derive(&tkeys[0], secret, period);
+		tkey_derive(&tkeys[1], secret, period - 1);
+		tkeys_ok = 1;
+		OPENSSL_cleanse(secret, sizeof secret);
+	}
+	if (!SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_cb))
+		die_ssl(EX_T_TEMP, "cannot set the ticket callback");
+	if (!tkeys_ok)
+		SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+	ssl = SSL_new(ctx);
+	if (!ssl || !SSL_set_rfd(ssl, 0) || !SSL_set_wfd(ssl, 1))
+		die_ssl(EX_T_TEMP, "cannot create the TLS session");
+}
+
+/* confine - become kuriert in the sandbox: only the descriptors we hold */
+static void confine(void)
+{
+	static const int extra[] = { SCMP_SYS(ioctl), -1 };	/* SIOCOUTQ on the server's socket */
+	struct sandbox sb;
+
+	memset(&sb, 0, sizeof sb);
+	sb.user = geteuid() == 0 ? auto_user_t : 0;
+	sb.allow = SANDBOX_NET;
+	sb.extra = extra;
+#if defined(__SANITIZE_ADDRESS__)
+	sb.mem = 0;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+	sb.mem = 0;
+#else
+	sb.mem = TLSD_MEM_LIMIT;
+#endif
+#else
+	sb.mem = TLSD_MEM_LIMIT;
+#endif
+	sb.nofile = TLSD_NOFILE;
+	sb.nproc = 1;
+	if (sandbox_enter(&sb) != 1)
+		die(EX_T_TEMP, "cannot enter the sandbox");
+}
+
+/* wait_fd - poll one descriptor until deadline; 1 ready, 0 timed out */
+static int wait_fd(int fd, short ev, time_t deadline)
+{
+	struct pollfd p;
+	time_t now = time(0);
+	int r;
+
+	if (now >= deadline)
+		return 0;
+	p.fd = fd;
+	p.events = ev;
+	do
+		r = poll(&p, 1, (int)(deadline - now) * 1000);
+	while (r == -1 && errno == EINTR);
+	return r > 0;
+}
+
+/* handshake - run the server side of the handshake until deadline; 1 done, 0 failed */
+static int handshake(int seconds)
+{
+	time_t deadline = time(0) + seconds;
+	int r, e;
+
+	for (;;) {
+		r = SSL_accept(ssl);
+		if (r == 1)
+			break;
+		e = SSL_get_error(ssl, r);
+		if (e == SSL_ERROR_WANT_READ) {
+			if (!wait_fd(0, POLLIN, deadline))
+				goto timeout;
+		} else if (e == SSL_ERROR_WANT_WRITE) {
+			if (!wait_fd(1, POLLOUT, deadline))
+				goto timeout;
+		} else {
+			char msg[256];
+			ERR_error_string_n(ERR_get_error(), msg, sizeof msg);
+			log_info("handshake failed: ", remote.s, ": ", msg);
+			return 0;
+		}
+	}
+	tls = 1;
+	log_info("tls: ", remote.s, " ", SSL_get_version(ssl), " ", SSL_get_cipher_name(ssl),
+	    SSL_session_reused(ssl) ? " resumed" : " new");
+	return 1;
+timeout:
+	log_info("handshake timeout: ", remote.s);
+	return 0;
+}
+
+/* plain_flush - send the server's plaintext go-ahead before the handshake; 1 ok, 0 failed */
+static int plain_flush(char *b, size_t *len, int seconds)
+{
+	time_t deadline = time(0) + seconds;
+	ssize_t r;
+
+	for (;;) {
+		while (*len) {
+			r = write(1, b, *len);
+			if (r > 0) {
+				memmove(b, b + r, *len - (size_t)r);
+				*len -= (size_t)r;
+			} else if (r == -1 && (errno == EAGAIN || errno == EINTR)) {
+				if (!wait_fd(1, POLLOUT, deadline))
+					return 0;
+			} else {
+				return 0;
+			}
+		}
+		/* the server wrote its reply before asking: it is all queued by now */
+		r = read(child, b, TLSD_RECORD);
+		if (r > 0)
+			*len = (size_t)r;
+		else if (r == -1 && errno == EINTR)
+			continue;
+		else
+			return r == -1 && errno == EAGAIN;
+	}
+}
+
+/* starttls - the server asked for the handshake; 1 done, 0 close the connection */
+static int starttls(size_t n2clen, char *c2n, size_t *c2nlen, int hs)
+{
+	int unread = 0;
+	char y = 'Y';
+
+	if (!plain_flush(c2n, c2nlen, hs))
+		return 0;
+	/* anything the client sent after the command, read by us or waiting in
+	 * the server's socket, came before the handshake: never answer it */
+	if (n2clen || ioctl(child, SIOCOUTQ, &unread) == -1 || unread) {
+		log_info("starttls: ", remote.s, ": client sent data before the handshake; closing");
+		return 0;
+	}
+	if (!handshake(hs))
+		return 0;
+	if (write(ctl, &y, 1) != 1)
+		return 0;
+	close(ctl);
+	ctl = -1;
+	return 1;
+}
+
+/* net_read - client bytes into b; >0 count, 0 end, -1 would block (*want set), -2 error */
+static ssize_t net_read(char *b, size_t n, short *want)
+{
+	ssize_t r;
+	int e;
+
+	if (!tls) {
+		r = read(0, b, n);
+		if (r >= 0)
+			return r;
+		if (errno == EAGAIN || errno == EINTR) {
+			*want = POLLIN;
+			return -1;
+		}
+		return -2;
+	}
+	e = SSL_read(ssl, b, (int)n);
+	if (e > 0)
+		return e;
+	switch (SSL_get_error(ssl, e)) {
+	case SSL_ERROR_WANT_READ: *want = POLLIN; return -1;
+	case SSL_ERROR_WANT_WRITE: *want = POLLOUT; return -1;
+	case SSL_ERROR_ZERO_RETURN: return 0;
+	}
+	return -2;
+}
+
+/* net_write - b to the client; >0 count, -1 would block (*want set), -2 error */
+static ssize_t net_write(const char *b, size_t n, short *want)
+{
+	ssize_t r;
+	int e;
+
+	if (!tls) {
+		r = write(1, b, n);
+		if (r > 0)
+			return r;
+		if (r == -1 && (errno == EAGAIN || errno == EINTR)) {
+			*want = POLLOUT;
+			return -1;
+		}
+		return -2;
+	}
+	e = SSL_write(ssl, b, (int)n);
+	if (e > 0)
+		return e;
+	switch (SSL_get_error(ssl, e)) {
+	case SSL_ERROR_WANT_READ: *want = POLLIN; return -1;
+	case SSL_ERROR_WANT_WRITE: *want = POLLOUT; return -1;
+	}
+	return -2;
+}
+
+/* relay - move bytes both ways until the server is done or the client gone */
+static void relay(int idle, int hs)
+{
+	static char n2c[TLSD_RECORD], c2n[TLSD_RECORD];
+	size_t n2clen = 0, c2nlen = 0;
+	int net_eof = 0, child_eof = 0;
+	ssize_t r;
+
+	for (;;) {
+		struct pollfd p[4];
+		short rwant = 0, wwant = 0, cwant = 0;
+		int progress = 0, np = 0, e;
+
+		/* the control descriptor first: once the server has asked for the
+		 * handshake, no more client bytes may go to it in plaintext */
+		if (ctl >= 0) {
+			char c;
+			r = read(ctl, &c, 1);
+			if (r == 1) {
+				if (c != 'S' || tls || !starttls(n2clen, c2n, &c2nlen, hs))
+					return;
+				continue;
+			} else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
+				close(ctl);	/* the server will not ask any more */
+				ctl = -1;
+			}
+		}
+		if (!net_eof && !n2clen) {
+			r = net_read(n2c, sizeof n2c, &rwant);
+			if (r > 0) {
+				n2clen = (size_t)r;
+				progress = 1;
+			} else if (r == 0 || r == -2) {
+				/* the client is gone: the server reads its end, finishes, closes */
+				net_eof = 1;
+				(void)shutdown(child, SHUT_WR);
+				progress = 1;
+			}
+		}
+		if (n2clen) {
+			r = write(child, n2c, n2clen);
+			if (r > 0) {
+				memmove(n2c, n2c + r, n2clen - (size_t)r);
+				n2clen -= (size_t)r;
+				progress = 1;
+			} else if (r == -1 && (errno == EAGAIN || errno == EINTR)) {
+				cwant |= POLLOUT;
+			} else {
+				return;	/* the server has gone */
+			}
+		}
+		if (!child_eof && !c2nlen) {
+			r = read(child, c2n, sizeof c2n);
+			if (r > 0) {
+				c2nlen = (size_t)r;
+				progress = 1;
+			} else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
+				child_eof = 1;
+				progress = 1;
+			} else {
+				cwant |= POLLIN;
+			}
+		}
+		if (c2nlen) {
+			r = net_write(c2n, c2nlen, &wwant);
+			if (r > 0) {
+				memmove(c2n, c2n + r, c2nlen - (size_t)r);
+				c2nlen -= (size_t)r;
+				progress = 1;
+			} else if (r == -2) {
+				return;	/* the client cannot take more */
+			}
+		}
+		if (child_eof && !c2nlen) {
+			if (tls)
+				(void)SSL_shutdown(ssl);
+			return;
+		}
+		if (progress)
+			continue;
+		if (rwant || wwant) {
+			/* the TLS engine and the plain socket: fd 0 reads, fd 1 writes */
+			short ev = (short)(rwant | wwant);
+			if (ev & POLLIN) {
+				p[np].fd = 0;
+				p[np++].events = POLLIN;
+			}
+			if (ev & POLLOUT) {
+				p[np].fd = 1;
+				p[np++].events = POLLOUT;
+			}
+		}
+		if (cwant) {
+			p[np].fd = child;
+			p[np++].events = cwant;
+		}
+		if (ctl >= 0) {
+			p[np].fd = ctl;
+			p[np++].events = POLLIN;
+		}
+		do
+			e = poll(p, (nfds_t)np, idle * 1000);
+		while (e == -1 && errno == EINTR);
+		if (e == 0) {
+			log_info("timeout: ", remote.s);
+			return;
+		}
+		if (e == -1)
+			die(EX_T_TEMP, "poll failed");
+	}
+}
+
+int main(int argc, char **argv)
+{
+	int implicit = 0, hs, idle;
+	const char *v;
+
+	log_prog("kurier-tlsd");
+	signal(SIGPIPE, SIG_IGN);
+	if (argc > 1 && !strcmp(argv[1], "-i")) {
+		implicit = 1;
+		argv++;
+		argc--;
+	}
+	if (argc > 1 && !strcmp(argv[1], "--")) {
+		argv++;
+		argc--;
+	}
+	if (argc < 2 || argv[1][0] == '-')
+		usage();
+	home = getenv("KURIER_HOME");
+	if (!home || !*home)
+		home = auto_home;
+	hs = env_seconds("KURIER_TLSTIMEOUT", TLSD_HANDSHAKE_TIMEOUT);
+	idle = env_seconds("KURIER_TLSIDLE", TLSD_IDLE_TIMEOUT);
+	v = getenv("TCPREMOTEIP");
+	if (!log_safe(&remote, v && *v ? v : "unknown", strlen(v && *v ? v : "unknown")) || !str_0(&remote))
+		die_nomem();
+
+	/* the server first: it must never see the key, not even in a copy of our memory */
+	server_start(argv + 1, implicit);
+	if (!OPENSSL_init_ssl(OPENSSL_INIT_LOAD_SSL_STRINGS | OPENSSL_INIT_LOAD_CRYPTO_STRINGS, 0))
+		die_ssl(EX_T_TEMP, "cannot initialize OpenSSL");
+	tls_setup();
+	confine();
+	nonblock(0);
+	nonblock(1);
+	nonblock(child);
+	if (ctl >= 0)
+		nonblock(ctl);
+	if (implicit && !handshake(hs))
+		return 0;
+	relay(idle, hs);
+	return 0;
+}
