@@ -1,0 +1,470 @@
+/*
+ * snapshot.c - the session's message list, sorted, with POP3 sizes from
+ * the size cache (see snapshot.h for the cache's format).
+ * runs as:  inside kurier-pop3d, as the mailbox's user, cwd the maildir
+ * trusts:   the maildir is the user's own: names are any bytes but '/',
+ *           the cache may be damaged or stale (then it is rebuilt)
+ * exit:     never; 1/0/-1 results with errno
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "pop3.h"
+#include "scan.h"
+#include "snapshot.h"
+
+#define CACHE_MAX (64u * 1024 * 1024)	/* a larger cache is ignored and rebuilt smaller */
+#define CACHE_VERSION "Vkurier-pop3sizes 1"
+#define READ_CHUNK 65536		/* bytes per read(2) when counting a size */
+
+/* uid_len - length of the unique name at the start of s (up to ':' or the end) */
+static size_t uid_len(const char *s)
+{
+	const char *c = strchr(s, ':');
+
+	return c ? (size_t)(c - s) : strlen(s);
+}
+
+/* add - append the file name dir/name to the list; 1 ok, 0 no memory */
+static int add(struct snapshot *s, const char *dir, const char *name, const char *suffix)
+{
+	struct snapmsg *m;
+
+	if (s->n == s->a) {
+		size_t na, bytes;
+		if (!size_mul(&na, s->a ? s->a : 256, 2) || !size_mul(&bytes, na, sizeof *s->m)) {
+			errno = ENOMEM;
+			return 0;
+		}
+		m = realloc(s->m, bytes);
+		if (!m)
+			return 0;
+		s->m = m;
+		s->a = na;
+	}
+	m = &s->m[s->n];
+	memset(m, 0, sizeof *m);
+	m->off = s->names.len;
+	m->uidlen = uid_len(name);
+	if (!str_cats(&s->names, dir) || !str_cats(&s->names, "/") || !str_cats(&s->names, name) ||
+	    !str_cats(&s->names, suffix) || !str_0(&s->names))
+		return 0;
+	s->n++;
+	return 1;
+}
+
+/* usable - 1 if a directory entry may be a message */
+static int usable(const struct dirent *d)
+{
+	if (d->d_name[0] == '.')
+		return 0;
+	if (d->d_type != DT_REG && d->d_type != DT_UNKNOWN)
+		return 0;
+	return strlen(d->d_name) <= POP3_NAME_MAX;
+}
+
+/* list_new - move each message of new/ to cur/ (or list it where it is); 1 ok, -1 error */
+static int list_new(struct snapshot *s, int movenew)
+{
+	DIR *d = opendir("new");
+	struct dirent *e;
+	char from[POP3_NAME_MAX + 8], to[POP3_NAME_MAX + 16];
+
+	if (!d)
+		return errno == ENOENT ? 1 : -1;
+	while ((errno = 0, e = readdir(d)) != 0) {
+		if (!usable(e))
+			continue;
+		if (s->n >= POP3_MSGS_MAX) {
+			s->truncated = 1;
+			break;
+		}
+		if (movenew) {
+			int has_info = strchr(e->d_name, ':') != 0;
+			snprintf(from, sizeof from, "new/%s", e->d_name);
+			snprintf(to, sizeof to, "cur/%s%s", e->d_name, has_info ? "" : ":2,");
+			if (rename(from, to) == 0) {
+				if (!add(s, "cur", e->d_name, has_info ? "" : ":2,"))
+					goto fail;
+				continue;
+			}
+			if (errno == ENOENT)
+				continue;	/* someone else moved it: cur/ will show it */
+		}
+		if (!add(s, "new", e->d_name, ""))
+			goto fail;
+	}
+	if (errno)
+		goto fail;
+	closedir(d);
+	return 1;
+fail:
+	{
+		int err = errno;
+		closedir(d);
+		errno = err;
+	}
+	return -1;
+}
+
+/* list_cur - add every message of cur/; 1 ok, -1 error */
+static int list_cur(struct snapshot *s)
+{
+	DIR *d = opendir("cur");
+	struct dirent *e;
+
+	if (!d)
+		return -1;
+	while ((errno = 0, e = readdir(d)) != 0) {
+		if (!usable(e))
+			continue;
+		if (s->n >= POP3_MSGS_MAX) {
+			s->truncated = 1;
+			break;
+		}
+		if (!add(s, "cur", e->d_name, "")) {
+			int err = errno;
+			closedir(d);
+			errno = err;
+			return -1;
+		}
+	}
+	if (errno) {
+		int err = errno;
+		closedir(d);
+		errno = err;
+		return -1;
+	}
+	closedir(d);
+	return 1;
+}
+
+int snapshot_uidcmp(const char *a, size_t alen, const char *b, size_t blen)
+{
+	size_t da = 0, db = 0, za = 0, zb = 0, n;
+	int c;
+
+	/* the leading decimal number, compared by value: skip zeros, then length, then digits */
+	while (za < alen && a[za] == '0')
+		za++;
+	while (zb < blen && b[zb] == '0')
+		zb++;
+	for (da = za; da < alen && a[da] >= '0' && a[da] <= '9'; da++)
+		;
+	for (db = zb; db < blen && b[db] >= '0' && b[db] <= '9'; db++)
+		;
+	if (da - za != db - zb)
+		return da - za < db - zb ? -1 : 1;
+	c = memcmp(a + za, b + zb, da - za);
+	if (c)
+		return c;
+	n = alen < blen ? alen : blen;
+	c = memcmp(a, b, n);
+	if (c)
+		return c;
+	return alen < blen ? -1 : alen > blen;
+}
+
+/* msgcmp - qsort_r comparison of two messages by unique name */
+static int msgcmp(const void *x, const void *y, void *arg)
+{
+	const struct snapshot *s = arg;
+	const struct snapmsg *a = x, *b = y;
+	int c = snapshot_uidcmp(s->names.s + a->off + 4, a->uidlen, s->names.s + b->off + 4, b->uidlen);
+
+	/* the same message seen in new/ and cur/ (moved while we listed): cur/ first */
+	if (!c)
+		c = memcmp(s->names.s + a->off, s->names.s + b->off, 3) < 0 ? 1 : -1;
+	return c;
+}
+
+int snapshot_count(int fd, unsigned long long *size)
+{
+	static char b[READ_CHUNK];
+	unsigned long long total = 0;
+	int cr = 0, bol = 1;
+	ssize_t r, i;
+
+	for (;;) {
+		r = read(fd, b, sizeof b);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (r == 0)
+			break;
+		total += (unsigned long long)r;
+		if (b[0] == '\n' && !cr)
+			total++;
+		for (i = 1; i < r; i++)
+			if (b[i] == '\n' && b[i - 1] != '\r')
+				total++;
+		cr = b[r - 1] == '\r';
+		bol = b[r - 1] == '\n';
+	}
+	/* a last line without LF is sent with one (msgout_end) */
+	if (!bol)
+		total += cr ? 1 : 2;
+	*size = total;
+	return 1;
+}
+
+/* count_file - the POP3 size of message i by reading it; 1 ok, 0 gone, -1 error */
+static int count_file(struct snapshot *s, size_t i)
+{
+	int fd, r;
+
+	for (;;) {
+		fd = open(snapshot_name(s, i), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd >= 0)
+			break;
+		if (errno != ENOENT)
+			return -1;
+		r = snapshot_refind(s, i);
+		if (r <= 0)
+			return r;
+	}
+	r = snapshot_count(fd, &s->m[i].size);
+	close(fd);
+	return r;
+}
+
+/* cache_read - the whole cache file into c; 1 read, 0 missing or unusable */
+static int cache_read(struct str *c)
+{
+	struct stat st;
+	int fd = open(SNAPSHOT_CACHE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	size_t got = 0;
+
+	if (fd < 0)
+		return 0;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size > CACHE_MAX ||
+	    !str_ready(c, (size_t)st.st_size + 1)) {
+		close(fd);
+		return 0;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t r = read(fd, c->s + got, (size_t)st.st_size - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	c->len = got;
+	c->s[got] = 0;
+	return got == (size_t)st.st_size;
+}
+
+/* cache_write - replace the cache with the snapshot's sizes; failures are ignored */
+static void cache_write(const struct snapshot *s)
+{
+	struct str o = STR_INIT, tmp = STR_INIT;
+	size_t i, done = 0;
+	int fd, ok = 1;
+
+	for (i = 0; ok && i < s->n; i++) {
+		if (s->m[i].size == (unsigned long long)-1)
+			continue;
+		ok = str_cats(&o, "U") && str_catb(&o, s->names.s + s->m[i].off + 4, s->m[i].uidlen) &&
+		    str_0(&o) && str_cats(&o, "S") && str_catu(&o, s->m[i].size) && str_0(&o);
+	}
+	if (ok)
+		ok = str_copys(&tmp, "tmp/") && str_catu(&tmp, (unsigned long long)time(0)) &&
+		    str_cats(&tmp, ".") && str_catu(&tmp, (unsigned long long)getpid()) &&
+		    str_cats(&tmp, ".pop3sizes") && str_0(&tmp);
+	if (ok && (fd = open(tmp.s, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) >= 0) {
+		static const char v[] = CACHE_VERSION;
+		ok = write(fd, v, sizeof v) == (ssize_t)sizeof v;
+		while (ok && done < o.len) {
+			ssize_t w = write(fd, o.s + done, o.len - done);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				ok = 0;
+			else
+				done += (size_t)w;
+		}
+		if (close(fd))
+			ok = 0;
+		if (!ok || rename(tmp.s, SNAPSHOT_CACHE))
+			unlink(tmp.s);
+	}
+	str_free(&o);
+	str_free(&tmp);
+}
+
+/* sizes - fill in every size from the cache or by counting; 1 ok, -1 error */
+static int sizes(struct snapshot *s)
+{
+	struct str c = STR_INIT;
+	const char *p, *end;
+	size_t i, j;
+	int dirty = 0;
+
+	if (cache_read(&c) && c.len >= sizeof CACHE_VERSION && !memcmp(c.s, CACHE_VERSION, sizeof CACHE_VERSION)) {
+		p = c.s + sizeof CACHE_VERSION;
+		end = c.s + c.len;
+	} else {
+		p = end = 0;
+		dirty = 1;
+	}
+	for (i = 0; i < s->n; i++) {
+		const char *uid = s->names.s + s->m[i].off + 4;
+		int found = 0;
+		/* merge: both lists are sorted by snapshot_uidcmp */
+		while (p && p < end) {
+			const char *u, *z;
+			size_t ulen;
+			unsigned long long sz;
+			int cmp;
+			z = memchr(p, 0, (size_t)(end - p));
+			if (*p != 'U' || !z || z + 1 >= end || z[1] != 'S') {
+				p = 0;	/* damaged: the rest is counted again */
+				dirty = 1;
+				break;
+			}
+			u = p + 1;
+			ulen = (size_t)(z - u);
+			p = z + 1;
+			z = memchr(p, 0, (size_t)(end - p));
+			if (!z || scan_ulong(p + 1, (size_t)(z - p - 1), &sz) != (size_t)(z - p - 1) || z == p + 1) {
+				p = 0;
+				dirty = 1;
+				break;
+			}
+			cmp = snapshot_uidcmp(u, ulen, uid, s->m[i].uidlen);
+			if (cmp < 0) {
+				p = z + 1;
+				dirty = 1;	/* a message that has gone */
+				continue;
+			}
+			if (cmp == 0) {
+				p = z + 1;
+				s->m[i].size = sz;
+				found = 1;
+			} else {
+				/* leave the record for a later message: rewind to its U */
+				p = u - 1;
+			}
+			break;
+		}
+		if (found) {
+			s->cached++;
+			continue;
+		}
+		dirty = 1;
+		switch (count_file(s, i)) {
+		case 1:
+			s->counted++;
+			break;
+		case 0:
+			s->m[i].size = (unsigned long long)-1;	/* gone since we listed it */
+			break;
+		default:
+			str_free(&c);
+			return -1;
+		}
+	}
+	if (p && p < end)
+		dirty = 1;
+	str_free(&c);
+	/* drop messages that vanished while we counted */
+	for (i = j = 0; i < s->n; i++)
+		if (s->m[i].size != (unsigned long long)-1)
+			s->m[j++] = s->m[i];
+	if (j != s->n) {
+		s->n = j;
+		dirty = 1;
+	}
+	for (i = 0; i < s->n; i++)
+		s->total += s->m[i].size;
+	if (dirty)
+		cache_write(s);
+	return 1;
+}
+
+int snapshot_load(struct snapshot *s, int movenew)
+{
+	size_t i, j;
+
+	if (list_new(s, movenew) < 0 || list_cur(s) < 0)
+		return -1;
+	if (s->n > 1)
+		qsort_r(s->m, s->n, sizeof *s->m, msgcmp, s);
+	/* the same unique name twice (moved while we listed): keep the first, cur/ */
+	for (i = j = 0; i < s->n; i++) {
+		if (j && snapshot_uidcmp(s->names.s + s->m[j - 1].off + 4, s->m[j - 1].uidlen,
+		    s->names.s + s->m[i].off + 4, s->m[i].uidlen) == 0)
+			continue;
+		s->m[j++] = s->m[i];
+	}
+	s->n = j;
+	return sizes(s);
+}
+
+const char *snapshot_name(const struct snapshot *s, size_t i)
+{
+	return s->names.s + s->m[i].off;
+}
+
+const char *snapshot_uid(const struct snapshot *s, size_t i, size_t *len)
+{
+	*len = s->m[i].uidlen;
+	return s->names.s + s->m[i].off + 4;
+}
+
+/* refind_in - search dir for the unique name uid; 1 found (name appended), 0 not, -1 error */
+static int refind_in(struct snapshot *s, size_t i, const char *dir, const char *uid, size_t ulen)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	size_t off = s->names.len;
+
+	if (!d)
+		return errno == ENOENT ? 0 : -1;
+	while ((e = readdir(d)) != 0) {
+		if (!usable(e) || uid_len(e->d_name) != ulen || memcmp(e->d_name, uid, ulen))
+			continue;
+		if (!str_cats(&s->names, dir) || !str_cats(&s->names, "/") ||
+		    !str_cats(&s->names, e->d_name) || !str_0(&s->names)) {
+			closedir(d);
+			return -1;
+		}
+		closedir(d);
+		s->m[i].off = off;
+		return 1;
+	}
+	closedir(d);
+	return 0;
+}
+
+int snapshot_refind(struct snapshot *s, size_t i)
+{
+	struct str uid = STR_INIT;
+	int r;
+
+	/* copy: the names may move when the new name is appended */
+	if (!str_copyb(&uid, s->names.s + s->m[i].off + 4, s->m[i].uidlen))
+		return -1;
+	r = refind_in(s, i, "cur", uid.s, uid.len);
+	if (r == 0)
+		r = refind_in(s, i, "new", uid.s, uid.len);
+	str_free(&uid);
+	return r;
+}
+
+void snapshot_free(struct snapshot *s)
+{
+	free(s->m);
+	str_free(&s->names);
+	memset(s, 0, sizeof *s);
+}

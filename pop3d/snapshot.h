@@ -1,0 +1,56 @@
+/*
+ * snapshot - the list of messages one POP3 session sees (RFC 1939 §4:
+ * numbering fixed from login to QUIT), read from a maildir.
+ *
+ * At login new/ is moved into cur/ (name + ":2,"), then cur/ is read and
+ * sorted by unique name (the part before ':'; its leading number
+ * numerically, so the order is arrival order).  The unique name is the
+ * UIDL, so it survives flag changes and the move from new/ to cur/.
+ * Sizes are POP3 sizes (CRLF line ends), kept in the size cache
+ * "kurier-pop3sizes" in the maildir: NUL-separated records, a version
+ * record "Vkurier-pop3sizes 1", then "U<unique>" and "S<size>" per
+ * message, sorted like the snapshot.  A message missing from the cache is
+ * read once to count its size; the cache is rewritten (tmp/ then rename)
+ * whenever it gained or lost an entry.  Maildir messages never change
+ * after delivery, so a unique name's size stays true.
+ */
+#ifndef KURIER_SNAPSHOT_H
+#define KURIER_SNAPSHOT_H
+
+#include <stddef.h>
+#include "str.h"
+
+#define SNAPSHOT_CACHE "kurier-pop3sizes"
+
+struct snapmsg {
+	size_t off;		/* file name ("cur/..."), NUL-terminated, in names */
+	size_t uidlen;		/* length of the unique name after the 4-byte dir prefix */
+	unsigned long long size;	/* POP3 size */
+	int deleted;
+};
+
+struct snapshot {
+	struct snapmsg *m;
+	size_t n, a;
+	struct str names;
+	unsigned long long total;	/* sum of sizes */
+	size_t cached, counted;	/* sizes from the cache, sizes counted by reading */
+	int truncated;		/* more than POP3_MSGS_MAX messages: the oldest are listed */
+};
+
+/* snapshot_load - move new/ to cur/ (if movenew), list, sort, size; 1 ok, -1 error (errno) */
+int snapshot_load(struct snapshot *s, int movenew);
+/* snapshot_name - the current file name of message i (0-based) */
+const char *snapshot_name(const struct snapshot *s, size_t i);
+/* snapshot_uid - the unique name of message i; its length in *len */
+const char *snapshot_uid(const struct snapshot *s, size_t i, size_t *len);
+/* snapshot_refind - look for message i under a new name (flags changed); 1 found, 0 gone, -1 error */
+int snapshot_refind(struct snapshot *s, size_t i);
+/* snapshot_uidcmp - order of two unique names: leading number numerically, then bytes */
+int snapshot_uidcmp(const char *a, size_t alen, const char *b, size_t blen);
+/* snapshot_count - the POP3 size of the open file fd by reading it; 1 ok, -1 error */
+int snapshot_count(int fd, unsigned long long *size);
+/* snapshot_free - release everything */
+void snapshot_free(struct snapshot *s);
+
+#endif
