@@ -1,0 +1,66 @@
+/*
+ * maketool - what makealiases, makehosteddomains, makeacceptmailfor and
+ * makesmtpaccess share: the command line (-f SOURCE, -o DIR, -n), reading
+ * the whole source (ctlsrc), walking its logical lines file by file,
+ * "file:line: reason" errors (exit 100, nothing written), a table of the
+ * keys seen, and the atomic cdb write through lib/cdbx (NAME.cdb.tmp,
+ * fsync, rename, fsync of the directory).  Nothing is written until the
+ * whole source has been checked, so a bad line leaves the old cdb as it
+ * was.  Runs as whoever maintains the control files (normally root).
+ */
+#ifndef KURIER_MAKETOOL_H
+#define KURIER_MAKETOOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "ctlsrc.h"
+#include "str.h"
+
+/* one key and its value(s); values of a merged key are chained */
+struct mt_entry {
+	size_t koff, klen;	/* key in the arena */
+	size_t voff, vlen;	/* value in the arena */
+	size_t src;		/* offset of its line in the source text */
+	size_t next;		/* the next entry with the same key, plus one; 0 none */
+	size_t last;		/* (first entry only) the last of its chain, plus one */
+};
+
+struct mt {
+	const char *name;	/* "aliases": source control/aliases, output control/aliases.cdb */
+	struct str source;	/* -f */
+	struct str outdir;	/* -o */
+	int check;		/* -n: check only, write nothing */
+	struct ctlsrc src;
+	size_t file;		/* the file being walked */
+	size_t pos;		/* position in it */
+	struct str arena;
+	struct mt_entry *e;
+	size_t ne, ae;
+	uint32_t *slot;		/* open addressing: entry index plus one, 0 empty */
+	uint32_t *shash;
+	size_t nslot;
+};
+
+/* mt_start - parse the command line and read the whole source; dies on any error */
+void mt_start(struct mt *t, const char *prog, const char *name, int argc, char **argv);
+/* mt_line - the next logical line of the source (cont: lines starting with white space continue it); 1 line, 0 end; dies on bad text */
+int mt_line(struct mt *t, int cont, struct str *line, size_t *off);
+/* mt_die - report "file:line: why" for source offset off and exit 100 */
+void mt_die(const struct mt *t, size_t off, const char *why) __attribute__((noreturn));
+/* mt_die_nomem - exit 111 */
+void mt_die_nomem(void) __attribute__((noreturn));
+/* mt_where - "file:line" of offset off, for messages */
+void mt_where(const struct mt *t, size_t off, struct str *out);
+/*
+ * mt_add - record key -> val from the line at off.  merge 0: a second
+ * record with the same key dies with "duplicate"; merge 1: it is chained
+ * to the first.  Returns the index of the key's first entry; *dup is set
+ * when the key was there before.
+ */
+size_t mt_add(struct mt *t, const char *k, size_t kl, const char *v, size_t vl, size_t off, int merge, int *dup, const char *what);
+/* mt_find - index of the first entry with key k plus one, or 0 */
+size_t mt_find(const struct mt *t, const char *k, size_t kl);
+/* mt_write - write every key, in first-seen order, with its value(s) joined by join (or as the first value when join is 0); exits 111 on failure */
+void mt_write(struct mt *t, int (*join)(struct mt *, size_t first, struct str *out));
+
+#endif
