@@ -147,23 +147,38 @@ static int list_cur(struct snapshot *s)
 
 int snapshot_uidcmp(const char *a, size_t alen, const char *b, size_t blen)
 {
-	size_t da = 0, db = 0, za = 0, zb = 0, n;
+	size_t i = 0, j = 0, n;
 	int c;
 
-	/* the leading decimal number, compared by value: skip zeros, then length, then digits */
-	while (za < alen && a[za] == '0')
-		za++;
-	while (zb < blen && b[zb] == '0')
-		zb++;
-	for (da = za; da < alen && a[da] >= '0' && a[da] <= '9'; da++)
-		;
-	for (db = zb; db < blen && b[db] >= '0' && b[db] <= '9'; db++)
-		;
-	if (da - za != db - zb)
-		return da - za < db - zb ? -1 : 1;
-	c = memcmp(a + za, b + zb, da - za);
-	if (c)
-		return c;
+	/* runs of digits compare by value, so that 1700000000.M45P1 sorts before .M123P1 */
+	while (i < alen && j < blen) {
+		if (a[i] >= '0' && a[i] <= '9' && b[j] >= '0' && b[j] <= '9') {
+			size_t da, db;
+			while (i < alen && a[i] == '0')
+				i++;
+			while (j < blen && b[j] == '0')
+				j++;
+			for (da = i; da < alen && a[da] >= '0' && a[da] <= '9'; da++)
+				;
+			for (db = j; db < blen && b[db] >= '0' && b[db] <= '9'; db++)
+				;
+			if (da - i != db - j)
+				return da - i < db - j ? -1 : 1;
+			c = memcmp(a + i, b + j, da - i);
+			if (c)
+				return c;
+			i = da;
+			j = db;
+			continue;
+		}
+		if (a[i] != b[j])
+			return (unsigned char)a[i] < (unsigned char)b[j] ? -1 : 1;
+		i++;
+		j++;
+	}
+	if (i < alen || j < blen)
+		return i < alen ? 1 : -1;
+	/* equal by value ("01" and "1"): the bytes decide, for a total order */
 	n = alen < blen ? alen : blen;
 	c = memcmp(a, b, n);
 	if (c)

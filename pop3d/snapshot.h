@@ -3,7 +3,7 @@
  * numbering fixed from login to QUIT), read from a maildir.
  *
  * At login new/ is moved into cur/ (name + ":2,"), then cur/ is read and
- * sorted by unique name (the part before ':'; its leading number
+ * sorted by unique name (the part before ":"; its runs of digits
  * numerically, so the order is arrival order).  The unique name is the
  * UIDL, so it survives flag changes and the move from new/ to cur/.
  * Sizes are POP3 sizes (CRLF line ends), kept in the size cache
@@ -46,7 +46,7 @@ const char *snapshot_name(const struct snapshot *s, size_t i);
 const char *snapshot_uid(const struct snapshot *s, size_t i, size_t *len);
 /* snapshot_refind - look for message i under a new name (flags changed); 1 found, 0 gone, -1 error */
 int snapshot_refind(struct snapshot *s, size_t i);
-/* snapshot_uidcmp - order of two unique names: leading number numerically, then bytes */
+/* snapshot_uidcmp - order of two unique names: runs of digits by value, other bytes as bytes; a total order */
 int snapshot_uidcmp(const char *a, size_t alen, const char *b, size_t blen);
 /* snapshot_count - the POP3 size of the open file fd by reading it; 1 ok, -1 error */
 int snapshot_count(int fd, unsigned long long *size);
