@@ -1,0 +1,64 @@
+# queue/e2e-send.sh - helpers for kurier-send's end-to-end tests (owner
+# send); source it after tests/lib.sh and queue/e2e.sh.  Not a test itself.
+#
+# s_start starts kurier-start (as root, as supervise would) on the test
+# instance with the stand-in spawners of queue/standin-spawn.py, logging
+# to $T/send.log; deliveries land in $T/md/<rcpt>/new, and $T/spawn.log
+# gets one line per recipient the spawners saw.  $T/rules decides their
+# answers (standin-spawn.py).
+
+# s_setup - the instance, the control files the tests rely on, an empty queue
+s_setup() {
+	q_instance || return 1
+	q_empty
+	mkdir -p "$T/md" && chmod 777 "$T/md"
+	: >"$T/spawn.log"; chmod 666 "$T/spawn.log"
+	: >"$T/rules"; chmod 644 "$T/rules"
+	echo test.kurier.example >"$TH/control/me"
+	printf 'test.kurier.example\nlocal.example\n' >"$TH/control/locals"
+	rm -f "$TH"/control/{queuelifetime,delaywarning,doublebounceto,concurrencylocal,concurrencyremote,concurrencydomain,defaulthost,defaultdomain,hosteddomains.cdb,aliases.cdb}
+	chmod 644 "$TH"/control/*
+}
+
+# s_start [ARGS] - start the queue in the background; its pid in $SPID
+s_start() {
+	env STANDIN_QUEUE="$Q" STANDIN_LOG="$T/spawn.log" STANDIN_MAILDIR="$T/md" \
+		STANDIN_RULES="$T/rules" STANDIN_DELAY="${S_DELAY:-0}" \
+		KURIER_LSPAWN="$KURIER_SRC/queue/standin-spawn.py" \
+		KURIER_RSPAWN="$KURIER_SRC/queue/standin-spawn.py" \
+		"$QB/kurier-start" "$@" >>"$T/send.log" 2>&1 </dev/null &
+	SPID=$!
+	on_exit "kill $SPID"
+	s_wait 'started with' 10
+}
+
+# s_stop - SIGTERM the queue and wait for it (at most 20 s)
+s_stop() {
+	local i
+	kill -TERM "$SPID" 2>/dev/null
+	for i in $(seq 200); do kill -0 "$SPID" 2>/dev/null || return 0; sleep 0.1; done
+	kill -KILL "$SPID" 2>/dev/null
+	return 1
+}
+
+# s_wait PATTERN [SECONDS [COUNT]] - wait until send.log has COUNT (default 1) lines matching PATTERN
+s_wait() {
+	local i n=${3:-1}
+	for i in $(seq $((${2:-10} * 10))); do
+		[ "$(grep -c -- "$1" "$T/send.log" 2>/dev/null)" -ge "$n" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# s_inject SENDER RCPT... - queue a message (body from $T/msg, or a small one) as nobody
+s_inject() {
+	[ -f "$T/msg" ] || printf 'Subject: test\n\nbody\n' >"$T/msg"
+	q_env "$@" >"$T/env.$$"
+	q_run "$T/env.$$" "$T/msg"
+}
+
+# s_trigger - wake kurier-send
+s_trigger() {
+	printf x >"$Q/lock/trigger"
+}

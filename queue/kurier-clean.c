@@ -1,0 +1,260 @@
+/*
+ * kurier-clean - remove queue files that belong to kurierq, and inject
+ * bounces, on kurier-send's request.
+ * runs as:  kurierq, started as root by kurier-start (drops itself), with
+ *           kurier-send's requests on fd 0 and its replies going out on fd 1
+ * trusts:   kurier-send's requests as far as their grammar (a decimal id,
+ *           a bounce file name of digits and ".msg"/".warn"); anything
+ *           else is fatal
+ * requests: "P<id>\0"  preprocessed: unlink todo/S/id and intd/S/id
+ *           "M<id>\0"  finished: unlink mess/S/id
+ *           "B<name>\0F<sender>\0T<rcpt>\0\0"  queue bounce/<name> through
+ *                      kurier-queue with that envelope
+ * replies:  "K[qp]\0" done, "Z<why>\0" try later, "D<why>\0" refused for good
+ * exit:     0 when kurier-send closes the pipe; 111 on a system failure;
+ *           100 on a malformed request
+ * cost:     one fork and exec (kurier-queue) per bounce; nothing else
+ *
+ * Once an hour it also removes what crashed kurier-queue runs left:
+ * pid/ files, and intd/ envelopes without a todo/ entry, older than
+ * STALE_AGE.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "auto.h"
+#include "error.h"
+#include "exitcode.h"
+#include "log.h"
+#include "qfile.h"
+#include "sandbox.h"
+#include "scan.h"
+#include "str.h"
+
+/* queue(5): a kurier-queue run lasts at most 24 hours; leftovers older than this are dead */
+#define STALE_AGE (36LL * 3600)
+/* seconds between sweeps for leftovers */
+#define SWEEP_EVERY 3600
+/* the longest request field: an address of kurier-queue's 512 bytes and then some */
+#define FIELD_MAX 1024
+/* address space */
+#define CLEAN_MEM_MAX (64ULL * 1024 * 1024)
+
+static struct str f, reply;
+
+/* write_all - write n bytes to fd; 1 ok, 0 error */
+static int write_all(int fd, const char *x, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, x, n);
+		if (w < 0 && errno == EINTR) continue;
+		if (w <= 0) { if (w == 0) errno = EIO; return 0; }
+		x += w;
+		n -= (size_t)w;
+	}
+	return 1;
+}
+
+/* answer - send reply kind c with text t to kurier-send */
+static void answer(char c, const char *t)
+{
+	str_truncate(&reply, 0);
+	if (!str_append(&reply, c) || !str_cats(&reply, t) || !str_0(&reply))
+		diex(EX_T_TEMP, "out of memory");
+	if (!write_all(1, reply.s, reply.len)) die(EX_T_TEMP, "unable to write to kurier-send");
+}
+
+/* field - read one NUL-terminated field from fd 0 into f; 1 ok, 0 at EOF before any byte */
+static int field(void)
+{
+	char c;
+
+	str_truncate(&f, 0);
+	for (;;) {
+		ssize_t r = read(0, &c, 1);
+		if (r < 0 && errno == EINTR) continue;
+		if (r < 0) die(EX_T_TEMP, "unable to read from kurier-send");
+		if (r == 0) {
+			if (!f.len) return 0;
+			diex(EX_T_USAGE, "request cut short");
+		}
+		if (!c) return 1;
+		if (f.len >= FIELD_MAX) diex(EX_T_USAGE, "request field too long");
+		if (!str_append(&f, c)) diex(EX_T_TEMP, "out of memory");
+	}
+}
+
+/* gone - unlink path; 1 ok or already gone, 0 error */
+static int gone(const char *path)
+{
+	return unlink(path) == 0 || errno == ENOENT;
+}
+
+/* id_arg - the decimal id after the request letter */
+static unsigned long long id_arg(void)
+{
+	unsigned long long id;
+
+	if (f.len < 2 || !scan_ulongs(f.s + 1, &id)) diex(EX_T_USAGE, "malformed request");
+	return id;
+}
+
+/* name_ok - 1 if s is digits followed by ".msg" or ".warn" */
+static int name_ok(const char *s)
+{
+	size_t i = 0;
+
+	while (s[i] >= '0' && s[i] <= '9') i++;
+	return i > 0 && (!strcmp(s + i, ".msg") || !strcmp(s + i, ".warn"));
+}
+
+/* bounce - queue bounce/NAME through kurier-queue with the envelope that follows */
+static void bounce(void)
+{
+	struct str env = STR_INIT, path = STR_INIT, prog = STR_INIT;
+	int fd, pi[2], st;
+	pid_t pid;
+	char *const argv[] = { (char *)"kurier-queue", 0 };
+	char *const envp[] = { 0 };
+
+	if (!name_ok(f.s + 1)) diex(EX_T_USAGE, "malformed bounce name");
+	if (!str_cats(&path, "bounce/") || !str_cats(&path, f.s + 1) || !str_0(&path) ||
+	    !str_copys(&prog, auto_home) || !str_cats(&prog, "/bin/kurier-queue") || !str_0(&prog))
+		diex(EX_T_TEMP, "out of memory");
+	if (!field() || f.s[0] != 'F') diex(EX_T_USAGE, "malformed bounce envelope");
+	if (!str_cat(&env, &f) || !str_0(&env)) diex(EX_T_TEMP, "out of memory");
+	if (!field() || f.s[0] != 'T') diex(EX_T_USAGE, "malformed bounce envelope");
+	if (!str_cat(&env, &f) || !str_0(&env)) diex(EX_T_TEMP, "out of memory");
+	if (!field() || f.len) diex(EX_T_USAGE, "malformed bounce envelope");
+	if (!str_0(&env)) diex(EX_T_TEMP, "out of memory");
+
+	fd = open(path.s, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1) { answer('Z', error_str(errno)); goto out; }
+	if (pipe2(pi, O_CLOEXEC) == -1) { answer('Z', error_str(errno)); close(fd); goto out; }
+	pid = fork();
+	if (pid == -1) { answer('Z', error_str(errno)); close(fd); close(pi[0]); close(pi[1]); goto out; }
+	if (pid == 0) {
+		if (dup2(fd, 0) == -1 || dup2(pi[0], 1) == -1) _exit(EX_Q_READ);
+		execve(prog.s, argv, envp);
+		_exit(EX_Q_BUG);
+	}
+	close(fd);
+	close(pi[0]);
+	(void)!write_all(pi[1], env.s, env.len);
+	close(pi[1]);
+	while (waitpid(pid, &st, 0) == -1)
+		if (errno != EINTR) { answer('Z', "lost kurier-queue"); goto out; }
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+		char n[FMT_ULONG];
+		n[fmt_ulong(n, (unsigned long long)pid)] = 0;
+		answer('K', n);
+	} else {
+		char n[FMT_ULONG + 40] = "kurier-queue exit ";
+		size_t k = strlen(n);
+		int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		n[k + fmt_ulong(n + k, (unsigned long long)code)] = 0;
+		answer(exitcode_queue_permanent(code) ? 'D' : 'Z', n);
+	}
+out:
+	str_free(&env); str_free(&path); str_free(&prog);
+}
+
+/* sweep_dir - remove files in dir (split or not) older than STALE_AGE; for
+ * intd only those whose todo entry is gone */
+static void sweep_dir(const char *dir, int split)
+{
+	unsigned s, n = split ? auto_split : 1;
+	long long cut = (long long)time(0) - STALE_AGE;
+	struct str p = STR_INIT, t = STR_INIT;
+
+	for (s = 0; s < n; s++) {
+		DIR *d;
+		struct dirent *e;
+		if (!str_copys(&p, dir) || (split && (!str_append(&p, '/') || !str_catu(&p, s))) || !str_0(&p))
+			diex(EX_T_TEMP, "out of memory");
+		d = opendir(p.s);
+		if (!d) continue;
+		while ((e = readdir(d))) {
+			struct stat st;
+			unsigned long long id;
+			if (e->d_name[0] == '.') continue;
+			str_truncate(&t, 0);
+			if (!str_cats(&t, p.s) || !str_append(&t, '/') || !str_cats(&t, e->d_name) || !str_0(&t))
+				diex(EX_T_TEMP, "out of memory");
+			if (lstat(t.s, &st) == -1 || (long long)st.st_mtime > cut) continue;
+			if (split) {
+				struct str todo = STR_INIT;
+				int live;
+				if (!scan_ulongs(e->d_name, &id) || !qfile_path(&todo, "todo", id)) continue;
+				live = access(todo.s, F_OK) == 0;
+				str_free(&todo);
+				if (live) continue;
+			}
+			if (unlink(t.s) == 0) log_info("removed stale", t.s);
+		}
+		closedir(d);
+	}
+	str_free(&p);
+	str_free(&t);
+}
+
+int main(void)
+{
+	struct sandbox sb = { 0 };
+	long long next_sweep;
+	struct sigaction sa;
+
+	log_prog("kurier-clean");
+	if (chdir(auto_home) == -1 || chdir("queue") == -1) die(EX_T_TEMP, "unable to chdir to the queue");
+	if (getuid() == 0) sb.user = auto_user_q;
+	sb.allow = SANDBOX_FILES | SANDBOX_SPAWN;
+	sb.mem = CLEAN_MEM_MAX;
+	if (sandbox_enter(&sb) != 1) die(EX_T_TEMP, "unable to enter the sandbox");
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, 0);
+	next_sweep = (long long)time(0);
+	for (;;) {
+		struct pollfd pf = { 0, POLLIN, 0 };
+		long long t = (long long)time(0);
+		struct str p = STR_INIT;
+		int r;
+
+		if (t >= next_sweep) {
+			sweep_dir("pid", 0);
+			sweep_dir("intd", 1);
+			next_sweep = t + SWEEP_EVERY;
+		}
+		r = poll(&pf, 1, (int)((next_sweep - t) * 1000));
+		if (r < 0 && errno != EINTR) die(EX_T_TEMP, "poll failed");
+		if (r <= 0) continue;
+		if (!field()) return EX_T_OK;
+		switch (f.s ? f.s[0] : 0) {
+		case 'P':
+			if (!qfile_path(&p, "todo", id_arg())) diex(EX_T_TEMP, "out of memory");
+			if (!gone(p.s)) { answer('Z', error_str(errno)); break; }
+			if (!qfile_path(&p, "intd", id_arg())) diex(EX_T_TEMP, "out of memory");
+			if (!gone(p.s)) { answer('Z', error_str(errno)); break; }
+			answer('K', "");
+			break;
+		case 'M':
+			if (!qfile_path(&p, "mess", id_arg())) diex(EX_T_TEMP, "out of memory");
+			if (!gone(p.s)) { answer('Z', error_str(errno)); break; }
+			answer('K', "");
+			break;
+		case 'B':
+			bounce();
+			break;
+		default:
+			diex(EX_T_USAGE, "malformed request");
+		}
+		str_free(&p);
+	}
+}

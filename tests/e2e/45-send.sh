@@ -1,0 +1,78 @@
+#!/bin/bash
+# 45-send.sh - kurier-send with stand-in spawners: preprocessing and the
+# local/remote split (rewriting, locals, hosted domains, aliases), the
+# spawn contract, grouping of remote recipients by domain, qmail-send's
+# log lines, cleanup of every queue file once done, restart recovery of
+# a preprocessed message, SIGTERM finishing deliveries in flight.
+. "$KURIER_SRC/tests/lib.sh"
+. "$KURIER_SRC/queue/e2e.sh"
+. "$KURIER_SRC/queue/e2e-send.sh"
+s_setup || { notok "send test instance" "setup failed"; exit 1; }
+
+# --- preprocessing and the split, with kurier-send stopped before delivery --
+echo 'example' >"$TH/control/defaultdomain"
+echo 'test.kurier.example' >"$TH/control/defaulthost"
+printf '+14,0:hosted.example->\n\n' | cdb -c "$TH/control/hosteddomains.cdb"
+printf '+14,6:al@far.example->x@y.z\0\n\n' | cdb -c "$TH/control/aliases.cdb"
+chmod 644 "$TH"/control/*.cdb
+s_inject 'sender@x.example' 'bob' 'Ann@Local.Example.' 'u@hosted.example' 'al@far.example' \
+	'r1@far.example' 'r2@FAR.example' 'r3@other.example' 'x@bare' || notok "send: inject" "kurier-queue failed"
+id=$(q_files "$Q/todo"); id=${id##*/}
+s_start
+s_wait "end msg $id" 10 && ok "send: message delivered and removed" || notok "send: end msg" "$(cat "$T/send.log")"
+grep -q "^new msg $id\$" "$T/send.log" && ok "send: log: new msg" || notok "send: log new msg" "$(head "$T/send.log")"
+grep -Eq "^info msg $id: bytes [0-9]+ from <sender@x.example> qp [0-9]+ uid 65534\$" "$T/send.log" &&
+	ok "send: log: info msg bytes from qp uid" || notok "send: log info msg" "$(grep info "$T/send.log")"
+for a in bob@test.kurier.example Ann@local.example u@hosted.example al@far.example; do
+	grep -Eq "^starting delivery [0-9]+: msg $id to local $a\$" "$T/send.log" &&
+		ok "send: $a is local" || notok "send: $a local" "$(grep starting "$T/send.log")"
+done
+grep -q "to local Ann@local.example\$" "$T/send.log" &&
+	ok "send: the domain is lower-cased and its trailing dot dropped, the local part kept" || notok "send: domain rewrite" "$(grep starting "$T/send.log")"
+for a in r1@far.example r2@far.example r3@other.example x@bare.example; do
+	grep -Eq "^starting delivery [0-9]+: msg $id to remote $a\$" "$T/send.log" &&
+		ok "send: $a is remote" || notok "send: $a remote" "$(grep starting "$T/send.log")"
+done
+# r1 and r2 share one request (one slot), r3 has its own
+s1=$(grep ' r1@far.example K' "$T/spawn.log" | cut -d' ' -f1)
+s2=$(grep ' r2@far.example K' "$T/spawn.log" | cut -d' ' -f1)
+s3=$(grep ' r3@other.example K' "$T/spawn.log" | cut -d' ' -f1)
+[ -n "$s1" ] && [ "$s1" = "$s2" ] && [ "$s1" != "$s3" ] && ok "send: one remote request per domain" ||
+	notok "send: remote grouping" "$(cat "$T/spawn.log")"
+grep -q "^[0-9]* mess/$((id % $(head -n1 "$KURIER_SRC/conf-split")))/$id <sender@x.example> bob@test.kurier.example K\$" "$T/spawn.log" &&
+	ok "send: request carries slot, mess path, sender, recipient" || notok "send: request fields" "$(cat "$T/spawn.log")"
+[ "$(grep -c 'delivery [0-9]*: success: delivered by the stand-in' "$T/send.log")" = 8 ] &&
+	ok "send: log: delivery D: success: TEXT for each" || notok "send: success lines" "$(grep delivery "$T/send.log")"
+[ -n "$(ls "$T/md/bob@test.kurier.example/new")" ] && ok "send: the stand-in delivered" || notok "send: maildir" ""
+left=$(q_files "$Q" | grep -v lock/trigger)
+[ -z "$left" ] && ok "send: nothing left in the queue" || notok "send: leftovers" "$left"
+
+# --- restart recovery: preprocessed, then killed before any delivery ---------
+s_stop
+rm -f "$TH/control/defaultdomain" "$TH/control/defaulthost"
+: >"$T/spawn.log"
+echo 'R Z not now' >"$T/rules"
+s_start
+s_inject 's@x.example' 'R1@local.example' 'R2@far.example'
+s_wait "delivery .*deferral: not now" 10 2 && ok "send: deferral logged" || notok "send: deferral" "$(tail "$T/send.log")"
+id=$(grep '^new msg' "$T/send.log" | tail -1 | cut -d' ' -f3)
+kill -KILL "$SPID"; wait "$SPID" 2>/dev/null; sleep 0.3
+[ -f "$Q/info/$((id % 23))/$id" ] && [ -f "$Q/local/$((id % 23))/$id" ] && [ -f "$Q/remote/$((id % 23))/$id" ] &&
+	[ -z "$(q_files "$Q/todo")" ] && ok "send: preprocessed state survives a SIGKILL" || notok "send: state after kill" "$(q_files "$Q")"
+: >"$T/rules"
+before=$(grep -c '^new msg' "$T/send.log")
+s_start
+s_wait "end msg $id" 10 && ok "send: after a restart the message is delivered" || notok "send: restart" "$(tail "$T/send.log")"
+[ "$(grep -c '^new msg' "$T/send.log")" = "$before" ] && ok "send: a restart does not preprocess again" || notok "send: re-preprocessed" ""
+[ "$(grep -c "R1@local.example K" "$T/spawn.log")" = 1 ] && ok "send: delivered exactly once" || notok "send: once" "$(cat "$T/spawn.log")"
+
+# --- SIGTERM waits for deliveries in flight -----------------------------------
+s_stop
+S_DELAY=2 s_start
+s_inject 's@x.example' 'slow@local.example'
+s_wait "starting delivery .* slow@local.example" 10
+kill -TERM "$SPID"
+s_wait "delivery .*success" 10 3 && ok "send: SIGTERM: the delivery in flight is answered" || notok "send: SIGTERM" "$(tail "$T/send.log")"
+for i in $(seq 50); do kill -0 "$SPID" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$SPID" 2>/dev/null && notok "send: SIGTERM exits" "still running" || ok "send: SIGTERM: exits afterwards"
+grep -q 'status: exiting$' "$T/send.log" && ok "send: SIGTERM: exit logged" || notok "send: exit log" "$(tail -3 "$T/send.log")"
