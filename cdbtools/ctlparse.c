@@ -392,8 +392,6 @@ static int ip6_prefix(const char *s, size_t n, struct str *key)
 	size_t i = 0, groups = 0;
 	int gap = 0;
 
-	if (n && s[n - 1] == ':')
-		n--;	/* written with its trailing colon */
 	if (n >= 2 && s[0] == ':' && s[1] == ':') {
 		if (!str_cats(key, "::"))
 			return 0;
@@ -415,17 +413,13 @@ static int ip6_prefix(const char *s, size_t n, struct str *key)
 		i = j;
 		if (i == n)
 			break;
-		if (s[i] != ':')
-			return 0;
-		if (!str_append(key, ':'))
+		if (s[i] != ':' || !str_append(key, ':'))
 			return 0;
 		i++;
 		if (i < n && s[i] == ':') {
-			if (gap)
+			if (gap || !str_append(key, ':'))
 				return 0;
 			gap = 1;
-			if (!str_append(key, ':'))
-				return 0;
 			i++;
 		}
 	}
