@@ -149,6 +149,18 @@ instcheck: $(B)/bin/kurier-install
 	@$(B)/bin/kurier-install check $(CONF_HOME) $(HIER_TABLES) && \
 	  echo "instcheck: $(CONF_HOME) agrees with $(words $(HIER_TABLES)) tables"
 
+# --- the demo ------------------------------------------------------------
+# run: everything a fresh machine needs, then the demo configuration
+# (install/demo.sh prints the demo password) and svscan in the background.
+run: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory setup
+	@install/demo.sh $(CONF_HOME) $(CURDIR)/$(B)/bin
+	@install/svscan.sh start $(CONF_HOME)
+
+stop:
+	@install/svscan.sh stop $(CONF_HOME)
+
 # --- tests ----------------------------------------------------------------
 # make check builds the tree, then a private test instance whose conf-home
 # is TEST_HOME, then runs tests/run.
