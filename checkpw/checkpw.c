@@ -540,10 +540,12 @@ void cpw_throttle(struct cpw *c)
 		return;
 	now = now_ms();
 	d = cpw_throttle_delay(&c->lim, r.count);
-	start = r.next > now ? r.next : now;
-	if (d && start - now > c->lim.failqueue * 1000) {
+	/* wait d, and at least d after the previous attempt's turn: parallel
+	 * attempts line up one behind the other instead of all waiting once */
+	start = r.next > now + d ? r.next : now + d;
+	if (start - (now + d) > c->lim.failqueue * 1000) {
 		close(fd);
-		log_info("throttled: too many failures from ", c->remoteip);
+		log_info("throttled: too many failures from ", c->remoteip, "; try later");
 		cpw_wipe(c);
 		_exit(EX_PW_TEMP);
 	}
