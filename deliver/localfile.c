@@ -124,8 +124,8 @@ int localfile_candidates(const char *ext, size_t n, struct str *out)
 			break;
 		k--;
 		if (!cat_ext(out, ext, k + 1) || !str_cats(out, "default") || !str_0(out) ||
-		    !cat_ext(out, ext + k + 1, n - k - 1) || !str_0(out))
+		    !str_catb(out, ext + k + 1, n - k - 1) || !str_0(out))
 			return 0;
 	}
-	return str_cats(out, "default") && str_0(out) && cat_ext(out, ext, n) && str_0(out);
+	return str_cats(out, "default") && str_0(out) && str_catb(out, ext, n) && str_0(out);
 }

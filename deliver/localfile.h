@@ -39,7 +39,8 @@ int localfile_parse(const char *s, size_t n, struct localfile_instr *out, size_t
  * localfile_candidates - the name suffixes to try for extension ext, in
  * order, into out as pairs "suffix\0default\0": for "foo-bar" they are
  * "foo-bar" "" , "foo-default" "bar", "default" "foo-bar"; for "" just
- * "" "".  The extension is lower-cased and '.' becomes ':' first.
+ * "" "".  In the suffixes the extension is lower-cased and '.' becomes
+ * ':'; the default parts keep the address's own bytes.
  * 1 ok, 0 no memory or extension too long (errno E2BIG)
  */
 int localfile_candidates(const char *ext, size_t n, struct str *out);

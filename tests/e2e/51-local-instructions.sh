@@ -1,0 +1,132 @@
+#!/bin/bash
+# 51-local-instructions.sh - delivery instructions through kurier-lspawn:
+# the .courier-ext / -default / .qmail-ext search, mbox (From line, >From
+# quoting, truncated back when a write fails under RLIMIT_FSIZE), forward
+# (re-queued through the instance's kurier-queue with the original sender
+# and our Delivered-To), programs (environment, seekable stdin, exit codes
+# 0, 99, 100, 111, 64 and 1), and refusals (group-writable delivery file,
+# an extension with no file).
+. "$KURIER_SRC"/tests/lib.sh
+. "$KURIER_SRC"/deliver/local-e2e.sh
+[ "$(id -u)" = 0 ] || { skip "local instructions" "needs root for useradd and kurier-lspawn"; exit 0; }
+command -v prlimit >/dev/null || { skip "local instructions" "prlimit (util-linux) missing"; exit 0; }
+l_setup || { notok "local instructions: test instance" "l_setup failed"; exit 1; }
+A=kl51a
+l_user $A || { notok "local instructions: useradd" ""; exit 1; }
+H=$L_HOME
+setpriv --reuid=$A --regid=$A --clear-groups "$TH/bin/maildirmake" "$H/Maildir"
+setpriv --reuid=$A --regid=$A --clear-groups "$TH/bin/maildirmake" -f Work "$H/Maildir"
+# dot FILE LINE... - write a delivery file of the user's
+dot() { local f=$H/$1; shift; printf '%s\n' "$@" > "$f"; chown $A: "$f"; chmod 644 "$f"; }
+# res RCPT [FILE] - deliver a fresh message (FILE's) to RCPT; the result field in $R
+res() { if [ $# -gt 1 ]; then l_msg "$2"; else l_msg; fi; R=$(l_one s@r.example "$1"); }
+# want NAME PATTERN RESULT - ok when RESULT matches the glob PATTERN
+want() { case $3 in $2) ok "$1";; *) notok "$1" "$3";; esac; }
+
+# --- file search ----------------------------------------------------------
+dot .courier-foo-bar './Maildir/.Work/'
+dot .courier-foo-default '|echo "$DEFAULT" > "$HOME/default.out"'
+dot .courier-default '|echo "$EXT" > "$HOME/ext.out"'
+res $A-foo-bar@local.example; want "search: .courier-foo-bar for foo-bar" 'K*' "$R"
+check "search: exact file wins (message in .Work)" test "$(l_count "$H/Maildir/.Work/new")" = 1
+res $A-foo-baz-qux@local.example; want "search: .courier-foo-default for foo-baz-qux" 'K*' "$R"
+check "search: DEFAULT is the part the -default stood for" test "$(cat "$H/default.out")" = baz-qux
+res $A-zz@local.example; want "search: .courier-default for zz" 'K*' "$R"
+check "search: EXT in the program's environment" test "$(cat "$H/ext.out")" = zz
+dot .courier-dot:ted './Maildir/.Work/'
+res $A-Dot.Ted@local.example; want "search: '.' in the extension becomes ':'" 'K*' "$R"
+check "search: and letters are lower-cased" test "$(l_count "$H/Maildir/.Work/new")" = 2
+rm "$H/.courier-default"
+dot .qmail-qm './Maildir/.Work/'
+res $A-qm@local.example; want "search: .qmail-qm read when no .courier-qm exists" 'K*' "$R"
+check "search: .qmail-qm delivered" test "$(l_count "$H/Maildir/.Work/new")" = 3
+dot .courier-both './Maildir/'
+dot .qmail-both './Maildir/.Work/'
+n0=$(l_count "$H/Maildir/new")
+res $A-both@local.example; want "search: .courier-both is preferred over .qmail-both" 'K*' "$R"
+check "search: delivered by .courier-both" test "$(l_count "$H/Maildir/new")" = $((n0 + 1))
+res $A-nofile@local.example; want "search: an extension without any file bounces" 'D*mailbox*' "$R"
+dot .courier-gw './Maildir/'
+chmod 664 "$H/.courier-gw"
+res $A-gw@local.example; want "refusal: group-writable delivery file (Z)" 'Z*' "$R"
+
+# --- mbox -----------------------------------------------------------------
+dot .courier-mb './mbox'
+printf 'From: a@b\nSubject: mbox\n\nFrom the start\nline\n' > "$T/m1"
+res $A-mb@local.example "$T/m1"; want "mbox: delivered" 'K*' "$R"
+check "mbox: owned by the user, mode 600" test "$(stat -c %U:%a "$H/mbox")" = $A:600
+check "mbox: starts with a From line for the sender" grep -q '^From s@r.example ' "$H/mbox"
+check "mbox: Delivered-To added" grep -qx "Delivered-To: $A-mb@local.example" "$H/mbox"
+check "mbox: a body line 'From ' is quoted" grep -qx '>From the start' "$H/mbox"
+check "mbox: ends with a blank line" test -z "$(tail -n 1 "$H/mbox")"
+check "mbox: no lock file left" test ! -e "$H/mbox.lock"
+cp "$H/mbox" "$T/mbox.before"
+size=$(stat -c %s "$H/mbox")
+{ printf 'Subject: large\n\n'; head -c 4000 /dev/zero | tr '\0' y; echo; } > "$T/large"
+l_msg "$T/large"
+r=$(l_req 1 "$L_MSG" s@r.example $A-mb@local.example | timeout 60 prlimit --fsize=$((size + 1000)) "$TH/bin/kurier-lspawn" | tr '\0' '\n' | sed -n 2p)
+want "mbox: a write past RLIMIT_FSIZE is a temporary failure" 'Z*truncated*' "$r"
+check "mbox: truncated back to its old contents" cmp "$H/mbox" "$T/mbox.before"
+echo "$H/mbox" > /dev/null
+dot .courier-mbl './mbox'
+touch "$H/mbox.lock"; chown $A: "$H/mbox.lock"; touch -d '10 minutes ago' "$H/mbox.lock"
+res $A-mbl@local.example; want "mbox: a stale .lock is taken over" 'K*' "$R"
+ln "$H/mbox" "$H/mbox.hard"
+res $A-mbl@local.example; want "mbox: a hard-linked mbox is refused" 'Z*' "$R"
+rm -f "$H/mbox.hard"
+ln -s "$T/elsewhere" "$H/mbox2"
+dot .courier-mbs './mbox2'
+res $A-mbs@local.example; want "mbox: a symlinked mbox is refused" 'Z*' "$R"
+check "mbox: nothing created through the symlink" test ! -e "$T/elsewhere"
+
+# --- programs -------------------------------------------------------------
+dot .courier-env-default '|env > "$HOME/env.out"'
+res $A-env-x-y@local.example; want "program: exit 0 delivers" 'K*' "$R"
+for v in "SENDER=s@r.example" "RECIPIENT=$A-env-x-y@local.example" "USER=$A" "HOME=$H" \
+	"HOST=local.example" "LOCAL=$A-env-x-y" "EXT=env-x-y" "EXT2=x-y" "EXT3=y" "DEFAULT=x-y" \
+	"DTLINE=Delivered-To: $A-env-x-y@local.example" "RPLINE=Return-Path: <s@r.example>"; do
+	check "program: environment has $v" grep -qxF "$v" "$H/env.out"
+done
+dot .courier-two '|cat > "$HOME/one.out"' '|cat > "$HOME/two.out"'
+res $A-two@local.example; want "program: two programs" 'K*' "$R"
+check "program: stdin is the message" cmp "$H/one.out" "$Q/$L_MSG"
+check "program: the second program reads it from the start too" cmp "$H/two.out" "$Q/$L_MSG"
+dot .courier-p99 '|exit 99' './Maildir/'
+n0=$(l_count "$H/Maildir/new")
+res $A-p99@local.example; want "program: 99 is success" 'K*' "$R"
+check "program: 99 stops the remaining lines" test "$(l_count "$H/Maildir/new")" = "$n0"
+dot .courier-p100 '|echo no such list; exit 100'
+res $A-p100@local.example; want "program: 100 bounces with its output" 'D*no such list*' "$R"
+dot .courier-p111 '|echo busy; exit 111'
+res $A-p111@local.example; want "program: 111 defers" 'Z*busy*' "$R"
+dot .courier-p64 '|exit 64'
+res $A-p64@local.example; want "program: 64 (EX_USAGE) bounces" 'D*' "$R"
+dot .courier-p1 '|exit 1'
+res $A-p1@local.example; want "program: 1 defers" 'Z*' "$R"
+dot .courier-pfail '|exit 100' './Maildir/'
+n0=$(l_count "$H/Maildir/new")
+res $A-pfail@local.example; want "program: a failure stops before later lines" 'D*' "$R"
+check "program: the later maildir line did not run" test "$(l_count "$H/Maildir/new")" = "$n0"
+dot .courier-inj '|printf %s "$SENDER" > "$HOME/inj.out"'
+l_msg
+r=$(l_one '$(touch${IFS}/tmp/kurier-pwned-51);`id`@x' $A-inj@local.example)
+want "program: a hostile sender is delivered" 'K*' "$r"
+check "program: the sender reaches the program as bytes, no shell expansion" \
+	test "$(cat "$H/inj.out")" = '$(touch${IFS}/tmp/kurier-pwned-51);`id`@x'
+check "program: nothing was executed from the sender" test ! -e /tmp/kurier-pwned-51
+
+# --- forward --------------------------------------------------------------
+dot .courier-fwd '&fwd1@remote.example' 'fwd2@remote.example'
+before=$(q_files "$Q/todo" | sort)
+res $A-fwd@local.example; want "forward: delivered (queued)" 'K*' "$R"
+new=$(comm -13 <(echo "$before") <(q_files "$Q/todo" | sort))
+check "forward: exactly one new message in todo/" test "$(echo "$new" | grep -c .)" = 1
+if [ -n "$new" ]; then
+	env=$(tr '\0' '\n' < $new)
+	check "forward: the original sender is kept" grep -qx 'Fs@r.example' <<<"$env"
+	check "forward: both addresses are recipients" test "$(grep -c '^Tfwd[12]@remote.example$' <<<"$env")" = 2
+	m=$Q/mess/${new#"$Q"/todo/}
+	check "forward: the queued message carries our Delivered-To" grep -qx "Delivered-To: $A-fwd@local.example" "$m"
+	check "forward: and the original body" grep -q "^body $L_N\$" "$m"
+	rm -f "$new" "$m" "$Q"/intd/${new#"$Q"/todo/} 2>/dev/null
+fi
