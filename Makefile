@@ -50,7 +50,7 @@ PROGS :=
 TESTS :=
 FUZZ :=
 
-.PHONY: all deps run stop check check-only setup instcheck asan fuzz bench clean FORCE
+.PHONY: all deps run stop check check-only setup instcheck asan fuzz fuzz-programs bench clean FORCE
 all: programs
 
 # --- the shared library -------------------------------------------------
@@ -119,6 +119,19 @@ $(foreach t,$(patsubst %.c,%,$(TEST_SRC)),$(eval $(call test_rule,$(t))))
 
 programs: $(B)/libkurier.a $(addprefix $(B)/bin/,$(PROGS)) $(TEST_BIN)
 
+# libFuzzer targets: every */fuzz-NAME.c defines LLVMFuzzerTestOneInput
+# and links like a unit test.  They are built only by make fuzz, in a
+# build directory whose objects carry the fuzzer's coverage hooks.
+FUZZ_SRC := $(sort $(wildcard */fuzz-*.c))
+FUZZ_BIN := $(patsubst %.c,$(B)/fuzz/%,$(FUZZ_SRC))
+define fuzz_rule
+$(B)/fuzz/$(1): $(B)/$(1).o $$(patsubst %.c,$(B)/%.o,$$($(patsubst %/,%,$(dir $(1)))_MODS)) $(B)/libkurier.a
+	@mkdir -p $$(@D)
+	$$(LINK) -fsanitize=fuzzer -o $$@ $$(filter %.o,$$^) $(B)/libkurier.a $(TEST_LIBS)
+endef
+$(foreach f,$(patsubst %.c,%,$(FUZZ_SRC)),$(eval $(call fuzz_rule,$(f))))
+fuzz-programs: $(FUZZ_BIN)
+
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 
 # --- dependencies ---------------------------------------------------------
@@ -180,10 +193,44 @@ check-only:
 	@KURIER_SRC=$(CURDIR) KURIER_BUILD=$(CURDIR)/$(B) KURIER_TBUILD=$(CURDIR)/$(TEST_BUILD) \
 	  KURIER_THOME=$(TEST_HOME) tests/run
 
+# The leak checker is off: it stops the process with ptrace from a new
+# thread at exit, which a confined program's filter rightly kills.
+SAN_CC = clang -O1 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
+	-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 asan:
-	@$(MAKE) --no-print-directory BUILD=build/asan TEST_BUILD=build/asan/t \
-	  CONF_CC='clang -O1 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
-	  CONF_LD='clang -g -fsanitize=address,undefined' check
+	@ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  $(MAKE) --no-print-directory BUILD=build/asan TEST_BUILD=build/asan/t TEST_HOME=/tmp/kurier-asan \
+	  CONF_CC='$(SAN_CC)' CONF_LD='clang -g -fsanitize=address,undefined' check
+
+# make fuzz: build every fuzz target with ASan and UBSan, then run each for
+# FUZZ_TIME seconds over its seeds (DIR/fuzz-NAME.seeds/) and the corpus it
+# grew before (build/fuzz/corpus/NAME); a crash leaves its input in
+# build/fuzz/crash/ and fails the run.
+FUZZ_TIME ?= 20
+FUZZ_RSS_MB ?= 2048
+FUZZ_BUILD := build/fuzz
+fuzz:
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) \
+	  CONF_CC='$(SAN_CC) -fsanitize=fuzzer-no-link' \
+	  CONF_LD='clang -g -fsanitize=address,undefined' fuzz-programs
+	@mkdir -p $(FUZZ_BUILD)/crash; fail=0; n=0; \
+	for f in $(patsubst %.c,%,$(FUZZ_SRC)); do \
+	  name=$$(echo $$f | tr / -); corpus=$(FUZZ_BUILD)/corpus/$$name; mkdir -p $$corpus; \
+	  seeds=; [ -d $$f.seeds ] && seeds=$$f.seeds; n=$$((n + 1)); \
+	  if $(FUZZ_BUILD)/fuzz/$$f -max_total_time=$(FUZZ_TIME) \
+	       -rss_limit_mb=$(FUZZ_RSS_MB) -timeout=10 -print_final_stats=1 \
+	       -artifact_prefix=$(FUZZ_BUILD)/crash/$$name- $$corpus $$seeds \
+	       >$(FUZZ_BUILD)/$$name.log 2>&1; then \
+	    echo "ok   $$f ($$(sed -n 's/^stat::number_of_executed_units: *//p' $(FUZZ_BUILD)/$$name.log) runs)"; \
+	  else \
+	    fail=$$((fail + 1)); echo "FAIL $$f (see $(FUZZ_BUILD)/$$name.log)"; \
+	    grep -m 3 -E 'ERROR|runtime error|SUMMARY' $(FUZZ_BUILD)/$$name.log | sed 's/^/     /'; \
+	  fi; \
+	done; echo "$$n fuzz targets, $$fail failed"; [ $$fail = 0 ]
+
+# make bench: every bench/*/run, then one table of their RATIO lines.
+bench: all
+	@KURIER_BUILD=$(CURDIR)/$(B) bench/run
 
 clean:
 	rm -rf build
