@@ -20,6 +20,7 @@
  * STALE_AGE.
  */
 #include <dirent.h>
+#include <seccomp.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -205,6 +206,9 @@ static void sweep_dir(const char *dir, int split)
 	str_free(&t);
 }
 
+/* kurier-queue, which runs under this filter, sets its real uid to its effective one */
+static const int queue_extra[] = { SCMP_SYS(setreuid), -1 };
+
 int main(void)
 {
 	struct sandbox sb = { 0 };
@@ -215,6 +219,7 @@ int main(void)
 	if (chdir(auto_home) == -1 || chdir("queue") == -1) die(EX_T_TEMP, "unable to chdir to the queue");
 	if (getuid() == 0) sb.user = auto_user_q;
 	sb.allow = SANDBOX_FILES | SANDBOX_SPAWN;
+	sb.extra = queue_extra;
 	sb.mem = CLEAN_MEM_MAX;
 	if (sandbox_enter(&sb) != 1) die(EX_T_TEMP, "unable to enter the sandbox");
 	memset(&sa, 0, sizeof sa);

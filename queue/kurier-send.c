@@ -1006,7 +1006,7 @@ static void result(struct dlv *d, size_t i, const char *text, size_t n)
 	Lend();
 	if (v == 'Z' && lifetime && now() >= m->birth + (long long)lifetime) {
 		struct str t = STR_INIT;
-		if (!str_cats(&t, "DI'm not going to try again; this message has been in the queue too long. Last error: ") ||
+		if (!str_cats(&t, "D5.4.7 I'm not going to try again; this message has been in the queue too long. Last error: ") ||
 		    !str_catb(&t, text + 1, n - 1)) nomem();
 		bounce = bounce_add(m, r->addr, r->len, t.s + 1, t.len - 1);
 		str_free(&t);
