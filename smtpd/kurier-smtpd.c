@@ -1317,6 +1317,10 @@ static void cmd_starttls(const struct smtp_cmd *c)
 		log_info("starttls: data after STARTTLS from ", remoteip.s);
 		_exit(0);
 	}
+	/* "P": kurier-tlsd stops reading the client before it can see our
+	 * go-ahead, so the ClientHello is never taken for pipelined text */
+	if (buf_unixwrite(tlsfd, (char *)"P", 1) != 1)
+		_exit(0);
 	say("220 2.0.0 ready to start TLS\r\n");
 	(void)buf_flush(&cout);
 	if (buf_unixwrite(tlsfd, (char *)"S", 1) != 1 || buf_unixread(tlsfd, &ack, 1) != 1 || ack != 'Y') {

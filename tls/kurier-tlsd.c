@@ -16,10 +16,13 @@
  * byte of the key ever exists in a process that parses SMTP, IMAP or POP3.
  * Without -i the server gets a control descriptor (its number in
  * KURIER_TLSFD): it writes "S" after its go-ahead reply to STARTTLS/STLS,
- * and reads "Y" once the handshake is done.  Bytes the client sent after
- * the STARTTLS command and before the handshake are never relayed into
- * the TLS session: if any reached the server or wait here, the connection
- * is closed (SECURITY.md 15).  With -i the handshake comes first and the
+ * and reads "Y" once the handshake is done.  A server may write "P" just
+ * before the go-ahead: tlsd then stops reading the client, so a client
+ * that answers the go-ahead at once with its ClientHello cannot be taken
+ * for one that pipelined a command.  Bytes the client sent after the
+ * STARTTLS command and before the handshake are never relayed into the
+ * TLS session: if any reached the server or wait here when "S" comes, the
+ * connection is closed (SECURITY.md 15).  With -i the handshake comes first and the
  * server gets KURIER_TLS=1.  Cost per connection: one fork and one exec.
  */
 #include <errno.h>
@@ -503,7 +506,7 @@ static void relay(int idle, int hs)
 {
 	static char n2c[TLSD_RECORD], c2n[TLSD_RECORD];
 	size_t n2clen = 0, c2nlen = 0;
-	int net_eof = 0, child_eof = 0;
+	int net_eof = 0, child_eof = 0, held = 0;
 	ssize_t r;
 
 	for (;;) {
@@ -516,16 +519,22 @@ static void relay(int idle, int hs)
 		if (ctl >= 0) {
 			char c;
 			r = read(ctl, &c, 1);
-			if (r == 1) {
+			if (r == 1 && c == 'P' && !tls && !held) {
+				/* the go-ahead comes next: from now on the client's
+				 * bytes stay in the socket for the handshake to read */
+				held = 1;
+				continue;
+			} else if (r == 1) {
 				if (c != 'S' || tls || !starttls(n2clen, c2n, &c2nlen, hs))
 					return;
+				held = 0;
 				continue;
 			} else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
 				close(ctl);	/* the server will not ask any more */
 				ctl = -1;
 			}
 		}
-		if (!net_eof && !n2clen) {
+		if (!net_eof && !n2clen && !held) {
 			r = net_read(n2c, sizeof n2c, &rwant);
 			if (r > 0) {
 				n2clen = (size_t)r;
