@@ -385,6 +385,10 @@ static void cmd_stls(const struct pop3_cmd *c)
 		log_info("stls: data after STLS from ", remoteip.s);
 		_exit(0);
 	}
+	/* "P": kurier-tlsd stops reading the client before our go-ahead, so
+	 * the ClientHello is never taken for pipelined text */
+	if (buf_unixwrite(tlsfd, (char *)"P", 1) != 1)
+		_exit(0);
 	(void)buf_puts(&out, "+OK begin TLS negotiation\r\n");
 	(void)buf_flush(&out);
 	if (buf_unixwrite(tlsfd, (char *)"S", 1) != 1 || buf_unixread(tlsfd, &ack, 1) != 1 || ack != 'Y') {
