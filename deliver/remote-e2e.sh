@@ -49,7 +49,7 @@ r_dns() {
 r_srv() {
 	local name=$1 pid; shift
 	mkdir -p "$T/$name"
-	R_PORT=$(free_port)
+	R_PORT=${R_FIXPORT:-$(free_port)}
 	"$PY" "$R_SRV" "$R_PORT" "$T/$name" "$@" 2>"$T/$name.err" &
 	pid=$!
 	on_exit "kill $pid"
