@@ -34,7 +34,13 @@ start)
 	sleep 1
 	running || { echo "svscan: fatal: svscan did not start; see $sv/.svscan.log" >&2; exit 111; }
 	echo "svscan runs for $sv (pid $(cat "$pidf")); services:"
-	for s in "$sv"/*/; do [ -d "$s" ] && echo "  $(basename "$s")"; done
+	n=0
+	for s in "$sv"/*/; do
+		[ -d "$s" ] || continue
+		echo "  $(basename "$s")"; n=$((n + 1))
+	done
+	[ $n = 0 ] && echo "  (none installed yet)"
+	exit 0
 	;;
 stop)
 	if running; then kill "$(cat "$pidf")"; fi
