@@ -180,8 +180,14 @@ stop:
 TEST_HOME ?= /tmp/kurier-check
 TEST_BUILD ?= $(B)/t
 
+# check also compiles the whole tree once with clang and the flags of
+# conf-cc, so that its warnings (errors under -Werror) are caught too.
+CLANG_CC = clang $(wordlist 2,1000,$(CONF_CC))
+CLANG_LD = clang $(wordlist 2,1000,$(CONF_LD))
 check: deps
 	@$(MAKE) --no-print-directory all
+	@echo "building with clang into $(B)/clang"; \
+	  $(MAKE) --no-print-directory BUILD=$(B)/clang CONF_CC='$(CLANG_CC)' CONF_LD='$(CLANG_LD)' programs >/dev/null
 	@$(MAKE) --no-print-directory check-only
 
 check-only:
