@@ -294,6 +294,18 @@ static void load_limits(struct cpw *c)
 	str_free(&x);
 }
 
+/* installed_helper - 1 if path is conf-home/bin/kurier-checkpw* with nothing odd in it */
+static int installed_helper(const char *path)
+{
+	size_t h = strlen(auto_home);
+	const char *rest;
+
+	if (strncmp(path, auto_home, h) != 0 || strncmp(path + h, "/bin/kurier-checkpw", 19) != 0)
+		return 0;
+	rest = path + h + 19;
+	return !strchr(rest, '/');
+}
+
 void cpw_start(struct cpw *c, int argc, char **argv, const char *name)
 {
 	const char *why = 0, *v;
@@ -305,6 +317,9 @@ void cpw_start(struct cpw *c, int argc, char **argv, const char *name)
 	c->setuid_mode = getuid() != geteuid() || getgid() != getegid();
 	if (!cpw_args_split(argc, argv, &c->args, &why))
 		misuse(c, why);
+	for (r = 0; c->setuid_mode && r < c->args.nhelpers; r++)
+		if (!installed_helper(c->args.helpers[r]))
+			misuse(c, "running setuid, every next helper must be a kurier-checkpw* in conf-home/bin");
 	v = env_ok(c, "KURIER_HOME");
 	if (!str_copys(&c->home, v ? v : auto_home) || !str_0(&c->home))
 		cpw_temp(c, "out of memory", 0);
@@ -330,18 +345,6 @@ int cpw_has_next(const struct cpw *c)
 	return c->args.nhelpers > 0;
 }
 
-/* installed_helper - 1 if path is conf-home/bin/kurier-checkpw* with nothing odd in it */
-static int installed_helper(const char *path)
-{
-	size_t h = strlen(auto_home);
-	const char *rest;
-
-	if (strncmp(path, auto_home, h) != 0 || strncmp(path + h, "/bin/kurier-checkpw", 19) != 0)
-		return 0;
-	rest = path + h + 19;
-	return !strchr(rest, '/');
-}
-
 void cpw_pass(struct cpw *c)
 {
 	char **argv, **p;
@@ -351,8 +354,6 @@ void cpw_pass(struct cpw *c)
 	if (!cpw_has_next(c))
 		return;
 	next = c->args.helpers[0];
-	if (c->setuid_mode && !installed_helper(next))
-		misuse(c, "running setuid, the next helper must be one in conf-home/bin");
 	for (p = c->args.prog; *p; p++)
 		n++;
 	argv = calloc((size_t)c->args.nhelpers + (size_t)n + 3, sizeof *argv);

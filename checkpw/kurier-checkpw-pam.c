@@ -94,9 +94,11 @@ static struct passwd *file_pw(const char *path, const char *name)
 	while ((p = fgetpwent(f)))
 		if (strcmp(p->pw_name, name) == 0)
 			break;
-	fclose(f);
-	if (!p)
+	if (!p && !ferror(f))
 		errno = 0;
+	else if (!p)
+		errno = EIO;
+	fclose(f);
 	return p;
 }
 
@@ -128,7 +130,7 @@ int main(int argc, char **argv)
 	errno = 0;
 	pw = pwf && *pwf ? file_pw(pwf, c.req.login) : getpwnam(c.req.login);
 	if (!pw) {
-		if (errno && errno != ENOENT && errno != ESRCH)
+		if (errno && ((pwf && *pwf) || (errno != ENOENT && errno != ESRCH)))
 			cpw_temp(&c, "cannot read the passwd database", errno);
 		cpw_pass(&c);
 		/* the last helper: let PAM spend its usual time on the unknown name */

@@ -33,13 +33,14 @@ static struct passwd *file_pw(const char *path, const char *name)
 
 	if (!f)
 		return 0;
-	errno = 0;
 	while ((p = fgetpwent(f)))
 		if (strcmp(p->pw_name, name) == 0)
 			break;
-	fclose(f);
-	if (!p)
+	if (!p && !ferror(f))
 		errno = 0;
+	else if (!p)
+		errno = EIO;
+	fclose(f);
 	return p;
 }
 
@@ -54,9 +55,11 @@ static struct spwd *file_sp(const char *path, const char *name)
 	while ((s = fgetspent(f)))
 		if (strcmp(s->sp_namp, name) == 0)
 			break;
-	fclose(f);
-	if (!s)
+	if (!s && !ferror(f))
 		errno = 0;
+	else if (!s)
+		errno = EIO;
+	fclose(f);
 	return s;
 }
 
@@ -86,7 +89,7 @@ int main(int argc, char **argv)
 	errno = 0;
 	pw = pwf && *pwf ? file_pw(pwf, c.req.login) : getpwnam(c.req.login);
 	if (!pw) {
-		if (errno && errno != ENOENT && errno != ESRCH)
+		if (errno && ((pwf && *pwf) || (errno != ENOENT && errno != ESRCH)))
 			cpw_temp(&c, "cannot read the passwd database", errno);
 		cpw_pass(&c);
 		cpw_throttle(&c);
