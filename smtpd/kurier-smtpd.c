@@ -3,6 +3,9 @@
  * (587) and SMTPS (465).
  * runs as:  kurierd, under tcpserver (ucspi-tcp), one process per
  *           connection; if started as root it becomes kurierd itself.
+ *           Before it confines itself it forks its monitor (monitor.c),
+ *           which runs the setuid kurier-queue and checkpw helpers for it,
+ *           since a process with no_new_privs cannot.
  * input:    the client on fd 0, replies on fd 1, log lines on fd 2; the
  *           environment tcpserver, envdir and smtpaccess set (see
  *           kurier-smtpd(8)); optionally a kurier-tlsd control descriptor.
@@ -17,10 +20,9 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
+#include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include "auto.h"
@@ -30,6 +32,7 @@
 #include "exitcode.h"
 #include "log.h"
 #include "mimelimit.h"
+#include "monitor.h"
 #include "rcptcheck.h"
 #include "sandbox.h"
 #include "scan.h"
@@ -76,6 +79,7 @@ static unsigned long long sizelimit, maxrcpts = SMTPD_MAXRCPTS_DEFAULT;
 static int maxrcpts_hard;
 static struct rcptcheck rc;
 static const char *home;
+static int mon = -1;			/* the monitor's socket (monitor.h) */
 
 /* the transaction */
 static int have_mail, smtputf8, trapped;
@@ -410,7 +414,12 @@ static void confine(void)
 
 	memset(&sb, 0, sizeof sb);
 	sb.user = geteuid() == 0 ? auto_user_d : 0;
-	sb.allow = SANDBOX_FILES | SANDBOX_SPAWN;
+	/* no SANDBOX_SPAWN: the monitor runs every program for us; the
+	 * message pipes go to it with sendmsg */
+	static const int extra[] = { SCMP_SYS(sendmsg), SCMP_SYS(pipe2), SCMP_SYS(pipe), -1 };
+
+	sb.allow = SANDBOX_FILES;
+	sb.extra = extra;
 #if defined(__SANITIZE_ADDRESS__)
 	sb.mem = 0;	/* ASan reserves terabytes of address space */
 #elif defined(__has_feature)
@@ -430,59 +439,13 @@ static void confine(void)
 	}
 }
 
-/* spawn - run argv with fd0/fd1/fd3 as given (-1: /dev/null); pid, or -1 */
-static pid_t spawn(char *const argv[], char *const envp[], int fd0, int fd1, int fd3)
-{
-	posix_spawn_file_actions_t fa;
-	pid_t pid;
-	int e;
-
-	if (posix_spawn_file_actions_init(&fa))
-		return -1;
-	e = fd0 >= 0 ? posix_spawn_file_actions_adddup2(&fa, fd0, 0) :
-	    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	if (!e)
-		e = fd1 >= 0 ? posix_spawn_file_actions_adddup2(&fa, fd1, 1) :
-		    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	if (!e && fd3 >= 0)
-		e = posix_spawn_file_actions_adddup2(&fa, fd3, 3);
-	if (!e)
-		e = posix_spawn(&pid, argv[0], &fa, 0, argv, envp);
-	posix_spawn_file_actions_destroy(&fa);
-	if (e) {
-		errno = e;
-		return -1;
-	}
-	return pid;
-}
-
-/* waitfor - the exit code of pid, or -1 if it died of a signal */
-static int waitfor(pid_t pid)
-{
-	int st;
-
-	while (waitpid(pid, &st, 0) == -1)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 /* ---- the message ---- */
 
-/* msg_start - run kurier-queue and get ready for the body; 1 ok, 0 failed (reply sent) */
+/* msg_start - have the monitor run kurier-queue and get ready for the body; 1 ok, 0 failed (reply sent) */
 static int msg_start(void)
 {
 	int mp[2], ep[2];
-	const char *q = getenv("KURIERQUEUE");
-	char *argv[2];
 
-	if (!q || !*q) {
-		if (!str_copys(&tmp, auto_home) || !str_cats(&tmp, "/bin/kurier-queue"))
-			die_nomem();
-		q = tmp.s;
-	}
-	argv[0] = (char *)q;
-	argv[1] = 0;
 	if (pipe2(mp, O_CLOEXEC) == -1) {
 		log_warn("cannot create a pipe");
 		say("451 4.3.0 temporary failure\r\n");
@@ -495,11 +458,11 @@ static int msg_start(void)
 		say("451 4.3.0 temporary failure\r\n");
 		return 0;
 	}
-	m.pid = spawn(argv, environ, mp[0], ep[0], -1);
+	m.pid = monitor_queue(mon, mp[0], ep[0]);
 	close(mp[0]);
 	close(ep[0]);
-	if (m.pid == -1) {
-		log_warn("cannot run ", q);
+	if (m.pid <= 0) {
+		log_warnx("the monitor could not run kurier-queue");
 		close(mp[1]);
 		close(ep[1]);
 		say("451 4.3.0 temporary failure\r\n");
@@ -659,7 +622,7 @@ static void msg_abort(void)
 {
 	close(m.q.fd);
 	close(m.envfd);
-	(void)waitfor(m.pid);
+	(void)monitor_queue_wait(mon);
 	m.active = 0;
 	mime_free(&m.mime);
 	m.hdr.len = 0;
@@ -709,7 +672,7 @@ static void msg_finish(void)
 		}
 	}
 	close(m.envfd);
-	code = waitfor(m.pid);
+	code = monitor_queue_wait(mon);
 	m.active = 0;
 	mime_free(&m.mime);
 	if (code == EX_Q_OK) {
@@ -1087,70 +1050,11 @@ static void auth_delay(void)
 		;
 }
 
-/* checkpw - run the checkpw chain on user, secret and stamp; its exit code, -1 failure to run */
+/* checkpw - have the monitor run the checkpw chain on user, secret and stamp; its exit code, -1 failure to run */
 static int checkpw(const struct str *user, const struct str *secret, const char *stamp,
     const char *type)
 {
-	char *argv[SMTPD_CHECKPW_ARGS + 2];
-	char *envp[256 + 4];
-	static char svc[] = "KURIER_SERVICE=smtp", vo[] = "KURIER_CHECKPW_VERIFYONLY=1";
-	struct str chain = STR_INIT, data = STR_INIT, at = STR_INIT;
-	const char *v = getenv("KURIER_CHECKPW");
-	size_t i, na = 0, ne = 0;
-	int p[2], code = -1;
-	pid_t pid;
-
-	if (v && *v) {
-		if (!str_copys(&chain, v))
-			die_nomem();
-	} else if (!str_copys(&chain, auto_home) || !str_cats(&chain, "/bin/kurier-checkpw ") ||
-	    !str_cats(&chain, auto_home) || !str_cats(&chain, "/bin/kurier-checkpw-unix")) {
-		die_nomem();
-	}
-	for (i = 0; i < chain.len && na < SMTPD_CHECKPW_ARGS; ) {
-		while (i < chain.len && chain.s[i] == ' ')
-			chain.s[i++] = 0;
-		if (i >= chain.len)
-			break;
-		argv[na++] = chain.s + i;
-		while (i < chain.len && chain.s[i] != ' ')
-			i++;
-	}
-	for (; i < chain.len; i++)
-		if (chain.s[i] == ' ')
-			chain.s[i] = 0;
-	argv[na++] = (char *)"/bin/true";
-	argv[na] = 0;
-	if (!str_copys(&at, "KURIER_AUTHTYPE=") || !str_cats(&at, type) || !str_0(&at))
-		die_nomem();
-	for (i = 0; environ[i] && ne < 256; i++)
-		if (strncmp(environ[i], "KURIER_AUTHTYPE=", 16) && strncmp(environ[i], "KURIER_SERVICE=", 15) &&
-		    strncmp(environ[i], "KURIER_CHECKPW_VERIFYONLY=", 26))
-			envp[ne++] = environ[i];
-	envp[ne++] = svc;
-	envp[ne++] = vo;
-	envp[ne++] = at.s;
-	envp[ne] = 0;
-	if (!str_cat(&data, user) || !str_0(&data) || !str_cat(&data, secret) || !str_0(&data) ||
-	    !str_cats(&data, stamp) || !str_0(&data))
-		die_nomem();
-	if (na > 1 && pipe2(p, O_CLOEXEC) == 0) {
-		pid = spawn(argv, envp, -1, -1, p[0]);
-		close(p[0]);
-		if (pid == -1) {
-			log_warn("cannot run ", argv[0]);
-		} else {
-			/* at most 512 bytes: below PIPE_BUF, so this never blocks */
-			(void)!write(p[1], data.s, data.len);
-		}
-		close(p[1]);
-		if (pid != -1)
-			code = waitfor(pid);
-	}
-	str_wipe(&data);
-	str_free(&chain);
-	str_free(&at);
-	return code;
+	return monitor_checkpw(mon, type, user->s, user->len, secret->s, secret->len, stamp);
 }
 
 /* auth_result - act on the checkpw verdict for user */
@@ -1432,6 +1336,12 @@ int main(int argc, char **argv)
 	buf_init(&in, saferead, 0, inspace, sizeof inspace);
 	buf_init(&cout, safewrite, 1, outspace, sizeof outspace);
 	config();
+	mon = monitor_start();
+	if (mon == -1) {
+		say("421 4.3.0 temporary failure\r\n");
+		(void)buf_flush(&cout);
+		die(EX_T_TEMP, "cannot start the monitor");
+	}
 	confine();
 	say("220 ");
 	if (greeting.len) {

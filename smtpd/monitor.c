@@ -1,0 +1,336 @@
+/*
+ * monitor.c - kurier-smtpd's monitor process (see monitor.h): runs
+ * kurier-queue and the checkpw chain for the confined SMTP process.
+ * runs as:  kurierd (dropped from root) or whoever started kurier-smtpd;
+ *           without PR_SET_NO_NEW_PRIVS, so that setuid programs work.
+ * input:    requests on its end of a SOCK_SEQPACKET socketpair:
+ *           "Q" with two descriptors (message and envelope pipes), answered
+ *           "p<pid>" at once and "x<code>" when kurier-queue exits;
+ *           "A" type\0user\0secret\0stamp\0, answered "x<code>".
+ * trusts:   its environment (root's, from before the SMTP process read a
+ *           byte); nothing in a request: a malformed one ends the monitor.
+ * exit:     0 when the SMTP process goes away; 111 (EX_T_TEMP) on a
+ *           malformed request or when it cannot drop to kurierd.
+ * Cost: one fork per connection (no exec); per message the same one
+ * kurier-queue exec the SMTP process would have made.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "auto.h"
+#include "exitcode.h"
+#include "log.h"
+#include "monitor.h"
+#include "sandbox.h"
+#include "scan.h"
+#include "str.h"
+
+extern char **environ;
+
+#define MONITOR_ENV_MAX 256	/* environment entries passed to the checkpw chain */
+
+/* spawn - run argv with fd 0, 1 and 3 as given (-1: /dev/null, or none for 3); pid or -1 */
+static pid_t spawn(char *const argv[], char *const envp[], int fd0, int fd1, int fd3)
+{
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	int e;
+
+	if (posix_spawn_file_actions_init(&fa))
+		return -1;
+	e = fd0 >= 0 ? posix_spawn_file_actions_adddup2(&fa, fd0, 0) :
+	    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	if (!e)
+		e = fd1 >= 0 ? posix_spawn_file_actions_adddup2(&fa, fd1, 1) :
+		    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	if (!e && fd3 >= 0)
+		e = posix_spawn_file_actions_adddup2(&fa, fd3, 3);
+	if (!e)
+		e = posix_spawn(&pid, argv[0], &fa, 0, argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	if (e) {
+		errno = e;
+		return -1;
+	}
+	return pid;
+}
+
+/* waitfor - the exit code of pid, or -1 if it died of a signal */
+static int waitfor(pid_t pid)
+{
+	int st;
+
+	while (waitpid(pid, &st, 0) == -1)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* answer - send tag and a signed number to the SMTP process; leaves if it is gone */
+static void answer(int s, char tag, long long v)
+{
+	char b[2 + FMT_ULONG];
+	size_t n = 1;
+
+	b[0] = tag;
+	if (v < 0) {
+		b[n++] = '-';
+		v = -v;
+	}
+	n += fmt_ulong(b + n, (unsigned long long)v);
+	if (write(s, b, n) != (ssize_t)n)
+		_exit(0);
+}
+
+/* run_queue - start kurier-queue on the two pipes and report on it */
+static void run_queue(int s, int msgfd, int envfd)
+{
+	const char *q = getenv("KURIERQUEUE");
+	struct str path = STR_INIT;
+	char *argv[2];
+	pid_t pid;
+
+	if (!q || !*q) {
+		if (!str_copys(&path, auto_home) || !str_cats(&path, "/bin/kurier-queue") || !str_0(&path)) {
+			answer(s, 'p', -1);
+			return;
+		}
+		q = path.s;
+	}
+	argv[0] = (char *)q;
+	argv[1] = 0;
+	pid = spawn(argv, environ, msgfd, envfd, -1);
+	if (pid == -1)
+		log_warn("cannot run ", q);
+	close(msgfd);
+	close(envfd);
+	str_free(&path);
+	answer(s, 'p', pid);
+	if (pid != -1)
+		answer(s, 'x', waitfor(pid));
+}
+
+/* run_checkpw - the checkpw chain on fd 3 data type\0user\0secret\0stamp\0 (n bytes) */
+static void run_checkpw(int s, char *b, size_t n)
+{
+	char *argv[MONITOR_ARGS + 2];
+	char *envp[MONITOR_ENV_MAX + 4];
+	static char svc[] = "KURIER_SERVICE=smtp", vo[] = "KURIER_CHECKPW_VERIFYONLY=1";
+	struct str chain = STR_INIT, at = STR_INIT;
+	const char *v = getenv("KURIER_CHECKPW");
+	size_t i, na = 0, ne = 0, tl = strlen(b);
+	int p[2], code = -1;
+	pid_t pid;
+
+	if (v && *v) {
+		if (!str_copys(&chain, v))
+			goto out;
+	} else if (!str_copys(&chain, auto_home) || !str_cats(&chain, "/bin/kurier-checkpw ") ||
+	    !str_cats(&chain, auto_home) || !str_cats(&chain, "/bin/kurier-checkpw-unix")) {
+		goto out;
+	}
+	if (!str_0(&chain))
+		goto out;
+	for (i = 0; i < chain.len && na < MONITOR_ARGS; ) {
+		while (i < chain.len && chain.s[i] == ' ')
+			chain.s[i++] = 0;
+		if (i >= chain.len || !chain.s[i])
+			break;
+		argv[na++] = chain.s + i;
+		while (i < chain.len && chain.s[i] && chain.s[i] != ' ')
+			i++;
+	}
+	for (; i < chain.len; i++)
+		if (chain.s[i] == ' ')
+			chain.s[i] = 0;
+	if (!na)
+		goto out;
+	argv[na++] = (char *)"/bin/true";
+	argv[na] = 0;
+	if (!str_copys(&at, "KURIER_AUTHTYPE=") || !str_cats(&at, b) || !str_0(&at))
+		goto out;
+	for (i = 0; environ[i] && ne < MONITOR_ENV_MAX; i++)
+		if (strncmp(environ[i], "KURIER_AUTHTYPE=", 16) && strncmp(environ[i], "KURIER_SERVICE=", 15) &&
+		    strncmp(environ[i], "KURIER_TLSFD=", 13) &&
+		    strncmp(environ[i], "KURIER_CHECKPW_VERIFYONLY=", 26))
+			envp[ne++] = environ[i];
+	envp[ne++] = svc;
+	envp[ne++] = vo;
+	envp[ne++] = at.s;
+	envp[ne] = 0;
+	if (pipe2(p, O_CLOEXEC) == -1)
+		goto out;
+	pid = spawn(argv, envp, -1, -1, p[0]);
+	close(p[0]);
+	if (pid == -1)
+		log_warn("cannot run ", argv[0]);
+	else
+		/* at most 512 bytes: below PIPE_BUF, so this never blocks */
+		(void)!write(p[1], b + tl + 1, n - tl - 1);
+	close(p[1]);
+	if (pid != -1)
+		code = waitfor(pid);
+out:
+	str_free(&chain);
+	str_free(&at);
+	answer(s, 'x', code);
+}
+
+/* monitor_loop - serve requests until the SMTP process leaves */
+static void monitor_loop(int s) __attribute__((noreturn));
+static void monitor_loop(int s)
+{
+	char b[MONITOR_REQ_MAX + 1];
+	union {
+		struct cmsghdr h;
+		char space[CMSG_SPACE(2 * sizeof(int))];
+	} cm;
+
+	for (;;) {
+		struct iovec iov = { b, MONITOR_REQ_MAX };
+		struct msghdr mh;
+		struct cmsghdr *c;
+		int fds[2] = { -1, -1 }, nfd = 0, nul = 0;
+		ssize_t n;
+		size_t i;
+
+		memset(&mh, 0, sizeof mh);
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		mh.msg_control = cm.space;
+		mh.msg_controllen = sizeof cm.space;
+		n = recvmsg(s, &mh, MSG_CMSG_CLOEXEC);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			_exit(0);
+		for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+				size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+				for (i = 0; i < k; i++) {
+					int fd;
+					memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+					if (nfd < 2)
+						fds[nfd++] = fd;
+					else
+						close(fd);
+				}
+			}
+		}
+		b[n] = 0;
+		for (i = 0; i < (size_t)n; i++)
+			nul += !b[i];
+		if (n == 1 && b[0] == 'Q' && nfd == 2 && !(mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+			run_queue(s, fds[0], fds[1]);
+			continue;
+		}
+		if (n > 1 && b[0] == 'A' && nfd == 0 && nul == 4 && !b[n - 1] && !(mh.msg_flags & MSG_TRUNC)) {
+			run_checkpw(s, b + 1, (size_t)n - 1);
+			memset(b, 0, sizeof b);	/* it held a password */
+			continue;
+		}
+		diex(EX_T_TEMP, "monitor: malformed request");
+	}
+}
+
+int monitor_start(void)
+{
+	int sp[2], nul;
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1)
+		return -1;
+	pid = fork();
+	if (pid == -1) {
+		close(sp[0]);
+		close(sp[1]);
+		return -1;
+	}
+	if (pid) {
+		close(sp[1]);
+		return sp[0];
+	}
+	/* the monitor: no client descriptor, no control descriptor, nothing
+	 * but its socket and stderr; kurierd if it was root */
+	nul = open("/dev/null", O_RDWR);
+	if (nul == -1 || dup2(nul, 0) == -1 || dup2(nul, 1) == -1 || dup2(sp[1], 3) == -1)
+		_exit(EX_T_TEMP);
+	(void)close_range(4, ~0U, 0);
+	signal(SIGPIPE, SIG_IGN);
+	if (geteuid() == 0 && sandbox_drop(auto_user_d, 0) != 1)
+		die(EX_T_TEMP, "monitor: cannot become ", auto_user_d);
+	monitor_loop(3);
+}
+
+/* reply - read one answer with tag; its number, or -1 (also when the monitor is gone) */
+static long long reply(int mfd, char tag)
+{
+	char b[2 + FMT_ULONG + 1];
+	unsigned long long u;
+	ssize_t n;
+	int neg;
+
+	do
+		n = read(mfd, b, sizeof b - 1);
+	while (n == -1 && errno == EINTR);
+	if (n < 2 || b[0] != tag)
+		return -1;
+	neg = b[1] == '-';
+	if (scan_ulong(b + 1 + neg, (size_t)n - 1 - neg, &u) != (size_t)n - 1 - neg)
+		return -1;
+	return neg ? -(long long)u : (long long)u;
+}
+
+pid_t monitor_queue(int mfd, int msgfd, int envfd)
+{
+	union {
+		struct cmsghdr h;
+		char space[CMSG_SPACE(2 * sizeof(int))];
+	} cm;
+	struct iovec iov = { (char *)"Q", 1 };
+	struct msghdr mh;
+	struct cmsghdr *c;
+	int fds[2] = { msgfd, envfd };
+
+	memset(&mh, 0, sizeof mh);
+	memset(&cm, 0, sizeof cm);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cm.space;
+	mh.msg_controllen = sizeof cm.space;
+	c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof fds);
+	memcpy(CMSG_DATA(c), fds, sizeof fds);
+	if (sendmsg(mfd, &mh, 0) != 1)
+		return -1;
+	return (pid_t)reply(mfd, 'p');
+}
+
+int monitor_queue_wait(int mfd)
+{
+	return (int)reply(mfd, 'x');
+}
+
+int monitor_checkpw(int mfd, const char *type, const char *user, size_t ulen,
+    const char *secret, size_t slen, const char *stamp)
+{
+	struct str r = STR_INIT;
+	int code = -1;
+
+	if (memchr(user, 0, ulen) || memchr(secret, 0, slen))
+		return -1;
+	if (str_copys(&r, "A") && str_cats(&r, type) && str_0(&r) && str_catb(&r, user, ulen) &&
+	    str_0(&r) && str_catb(&r, secret, slen) && str_0(&r) && str_cats(&r, stamp) && str_0(&r) &&
+	    r.len <= MONITOR_REQ_MAX && write(mfd, r.s, r.len) == (ssize_t)r.len)
+		code = (int)reply(mfd, 'x');
+	str_wipe(&r);
+	return code;
+}

@@ -1,0 +1,28 @@
+/*
+ * monitor - the part of kurier-smtpd that runs the setuid programs.
+ * kurier-queue (setuid kurierq) and the checkpw helpers (setuid root)
+ * cannot gain their ids from a process with PR_SET_NO_NEW_PRIVS, and the
+ * SMTP process must have it.  So before the SMTP process confines itself
+ * it forks this monitor: it keeps no client descriptor, becomes kurierd if
+ * it was root, and runs only those two programs, on requests that come
+ * over a socketpair.  A malformed request ends it.
+ */
+#ifndef KURIER_SMTPD_MONITOR_H
+#define KURIER_SMTPD_MONITOR_H
+
+#include <sys/types.h>
+
+#define MONITOR_REQ_MAX 1024	/* a checkpw request: type, user, secret, stamp (<= 512 on fd 3) */
+#define MONITOR_ARGS      16	/* programs in a KURIER_CHECKPW chain */
+
+/* monitor_start - fork the monitor; the SMTP side's socket, or -1 (errno) */
+int monitor_start(void);
+/* monitor_queue - run kurier-queue on the message and envelope pipes; its pid, or -1 */
+pid_t monitor_queue(int mfd, int msgfd, int envfd);
+/* monitor_queue_wait - the exit code of the kurier-queue just started; -1 if it died or the monitor is gone */
+int monitor_queue_wait(int mfd);
+/* monitor_checkpw - run the checkpw chain (verify only) on user, secret, stamp; its exit code, -1 failure to run */
+int monitor_checkpw(int mfd, const char *type, const char *user, size_t ulen,
+    const char *secret, size_t slen, const char *stamp);
+
+#endif
