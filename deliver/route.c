@@ -108,6 +108,8 @@ static int parse_line(const char *s, size_t n, unsigned long lineno, struct line
 		if (!l->literal || memchr(l->relay.s, 0, l->relay.len))
 			return fail(err, lineno, "not an IP address inside [ ]");
 		i = j + 1;
+	} else if (i < n && s[i] == '/') {
+		;	/* options right after the colon: an empty relay */
 	} else {
 		for (j = i; j < n && s[j] != ',' && !isspace_(s[j]); j++) {
 			char c = lower(s[j]);
