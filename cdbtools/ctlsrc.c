@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "ctlsrc.h"
@@ -34,12 +35,13 @@ int ctlsrc_skip(const char *name)
 	       strstr(name, ".pacsave") != 0;
 }
 
-int ctlsrc_readfile(const char *path, struct str *out, size_t max)
+/* appendfile - append the regular file at path (at most max bytes in all) to out; 1 ok, 0 missing, -1 error */
+static int appendfile(const char *path, struct str *out, size_t max)
 {
 	struct stat st;
+	size_t at = out->len, want;
 	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 
-	out->len = 0;
 	if (fd == -1)
 		return errno == ENOENT ? 0 : -1;
 	if (fstat(fd, &st) == -1)
@@ -48,21 +50,22 @@ int ctlsrc_readfile(const char *path, struct str *out, size_t max)
 		errno = EINVAL;
 		goto fail;
 	}
-	if ((unsigned long long)st.st_size > max) {
+	if ((unsigned long long)st.st_size > max - at) {
 		errno = EFBIG;
 		goto fail;
 	}
-	if (!str_ready(out, (size_t)st.st_size + 1))
+	/* room for the whole file, a newline and the NUL: one read, no copying */
+	if (!size_add(&want, at, (size_t)st.st_size) || !size_add(&want, want, 2) || !str_ready(out, want))
 		goto fail;
 	for (;;) {
 		ssize_t r;
-		if (out->len > max) {
+		if (out->len - at > max - at) {
 			errno = EFBIG;
 			goto fail;
 		}
-		if (!str_readyplus(out, 65536))
+		if (out->len + 2 >= out->a && !str_readyplus(out, 65536))
 			goto fail;
-		r = read(fd, out->s + out->len, out->a - 1 - out->len);
+		r = read(fd, out->s + out->len, out->a - 2 - out->len);
 		if (r == -1 && errno == EINTR)
 			continue;
 		if (r == -1)
@@ -78,9 +81,16 @@ fail:
 	{
 		int e = errno;
 		close(fd);
+		out->len = at;
 		errno = e;
 	}
 	return -1;
+}
+
+int ctlsrc_readfile(const char *path, struct str *out, size_t max)
+{
+	out->len = 0;
+	return appendfile(path, out, max);
 }
 
 int ctlsrc_add(struct ctlsrc *s, const char *name, const char *p, size_t n)
@@ -105,6 +115,8 @@ int ctlsrc_add(struct ctlsrc *s, const char *name, const char *p, size_t n)
 		return 0;
 	if (n && p[n - 1] != '\n' && !str_append(&s->text, '\n'))
 		return 0;
+	s->data = s->text.s ? s->text.s : "";
+	s->len = s->text.len;
 	return 1;
 }
 
@@ -114,30 +126,84 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* add_path - read file path and append it; 1 ok, -1 refused (*why) or error */
+/* add_path - read file path onto the end of the text; 1 ok, -1 refused (*why) or error */
 static int add_path(struct ctlsrc *s, const char *path, struct str *bad, const char **why)
 {
-	struct str data = STR_INIT;
-	int r = ctlsrc_readfile(path, &data, CTLSRC_MAX);
+	struct ctlsrc_file *nf;
+	size_t at = s->text.len;
+	int r;
 
+	if (s->n >= CTLSRC_FILES_MAX) {
+		*why = "more than 10000 files";
+		return -1;
+	}
+	if (!(nf = realloc(s->files, (s->n + 1) * sizeof *nf)))
+		return -1;
+	s->files = nf;
+	r = appendfile(path, &s->text, CTLSRC_MAX);
 	if (r <= 0) {
 		int e = r == 0 ? ENOENT : errno;
-		str_free(&data);
 		if (!str_copys(bad, path))
 			return -1;
-		*why = e == EFBIG ? "larger than 1 GiB" : e == EINVAL ? "not a regular file" : 0;
+		*why = e == EFBIG ? "source larger than 1 GiB" : e == EINVAL ? "not a regular file" : 0;
 		errno = e;
 		return -1;
 	}
-	r = ctlsrc_add(s, path, data.s ? data.s : "", data.len);
-	str_free(&data);
-	if (!r) {
-		if (!str_copys(bad, path))
-			return -1;
-		*why = errno == EFBIG ? "source larger than 1 GiB or more than 10000 files" : 0;
+	if (!(nf[s->n].name = strdup(path)))
 		return -1;
-	}
+	nf[s->n].start = at;
+	s->n++;
+	if (s->text.len > at && s->text.s[s->text.len - 1] != '\n' && !str_append(&s->text, '\n'))
+		return -1;
+	s->data = s->text.s ? s->text.s : "";
+	s->len = s->text.len;
 	return 1;
+}
+
+/* map_file - map the one regular file of a source; 1 ok, -1 refused (*why) or error */
+static int map_file(struct ctlsrc *s, const char *path, const char **why)
+{
+	struct stat st;
+	void *m;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd == -1)
+		return -1;
+	if (fstat(fd, &st) == -1)
+		goto fail;
+	if (!S_ISREG(st.st_mode)) {
+		*why = "not a regular file";
+		errno = EINVAL;
+		goto fail;
+	}
+	if ((unsigned long long)st.st_size > CTLSRC_MAX) {
+		*why = "source larger than 1 GiB";
+		errno = EFBIG;
+		goto fail;
+	}
+	if (!(s->files = malloc(sizeof *s->files)) || !(s->files[0].name = strdup(path)))
+		goto fail;
+	s->files[0].start = 0;
+	s->n = 1;
+	s->data = "";
+	s->len = 0;
+	if (st.st_size > 0) {
+		/* read once, front to back: map and fault it all in at once */
+		m = mmap(0, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+		if (m == MAP_FAILED)
+			goto fail;
+		s->data = m;
+		s->len = s->mapped = (size_t)st.st_size;
+	}
+	close(fd);
+	return 1;
+fail:
+	{
+		int e = errno;
+		close(fd);
+		errno = e;
+	}
+	return -1;
 }
 
 int ctlsrc_read(const char *path, struct ctlsrc *s, struct str *bad, const char **why)
@@ -154,13 +220,15 @@ int ctlsrc_read(const char *path, struct ctlsrc *s, struct str *bad, const char 
 	s->files = 0;
 	s->n = 0;
 	s->isdir = 0;
+	s->data = "";
+	s->len = s->mapped = 0;
 	*why = 0;
 	if (!str_copys(bad, path))
 		return -1;
 	if (stat(path, &st) == -1)
 		return errno == ENOENT ? 0 : -1;
 	if (!S_ISDIR(st.st_mode))
-		return add_path(s, path, bad, why);
+		return map_file(s, path, why);
 	s->isdir = 1;
 	if (!(dir = opendir(path)))
 		return -1;
@@ -220,8 +288,8 @@ void ctlsrc_where(const struct ctlsrc *s, size_t off, const char **file, unsigne
 		else
 			hi = mid;
 	}
-	for (i = s->files[lo].start; i < off && i < s->text.len; i++)
-		if (s->text.s[i] == '\n')
+	for (i = s->files[lo].start; i < off && i < s->len; i++)
+		if (s->data[i] == '\n')
 			l++;
 	*file = s->files[lo].name;
 	*line = l;
@@ -236,5 +304,9 @@ void ctlsrc_free(struct ctlsrc *s)
 	free(s->files);
 	s->files = 0;
 	s->n = 0;
+	if (s->mapped)
+		munmap((void *)s->data, s->mapped);
+	s->data = "";
+	s->len = s->mapped = 0;
 	str_free(&s->text);
 }

@@ -1,8 +1,9 @@
 /*
  * ctlsrc - read the text source of a control cdb: one file, or a
  * directory whose files are concatenated in name order (see
- * ctlsrc_skip for the names left out).  The whole source is read into
- * one buffer with a newline after every file, and a small map remembers
+ * ctlsrc_skip for the names left out).  A one-file source is mapped
+ * (no copy: a million aliases are 90 MB); a directory is read into one
+ * buffer with a newline after every file.  A small map remembers
  * where each file starts, so a parser can report "file:line" for any
  * byte.  Used by makealiases, makehosteddomains, makeacceptmailfor and
  * makesmtpaccess.  Trusts nothing it reads; sizes are bounded.
@@ -24,7 +25,10 @@ struct ctlsrc_file {
 };
 
 struct ctlsrc {
-	struct str text;		/* every file, each ending in a newline */
+	const char *data;		/* the source bytes: text.s, or a one-file source mapped */
+	size_t len;
+	size_t mapped;			/* bytes mapped at data, or 0 */
+	struct str text;		/* a directory's files, each ending in a newline */
 	struct ctlsrc_file *files;
 	size_t n;
 	int isdir;

@@ -100,6 +100,14 @@ int main(int argc, char **argv)
 	mt_start(&t, "makealiases", "aliases", argc, argv);
 	err.file = (struct str)STR_INIT;
 	while (mt_line(&t, 1, &line, &off)) {
+		const char *colon = memchr(line.s, ':', line.len);
+		if (colon && colon > line.s && colon - line.s <= CP_ADDR_MAX + 1) {
+			/* the key's slot loads while the targets are checked */
+			key.len = 0;
+			if (!cp_lower(&key, line.s, (size_t)(colon - line.s)))
+				mt_die_nomem();
+			mt_prefetch(&t, key.s, key.len);
+		}
 		val.len = 0;
 		if (!cp_alias(line.s, line.len, &key, &val, read_include, 0, &err)) {
 			if (err.file.len) {

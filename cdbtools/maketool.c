@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "auto.h"
@@ -16,14 +17,21 @@
 #include "ctlparse.h"
 #include "maketool.h"
 
-/* the key table starts with this many slots and doubles at half full */
+/* the key table starts with this many slots (or enough for every line of
+ * the source) and doubles at half full */
 #define MT_SLOTS_INITIAL 1024
 /* entries are indexed by 32-bit numbers in the table */
 #define MT_ENTRIES_MAX 0xfffffffeUL
+/* the huge page size on x86-64 and arm64 with 4 KiB pages */
+#define MT_HUGE (2UL * 1024 * 1024)
 /* mode of every cdb written: the daemons running as kurierd read them */
 #define MT_MODE 0644
 
 static const char *progname;
+
+static void reserve(struct mt *t, size_t n);
+static void huge(void *p, size_t n);
+static size_t home(uint32_t h, size_t nslot);
 
 void mt_die_nomem(void)
 {
@@ -68,9 +76,20 @@ void mt_start(struct mt *t, const char *prog, const char *name, int argc, char *
 	if (r < 0)
 		die(EX_T_TEMP, "cannot read ", bad.s);
 	str_free(&bad);
-	/* keys and values are copies of source bytes: one allocation holds them */
-	if (!str_ready(&t->arena, t->src.text.len + 4096))
+	/* keys and values are copies of source bytes: one allocation holds
+	 * them; and a line is at most one key, so the table is sized once */
+	if (!str_ready(&t->arena, t->src.len + t->src.len / 8 + 4096))
 		mt_die_nomem();
+	huge(t->arena.s, t->arena.a);
+	{
+		size_t lines = 0;
+		const char *p = t->src.data, *e = p + t->src.len;
+		while (p && p < e && (p = memchr(p, '\n', (size_t)(e - p)))) {
+			lines++;
+			p++;
+		}
+		reserve(t, lines + 1);
+	}
 }
 
 void mt_where(const struct mt *t, size_t off, struct str *out)
@@ -95,10 +114,10 @@ int mt_line(struct mt *t, int cont, struct str *line, size_t *off)
 {
 	while (t->file < t->src.n) {
 		size_t b = t->src.files[t->file].start;
-		size_t e = t->file + 1 < t->src.n ? t->src.files[t->file + 1].start : t->src.text.len;
+		size_t e = t->file + 1 < t->src.n ? t->src.files[t->file + 1].start : t->src.len;
 		size_t start = 0;
 		const char *why = 0;
-		int r = cp_split(t->src.text.s + b, e - b, &t->pos, cont, line, &start, &why);
+		int r = cp_split(t->src.data + b, e - b, &t->pos, cont, line, &start, &why);
 
 		if (r < 0)
 			mt_die(t, b + start, why);
@@ -112,32 +131,62 @@ int mt_line(struct mt *t, int cont, struct str *line, size_t *off)
 	return 0;
 }
 
-/* grow - double the key table; dies when memory runs out */
-static void grow(struct mt *t)
+/* reserve - make the key table and the entries ready for n more keys
+ * below half load, so that no rehash happens while parsing; dies when
+ * memory runs out */
+static void reserve(struct mt *t, size_t n)
 {
-	size_t n = t->nslot ? t->nslot * 2 : MT_SLOTS_INITIAL, i;
-	uint32_t *ns, *nh;
+	size_t want, ns = t->nslot ? t->nslot : MT_SLOTS_INITIAL, i;
+	struct mt_slot *nt;
 
-	if (n > ((size_t)1 << 33))
+	if (!size_add(&want, t->ne, n) || want > MT_ENTRIES_MAX)
 		mt_die_nomem();
-	ns = calloc(n, sizeof *ns);
-	nh = calloc(n, sizeof *nh);
-	if (!ns || !nh)
+	if (want > t->ae) {
+		struct mt_entry *ne = realloc(t->e, want * sizeof *ne);
+		if (!ne)
+			mt_die_nomem();
+		t->e = ne;
+		t->ae = want;
+		huge(ne, want * sizeof *ne);
+	}
+	if (want * 2 <= t->nslot)
+		return;
+	while (ns < want * 2)
+		ns *= 2;
+	if (!(nt = calloc(ns, sizeof *nt)))
 		mt_die_nomem();
+	huge(nt, ns * sizeof *nt);
 	for (i = 0; i < t->nslot; i++) {
 		size_t j;
-		if (!t->slot[i])
+		if (!t->slot[i].idx)
 			continue;
-		for (j = t->shash[i] & (n - 1); ns[j]; j = (j + 1) & (n - 1))
+		for (j = home(t->slot[i].hash, ns); nt[j].idx; j = (j + 1) & (ns - 1))
 			;
-		ns[j] = t->slot[i];
-		nh[j] = t->shash[i];
+		nt[j] = t->slot[i];
 	}
 	free(t->slot);
-	free(t->shash);
-	t->slot = ns;
-	t->shash = nh;
-	t->nslot = n;
+	t->slot = nt;
+	t->nslot = ns;
+}
+
+/* huge - ask for transparent huge pages over the 2 MiB-aligned middle of
+ * p[0..n): the tables of a million keys take a few hundred MiB, and
+ * faulting them in 4 KiB at a time costs more than filling them */
+static void huge(void *p, size_t n)
+{
+	uintptr_t b = ((uintptr_t)p + MT_HUGE - 1) & ~(uintptr_t)(MT_HUGE - 1);
+	uintptr_t e = ((uintptr_t)p + n) & ~(uintptr_t)(MT_HUGE - 1);
+
+	if (p && e > b)
+		(void)madvise((void *)b, e - b, MADV_HUGEPAGE);	/* only a hint */
+}
+
+/* home - the first slot to probe for hash h: cdb's hash keeps similar
+ * keys ("user1", "user2"...) close in its low bits, so spread it with a
+ * Fibonacci multiplication before masking, or linear probing clusters */
+static size_t home(uint32_t h, size_t nslot)
+{
+	return (size_t)(((uint64_t)h * 0x9E3779B97F4A7C15ULL) >> 29) & (nslot - 1);
 }
 
 /* lookup - the slot holding key k (hash h), or the empty slot where it would go */
@@ -145,12 +194,21 @@ static size_t lookup(const struct mt *t, const char *k, size_t kl, uint32_t h)
 {
 	size_t j;
 
-	for (j = h & (t->nslot - 1); t->slot[j]; j = (j + 1) & (t->nslot - 1)) {
-		const struct mt_entry *x = &t->e[t->slot[j] - 1];
-		if (t->shash[j] == h && x->klen == kl && memcmp(t->arena.s + x->koff, k, kl) == 0)
+	for (j = home(h, t->nslot); t->slot[j].idx; j = (j + 1) & (t->nslot - 1)) {
+		const struct mt_entry *x;
+		if (t->slot[j].hash != h)
+			continue;
+		x = &t->e[t->slot[j].idx - 1];
+		if (x->klen == kl && memcmp(t->arena.s + x->koff, k, kl) == 0)
 			break;
 	}
 	return j;
+}
+
+void mt_prefetch(const struct mt *t, const char *k, size_t kl)
+{
+	if (t->nslot)
+		__builtin_prefetch(&t->slot[home(cdb_hash(k, (unsigned)kl), t->nslot)]);
 }
 
 size_t mt_find(const struct mt *t, const char *k, size_t kl)
@@ -160,7 +218,7 @@ size_t mt_find(const struct mt *t, const char *k, size_t kl)
 	if (!t->nslot)
 		return 0;
 	j = lookup(t, k, kl, cdb_hash(k, (unsigned)kl));
-	return t->slot[j];
+	return t->slot[j].idx;
 }
 
 size_t mt_add(struct mt *t, const char *k, size_t kl, const char *v, size_t vl, size_t off, int merge, int *dup, const char *what)
@@ -171,28 +229,18 @@ size_t mt_add(struct mt *t, const char *k, size_t kl, const char *v, size_t vl, 
 
 	if (kl > 0xffffffffu || vl > 0xffffffffu)
 		mt_die(t, off, "record larger than a cdb can hold");
-	if ((t->ne + 1) * 2 > t->nslot)
-		grow(t);
+	if (t->ne == t->ae || (t->ne + 1) * 2 > t->nslot)
+		reserve(t, t->ae ? t->ae : 1024);
 	h = cdb_hash(k, (unsigned)kl);
 	j = lookup(t, k, kl, h);
-	*dup = t->slot[j] != 0;
+	*dup = t->slot[j].idx != 0;
 	if (*dup && !merge) {
 		struct str w = STR_INIT, why = STR_INIT;
-		mt_where(t, t->e[t->slot[j] - 1].src, &w);
+		mt_where(t, t->e[t->slot[j].idx - 1].src, &w);
 		if (!str_copys(&why, "duplicate ") || !str_cats(&why, what) ||
 		    !str_cats(&why, " (first at ") || !str_cat(&why, &w) || !str_cats(&why, ")"))
 			mt_die_nomem();
 		mt_die(t, off, why.s);
-	}
-	if (t->ne == t->ae) {
-		size_t na = t->ae ? t->ae * 2 : 1024;
-		struct mt_entry *ne;
-		if (na > MT_ENTRIES_MAX)
-			mt_die(t, off, "more than 4294967294 records");
-		if (!(ne = realloc(t->e, na * sizeof *ne)))
-			mt_die_nomem();
-		t->e = ne;
-		t->ae = na;
 	}
 	x = &t->e[t->ne];
 	x->koff = t->arena.len;
@@ -209,13 +257,13 @@ size_t mt_add(struct mt *t, const char *k, size_t kl, const char *v, size_t vl, 
 	t->ne++;
 	if (*dup) {
 		x->last = 0;	/* not a first entry: mt_write skips it */
-		first = t->slot[j] - 1;
+		first = t->slot[j].idx - 1;
 		t->e[t->e[first].last - 1].next = t->ne;
 		t->e[first].last = t->ne;
 		return first;
 	}
-	t->slot[j] = (uint32_t)t->ne;
-	t->shash[j] = h;
+	t->slot[j].idx = (uint32_t)t->ne;
+	t->slot[j].hash = h;
 	return t->ne - 1;
 }
 

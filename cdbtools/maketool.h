@@ -25,6 +25,14 @@ struct mt_entry {
 	size_t last;		/* (first entry only) the last of its chain, plus one */
 };
 
+/* a slot of the key table: the key's cdb hash beside the index of its
+ * entry (plus one; 0 marks an empty slot), so a probe touches one cache
+ * line until the hashes match */
+struct mt_slot {
+	uint32_t hash;
+	uint32_t idx;
+};
+
 struct mt {
 	const char *name;	/* "aliases": source control/aliases, output control/aliases.cdb */
 	struct str source;	/* -f */
@@ -36,8 +44,7 @@ struct mt {
 	struct str arena;
 	struct mt_entry *e;
 	size_t ne, ae;
-	uint32_t *slot;		/* open addressing: entry index plus one, 0 empty */
-	uint32_t *shash;
+	struct mt_slot *slot;	/* open addressing over the keys */
 	size_t nslot;
 };
 
@@ -58,6 +65,9 @@ void mt_where(const struct mt *t, size_t off, struct str *out);
  * when the key was there before.
  */
 size_t mt_add(struct mt *t, const char *k, size_t kl, const char *v, size_t vl, size_t off, int merge, int *dup, const char *what);
+/* mt_prefetch - start loading the table slot of key k (already lower case): call it before
+ * checking the rest of a line, so the cache miss overlaps the work */
+void mt_prefetch(const struct mt *t, const char *k, size_t kl);
 /* mt_find - index of the first entry with key k plus one, or 0 */
 size_t mt_find(const struct mt *t, const char *k, size_t kl);
 /* mt_write - write every key, in first-seen order, with its value(s) joined by join (or as the first value when join is 0); exits 111 on failure */

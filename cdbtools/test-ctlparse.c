@@ -308,6 +308,7 @@ static void test_src(void)
 		CHECK(ctlsrc_skip(t[i].in) == t[i].skip, name);
 	}
 	memset(&s, 0, sizeof s);
+	s.data = "";
 	CHECK(ctlsrc_add(&s, "one", "a\nb\nc", 5) && ctlsrc_add(&s, "two", "x\ny\n", 4) &&
 	      ctlsrc_add(&s, "three", "", 0) && ctlsrc_add(&s, "four", "z\n", 2), "source: files are joined");
 	CHECK(s.text.len == 6 + 4 + 2 && memcmp(s.text.s, "a\nb\nc\nx\ny\nz\n", 12) == 0,
