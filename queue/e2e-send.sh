@@ -43,9 +43,10 @@ s_stop() {
 
 # s_wait PATTERN [SECONDS [COUNT]] - wait until send.log has COUNT (default 1) lines matching PATTERN
 s_wait() {
-	local i n=${3:-1}
+	local i c n=${3:-1}
 	for i in $(seq $((${2:-10} * 10))); do
-		[ "$(grep -c -- "$1" "$T/send.log" 2>/dev/null)" -ge "$n" ] && return 0
+		c=$(grep -c -- "$1" "$T/send.log" 2>/dev/null)
+		[ "${c:-0}" -ge "$n" ] && return 0
 		sleep 0.1
 	done
 	return 1

@@ -82,6 +82,8 @@
 #define BOUNCE_BODY_MAX 100000
 /* address space; the schedule is about 150 bytes per waiting message */
 #define SEND_MEM_MAX (1024ULL * 1024 * 1024)
+/* queue(5): a kurier-queue run lasts at most 24 hours; an unclaimed message file older than this is dead */
+#define ORPHAN_AGE (36LL * 3600)
 /* the sender of double bounces, as qmail: a bounce of it is a triple bounce */
 #define DOUBLE_SENDER "#@[]"
 
@@ -769,16 +771,27 @@ out:
 
 /* --- finishing messages -------------------------------------------------------------- */
 
-/* msg_done - everything delivered or bounced: remove the message; 1 removed */
+/*
+ * msg_done - everything delivered or bounced: remove the message; 1 removed.
+ * Our own files go first and the message file last: the queue id is the
+ * message file's inode, and once mess/ID is gone kurier-queue may give the
+ * same number to a new message, which a leftover info/ID must never claim.
+ * A crash in between leaves an orphan mess/ID, removed by startup_orphans.
+ */
 static int msg_done(struct msg *m)
 {
 	struct str p = STR_INIT;
 
-	if (!clean_simple('M', m->id)) return 0;
 	qpath(&p, "local", m->id); unlink(p.s);
 	qpath(&p, "remote", m->id); unlink(p.s);
-	qpath(&p, "info", m->id); unlink(p.s);
+	qpath(&p, "info", m->id);
+	if (unlink(p.s) == -1 && errno != ENOENT) {
+		L("warning: unable to remove "); Ls(p.s); Ls(": "); Ls(error_str(errno)); Lend();
+		str_free(&p);
+		return 0;
+	}
 	str_free(&p);
+	clean_simple('M', m->id);
 	L("end msg "); Lu(m->id); Lend();
 	heap_del(LOCAL, m);
 	heap_del(REMOTE, m);
@@ -1314,6 +1327,32 @@ static int scan_dir(const char *dir, struct str *out)
 	return 1;
 }
 
+/* startup_orphans - at startup: ask kurier-clean to remove message files
+ * that have neither a todo entry nor our state, once they are older than
+ * ORPHAN_AGE (a kurier-queue run may still be writing a young one) */
+static void startup_orphans(void)
+{
+	unsigned long long *ids = 0;
+	long n = qfile_ids("mess", &ids), i;
+	struct str p = STR_INIT;
+	long long cut = now() - ORPHAN_AGE;
+
+	for (i = 0; i < n; i++) {
+		struct stat st;
+		if (msg_find(ids[i])) continue;
+		qpath(&p, "todo", ids[i]);
+		if (access(p.s, F_OK) == 0) continue;
+		qpath(&p, "mess", ids[i]);
+		if (stat(p.s, &st) == -1 || (long long)st.st_mtime > cut) continue;
+		qpath(&p, "info", ids[i]);
+		if (access(p.s, F_OK) == 0) continue;
+		L("status: removing orphan mess/"); Lu(ids[i] % auto_split); Ls("/"); Lu(ids[i]); Lend();
+		clean_simple('M', ids[i]);
+	}
+	free(ids);
+	str_free(&p);
+}
+
 /* bounce_scan - at startup: bounce/ID marks a message whose bounce is still owed */
 static void bounce_scan(void)
 {
@@ -1483,6 +1522,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < n; i++) load_info(ids[i]);
 	free(ids);
 	bounce_scan();
+	startup_orphans();
 	L("status: kurier-send started with "); Lu(hcount); Ls(" messages in the queue"); Lend();
 
 	for (;;) {
