@@ -130,12 +130,14 @@ int cp_address(const char *a, size_t n, const char **why)
 	       cp_domain(at + 1, n - (size_t)(at - a) - 1, why);
 }
 
-int cp_split(const char *text, size_t len, size_t *pos, int cont, struct str *line, size_t *start, const char **why)
+int cp_split(const char *text, size_t len, size_t *pos, int cont, struct str *buf,
+    const char **line, size_t *ll, size_t *start, const char **why)
 {
 	size_t i = *pos;
-	int have = 0;
+	int have = 0, joined = 0;
 
-	line->len = 0;
+	*line = "";
+	*ll = 0;
 	while (i < len) {
 		const char *s = text + i;
 		const char *nl = memchr(s, '\n', len - i);
@@ -156,14 +158,18 @@ int cp_split(const char *text, size_t len, size_t *pos, int cont, struct str *li
 		if (have) {
 			if (!cont || lead == 0)
 				break;	/* the next logical line starts here */
-			if (line->len + 1 + (t - lead) > CP_LINE_MAX) {
+			if (*ll + 1 + (t - lead) > CP_LINE_MAX) {
 				*why = "line longer than 1 MiB";
 				return -1;
 			}
-			if (!str_append(line, ' ') || !str_catb(line, s + lead, t - lead)) {
+			if ((!joined && !str_copyb(buf, *line, *ll)) ||
+			    !str_append(buf, ' ') || !str_catb(buf, s + lead, t - lead)) {
 				*why = "out of memory";
 				return -1;
 			}
+			joined = 1;
+			*line = buf->s;
+			*ll = buf->len;
 		} else {
 			*start = i;
 			if (cont && lead) {
@@ -174,10 +180,8 @@ int cp_split(const char *text, size_t len, size_t *pos, int cont, struct str *li
 				*why = "line longer than 1 MiB";
 				return -1;
 			}
-			if (!str_copyb(line, s + lead, t - lead)) {
-				*why = "out of memory";
-				return -1;
-			}
+			*line = s + lead;
+			*ll = t - lead;
 			have = 1;
 		}
 		i += n + 1;
@@ -639,7 +643,8 @@ static int targets(struct actx *c, const char *s, size_t n);
 static int include(struct actx *c, const char *path, size_t pl)
 {
 	struct str p = STR_INIT, data = STR_INIT, line = STR_INIT;
-	size_t pos = 0, start = 0, i;
+	size_t pos = 0, start = 0, i, ll;
+	const char *lp;
 	const char *why = 0;
 	int r;
 
@@ -667,10 +672,10 @@ static int include(struct actx *c, const char *path, size_t pl)
 	}
 	c->depth++;
 	for (;;) {
-		r = cp_split(data.s ? data.s : "", data.len, &pos, 1, &line, &start, &why);
+		r = cp_split(data.s ? data.s : "", data.len, &pos, 1, &line, &lp, &ll, &start, &why);
 		if (r == 0)
 			break;
-		if (r < 0 || !targets(c, line.s, line.len)) {
+		if (r < 0 || !targets(c, lp, ll)) {
 			if (r < 0)
 				c->err->why = why;
 			if (!c->err->file.len) {	/* the innermost file names the place */

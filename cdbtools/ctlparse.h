@@ -51,10 +51,13 @@ int cp_address(const char *a, size_t n, const char **why);
  * cp_split - the next logical line of text[*pos..len): blank lines and
  * '#' comments are skipped, and when cont is set, following lines that
  * start with a space or tab are joined to it (with one space).  The
- * line (without trailing white space) goes into line, its start offset
- * into *start.  Returns 1 line, 0 end of text, -1 bad (*why, *start).
+ * line, without leading and trailing white space, is *line[0..*ll): a
+ * pointer into text when it is one physical line, else into buf, which
+ * holds the joined lines.  Its start offset goes into *start.  Returns
+ * 1 line, 0 end of text, -1 bad (*why, *start).
  */
-int cp_split(const char *text, size_t len, size_t *pos, int cont, struct str *line, size_t *start, const char **why);
+int cp_split(const char *text, size_t len, size_t *pos, int cont, struct str *buf,
+    const char **line, size_t *ll, size_t *start, const char **why);
 
 /*
  * cp_hosted - one hosteddomains line: "domain" or "alias<white>domain".

@@ -17,14 +17,15 @@
 int main(int argc, char **argv)
 {
 	struct mt t;
-	struct str line = STR_INIT, key = STR_INIT;
+	struct str key = STR_INIT;
 	const char *why = 0;
-	size_t off;
+	size_t off, n;
+	const char *line;
 	int dup;
 
 	mt_start(&t, "makeacceptmailfor", "esmtpacceptmailfor", argc, argv);
-	while (mt_line(&t, 0, &line, &off)) {
-		if (!cp_accept(line.s, line.len, &key, &why))
+	while (mt_line(&t, 0, &line, &n, &off)) {
+		if (!cp_accept(line, n, &key, &why))
 			mt_die(&t, off, why);
 		mt_add(&t, key.s, key.len, "", 0, off, 0, &dup, "domain");
 	}

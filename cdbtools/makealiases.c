@@ -92,24 +92,28 @@ static void merge(struct mt *t, size_t first)
 int main(int argc, char **argv)
 {
 	struct mt t;
-	struct str line = STR_INIT, key = STR_INIT, val = STR_INIT;
+	struct str key = STR_INIT, val = STR_INIT;
 	struct cp_alias_err err;
-	size_t off, i;
+	size_t off, i, n;
+	const char *line;
 	int dup;
 
 	mt_start(&t, "makealiases", "aliases", argc, argv);
 	err.file = (struct str)STR_INIT;
-	while (mt_line(&t, 1, &line, &off)) {
-		const char *colon = memchr(line.s, ':', line.len);
-		if (colon && colon > line.s && colon - line.s <= CP_ADDR_MAX + 1) {
+	while (mt_line(&t, 1, &line, &n, &off)) {
+		const char *colon = memchr(line, ':', n);
+		uint32_t h = 0;
+		size_t hl = 0;
+		if (colon && colon > line && colon - line <= CP_ADDR_MAX + 1) {
 			/* the key's slot loads while the targets are checked */
 			key.len = 0;
-			if (!cp_lower(&key, line.s, (size_t)(colon - line.s)))
+			if (!cp_lower(&key, line, (size_t)(colon - line)))
 				mt_die_nomem();
-			mt_prefetch(&t, key.s, key.len);
+			h = mt_prefetch(&t, key.s, key.len);
+			hl = key.len;
 		}
 		val.len = 0;
-		if (!cp_alias(line.s, line.len, &key, &val, read_include, 0, &err)) {
+		if (!cp_alias(line, n, &key, &val, read_include, 0, &err)) {
 			if (err.file.len) {
 				char num[24];
 				size_t k = sizeof num;
@@ -128,7 +132,9 @@ int main(int argc, char **argv)
 			}
 			mt_die(&t, off, err.why);
 		}
-		i = mt_add(&t, key.s, key.len, val.s, val.len, off, 1, &dup, "alias");
+		if (hl != key.len)	/* white space before the colon: hashed with it */
+			h = cdb_hash(key.s, (unsigned)key.len);
+		i = mt_add_hashed(&t, h, key.s, key.len, val.s, val.len, off, 1, &dup, "alias");
 		if (dup && key.s[0] == '@') {
 			struct str w = STR_INIT, why = STR_INIT;
 			mt_where(&t, t.e[i].src, &w);

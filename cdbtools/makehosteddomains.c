@@ -18,14 +18,15 @@
 int main(int argc, char **argv)
 {
 	struct mt t;
-	struct str line = STR_INIT, key = STR_INIT, val = STR_INIT;
+	struct str key = STR_INIT, val = STR_INIT;
 	const char *why = 0;
-	size_t off, i;
+	size_t off, i, n;
+	const char *line;
 	int dup;
 
 	mt_start(&t, "makehosteddomains", "hosteddomains", argc, argv);
-	while (mt_line(&t, 0, &line, &off)) {
-		if (!cp_hosted(line.s, line.len, &key, &val, &why))
+	while (mt_line(&t, 0, &line, &n, &off)) {
+		if (!cp_hosted(line, n, &key, &val, &why))
 			mt_die(&t, off, why);
 		mt_add(&t, key.s, key.len, val.s, val.len, off, 0, &dup, "domain");
 	}

@@ -21,14 +21,15 @@
 int main(int argc, char **argv)
 {
 	struct mt t;
-	struct str line = STR_INIT, key = STR_INIT, val = STR_INIT;
+	struct str key = STR_INIT, val = STR_INIT;
 	const char *why = 0;
-	size_t off;
+	size_t off, n;
+	const char *line;
 	int dup;
 
 	mt_start(&t, "makesmtpaccess", "smtpaccess", argc, argv);
-	while (mt_line(&t, 0, &line, &off)) {
-		if (!cp_smtpaccess(line.s, line.len, &key, &val, &why))
+	while (mt_line(&t, 0, &line, &n, &off)) {
+		if (!cp_smtpaccess(line, n, &key, &val, &why))
 			mt_die(&t, off, why);
 		/* tcpserver takes the first record of a key: a second one would be dead */
 		mt_add(&t, key.s, key.len, val.s, val.len, off, 0, &dup, "netblock");

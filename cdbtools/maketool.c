@@ -110,14 +110,14 @@ void mt_die(const struct mt *t, size_t off, const char *why)
 	diex(EX_T_USAGE, w.s, ": ", why);
 }
 
-int mt_line(struct mt *t, int cont, struct str *line, size_t *off)
+int mt_line(struct mt *t, int cont, const char **line, size_t *n, size_t *off)
 {
 	while (t->file < t->src.n) {
 		size_t b = t->src.files[t->file].start;
 		size_t e = t->file + 1 < t->src.n ? t->src.files[t->file + 1].start : t->src.len;
 		size_t start = 0;
 		const char *why = 0;
-		int r = cp_split(t->src.data + b, e - b, &t->pos, cont, line, &start, &why);
+		int r = cp_split(t->src.data + b, e - b, &t->pos, cont, &t->join, line, n, &start, &why);
 
 		if (r < 0)
 			mt_die(t, b + start, why);
@@ -205,10 +205,13 @@ static size_t lookup(const struct mt *t, const char *k, size_t kl, uint32_t h)
 	return j;
 }
 
-void mt_prefetch(const struct mt *t, const char *k, size_t kl)
+uint32_t mt_prefetch(const struct mt *t, const char *k, size_t kl)
 {
+	uint32_t h = cdb_hash(k, (unsigned)kl);
+
 	if (t->nslot)
-		__builtin_prefetch(&t->slot[home(cdb_hash(k, (unsigned)kl), t->nslot)]);
+		__builtin_prefetch(&t->slot[home(h, t->nslot)]);
+	return h;
 }
 
 size_t mt_find(const struct mt *t, const char *k, size_t kl)
@@ -223,15 +226,18 @@ size_t mt_find(const struct mt *t, const char *k, size_t kl)
 
 size_t mt_add(struct mt *t, const char *k, size_t kl, const char *v, size_t vl, size_t off, int merge, int *dup, const char *what)
 {
+	return mt_add_hashed(t, cdb_hash(k, (unsigned)kl), k, kl, v, vl, off, merge, dup, what);
+}
+
+size_t mt_add_hashed(struct mt *t, uint32_t h, const char *k, size_t kl, const char *v, size_t vl, size_t off, int merge, int *dup, const char *what)
+{
 	struct mt_entry *x;
-	uint32_t h;
 	size_t j, first;
 
 	if (kl > 0xffffffffu || vl > 0xffffffffu)
 		mt_die(t, off, "record larger than a cdb can hold");
 	if (t->ne == t->ae || (t->ne + 1) * 2 > t->nslot)
 		reserve(t, t->ae ? t->ae : 1024);
-	h = cdb_hash(k, (unsigned)kl);
 	j = lookup(t, k, kl, h);
 	*dup = t->slot[j].idx != 0;
 	if (*dup && !merge) {

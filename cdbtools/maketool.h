@@ -41,6 +41,7 @@ struct mt {
 	struct ctlsrc src;
 	size_t file;		/* the file being walked */
 	size_t pos;		/* position in it */
+	struct str join;	/* a logical line made of several physical ones */
 	struct str arena;
 	struct mt_entry *e;
 	size_t ne, ae;
@@ -50,8 +51,8 @@ struct mt {
 
 /* mt_start - parse the command line and read the whole source; dies on any error */
 void mt_start(struct mt *t, const char *prog, const char *name, int argc, char **argv);
-/* mt_line - the next logical line of the source (cont: lines starting with white space continue it); 1 line, 0 end; dies on bad text */
-int mt_line(struct mt *t, int cont, struct str *line, size_t *off);
+/* mt_line - the next logical line of the source, *line[0..*n) (cont: lines starting with white space continue it); 1 line, 0 end; dies on bad text */
+int mt_line(struct mt *t, int cont, const char **line, size_t *n, size_t *off);
 /* mt_die - report "file:line: why" for source offset off and exit 100 */
 void mt_die(const struct mt *t, size_t off, const char *why) __attribute__((noreturn));
 /* mt_die_nomem - exit 111 */
@@ -65,9 +66,11 @@ void mt_where(const struct mt *t, size_t off, struct str *out);
  * when the key was there before.
  */
 size_t mt_add(struct mt *t, const char *k, size_t kl, const char *v, size_t vl, size_t off, int merge, int *dup, const char *what);
+/* mt_add_hashed - mt_add for a key whose cdb_hash h is known (from mt_prefetch) */
+size_t mt_add_hashed(struct mt *t, uint32_t h, const char *k, size_t kl, const char *v, size_t vl, size_t off, int merge, int *dup, const char *what);
 /* mt_prefetch - start loading the table slot of key k (already lower case): call it before
  * checking the rest of a line, so the cache miss overlaps the work */
-void mt_prefetch(const struct mt *t, const char *k, size_t kl);
+uint32_t mt_prefetch(const struct mt *t, const char *k, size_t kl);
 /* mt_find - index of the first entry with key k plus one, or 0 */
 size_t mt_find(const struct mt *t, const char *k, size_t kl);
 /* mt_write - write every key, in first-seen order, with its value(s) joined by join (or as the first value when join is 0); exits 111 on failure */

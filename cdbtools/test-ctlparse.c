@@ -66,11 +66,11 @@ static void test_split(void)
 
 	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
 		struct str line = STR_INIT;
-		size_t pos = 0, start, k = 0;
-		const char *why = 0;
+		size_t pos = 0, start, k = 0, ll;
+		const char *why = 0, *lp;
 		int r, good = 1;
-		while ((r = cp_split(t[i].in, strlen(t[i].in), &pos, t[i].cont, &line, &start, &why)) > 0) {
-			if (k >= 4 || !t[i].lines[k] || !eqb(&line, t[i].lines[k], strlen(t[i].lines[k])))
+		while ((r = cp_split(t[i].in, strlen(t[i].in), &pos, t[i].cont, &line, &lp, &ll, &start, &why)) > 0) {
+			if (k >= 4 || !t[i].lines[k] || ll != strlen(t[i].lines[k]) || memcmp(lp, t[i].lines[k], ll) != 0)
 				good = 0;
 			k++;
 		}
@@ -80,13 +80,13 @@ static void test_split(void)
 	}
 	{
 		struct str line = STR_INIT;
-		size_t pos = 0, start = 99;
-		const char *why = 0;
-		CHECK(cp_split("  a: b\n", 7, &pos, 1, &line, &start, &why) == -1 && start == 0,
+		size_t pos = 0, start = 99, ll;
+		const char *why = 0, *lp;
+		CHECK(cp_split("  a: b\n", 7, &pos, 1, &line, &lp, &ll, &start, &why) == -1 && start == 0,
 		      "split: a continuation with nothing before it is refused");
 		pos = 0;
-		CHECK(cp_split("a\nb\0c\n", 6, &pos, 0, &line, &start, &why) == 1 &&
-		      cp_split("a\nb\0c\n", 6, &pos, 0, &line, &start, &why) == -1 && start == 2,
+		CHECK(cp_split("a\nb\0c\n", 6, &pos, 0, &line, &lp, &ll, &start, &why) == 1 &&
+		      cp_split("a\nb\0c\n", 6, &pos, 0, &line, &lp, &ll, &start, &why) == -1 && start == 2,
 		      "split: NUL byte is refused at its line");
 		str_free(&line);
 	}
