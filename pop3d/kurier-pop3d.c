@@ -285,7 +285,8 @@ static void cmd_retr(const struct pop3_cmd *c, int top)
 		if (!msgout_put(&m, b, (size_t)r, &conv))
 			die_nomem();
 		(void)buf_put(&out, conv.s, conv.len);
-		if (msgout_done(&m))
+		/* a short read of a regular file is its end: no signal handler can cut it */
+		if (msgout_done(&m) || (size_t)r < sizeof b)
 			break;
 	}
 	close(fd);

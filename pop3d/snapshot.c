@@ -20,7 +20,8 @@
 #include "snapshot.h"
 
 #define CACHE_MAX (64u * 1024 * 1024)	/* a larger cache is ignored and rebuilt smaller */
-#define CACHE_VERSION "Vkurier-pop3sizes 1"
+#define CACHE_VERSION "Vkurier-pop3sizes 2"
+#define SETTLE_SECS 2			/* a directory mtime this old cannot change unseen within its tick */
 #define READ_CHUNK 65536		/* bytes per read(2) when counting a size */
 
 /* uid_len - length of the unique name at the start of s (up to ':' or the end) */
@@ -223,6 +224,9 @@ int snapshot_count(int fd, unsigned long long *size)
 				total++;
 		cr = b[r - 1] == '\r';
 		bol = b[r - 1] == '\n';
+		/* a short read of a regular file is its end (no signal handler interrupts it) */
+		if ((size_t)r < sizeof b)
+			break;
 	}
 	/* a last line without LF is sent with one (msgout_end) */
 	if (!bol)
@@ -276,29 +280,78 @@ static int cache_read(struct str *c)
 	close(fd);
 	c->len = got;
 	c->s[got] = 0;
-	return got == (size_t)st.st_size;
+	return got == (size_t)st.st_size && got >= sizeof CACHE_VERSION &&
+	    !memcmp(c->s, CACHE_VERSION, sizeof CACHE_VERSION);
 }
 
-/* cache_write - replace the cache with the snapshot's sizes; failures are ignored */
-static void cache_write(const struct snapshot *s)
+/* the records of a cache file, one message at a time */
+struct cachecur {
+	const char *p, *end;
+};
+
+/* rec - the next record of type t; its value and length; 1 ok, 0 missing or damaged */
+static int rec(struct cachecur *c, char t, const char **v, size_t *len)
+{
+	const char *z;
+
+	if (!c->p || c->p >= c->end || *c->p != t)
+		return 0;
+	z = memchr(c->p, 0, (size_t)(c->end - c->p));
+	if (!z)
+		return 0;
+	*v = c->p + 1;
+	*len = (size_t)(z - c->p - 1);
+	c->p = z + 1;
+	return 1;
+}
+
+/* cache_next - the next message's unique name, size and info suffix; 1 ok, 0 at end, -1 damaged */
+static int cache_next(struct cachecur *c, const char **uid, size_t *ulen, unsigned long long *size,
+    const char **info, size_t *ilen)
+{
+	const char *v;
+	size_t n;
+
+	if (!c->p || c->p >= c->end)
+		return 0;
+	if (!rec(c, 'U', uid, ulen) || !rec(c, 'S', &v, &n) || !n || scan_ulong(v, n, size) != n ||
+	    !rec(c, 'F', info, ilen) || memchr(*uid, ':', *ulen) || memchr(*uid, '/', *ulen) ||
+	    memchr(*info, '/', *ilen) || (*ilen && **info != ':') || !*ulen || *ulen + *ilen > POP3_NAME_MAX) {
+		c->p = 0;
+		return -1;
+	}
+	return 1;
+}
+
+/* mtime_fmt - "sec.nsec" of a directory's modification time into out */
+static int mtime_fmt(struct str *out, const struct stat *st)
+{
+	out->len = 0;
+	return str_catu(out, (unsigned long long)st->st_mtim.tv_sec) && str_cats(out, ".") &&
+	    str_catu(out, (unsigned long long)st->st_mtim.tv_nsec);
+}
+
+/* cache_write - replace the cache with the snapshot (and cur/'s mtime if given); failures are ignored */
+static void cache_write(const struct snapshot *s, const struct str *mtime)
 {
 	struct str o = STR_INIT, tmp = STR_INIT;
 	size_t i, done = 0;
 	int fd, ok = 1;
 
+	ok = str_cats(&o, CACHE_VERSION) && str_0(&o);
+	if (ok && mtime)
+		ok = str_cats(&o, "D") && str_cat(&o, mtime) && str_0(&o);
 	for (i = 0; ok && i < s->n; i++) {
-		if (s->m[i].size == (unsigned long long)-1)
-			continue;
-		ok = str_cats(&o, "U") && str_catb(&o, s->names.s + s->m[i].off + 4, s->m[i].uidlen) &&
-		    str_0(&o) && str_cats(&o, "S") && str_catu(&o, s->m[i].size) && str_0(&o);
+		const char *name = s->names.s + s->m[i].off + 4;
+		ok = str_cats(&o, "U") && str_catb(&o, name, s->m[i].uidlen) && str_0(&o) &&
+		    str_cats(&o, "S") && str_catu(&o, s->m[i].size) && str_0(&o) &&
+		    str_cats(&o, "F") && str_cats(&o, name + s->m[i].uidlen) && str_0(&o);
 	}
 	if (ok)
 		ok = str_copys(&tmp, "tmp/") && str_catu(&tmp, (unsigned long long)time(0)) &&
 		    str_cats(&tmp, ".") && str_catu(&tmp, (unsigned long long)getpid()) &&
 		    str_cats(&tmp, ".pop3sizes") && str_0(&tmp);
 	if (ok && (fd = open(tmp.s, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) >= 0) {
-		static const char v[] = CACHE_VERSION;
-		ok = write(fd, v, sizeof v) == (ssize_t)sizeof v;
 		while (ok && done < o.len) {
 			ssize_t w = write(fd, o.s + done, o.len - done);
 			if (w < 0 && errno == EINTR)
@@ -317,58 +370,45 @@ static void cache_write(const struct snapshot *s)
 	str_free(&tmp);
 }
 
-/* sizes - fill in every size from the cache or by counting; 1 ok, -1 error */
-static int sizes(struct snapshot *s)
+/* sizes - fill in every size from the cache c or by counting; 1 ok (*dirty set), -1 error */
+static int sizes(struct snapshot *s, const struct str *c, int *dirty)
 {
-	struct str c = STR_INIT;
-	const char *p, *end;
-	size_t i, j;
-	int dirty = 0;
+	struct cachecur cur;
+	const char *u, *info;
+	size_t i, j, ulen, ilen;
+	unsigned long long sz;
+	int have = 0, r;
 
-	if (cache_read(&c) && c.len >= sizeof CACHE_VERSION && !memcmp(c.s, CACHE_VERSION, sizeof CACHE_VERSION)) {
-		p = c.s + sizeof CACHE_VERSION;
-		end = c.s + c.len;
-	} else {
-		p = end = 0;
-		dirty = 1;
-	}
+	cur.p = c->len ? c->s + sizeof CACHE_VERSION : 0;
+	cur.end = c->s + c->len;
+	if (!cur.p)
+		*dirty = 1;
+	else
+		(void)rec(&cur, 'D', &u, &ulen);	/* the listing's mtime: not needed here */
 	for (i = 0; i < s->n; i++) {
 		const char *uid = s->names.s + s->m[i].off + 4;
 		int found = 0;
 		/* merge: both lists are sorted by snapshot_uidcmp */
-		while (p && p < end) {
-			const char *u, *z;
-			size_t ulen;
-			unsigned long long sz;
+		for (;;) {
 			int cmp;
-			z = memchr(p, 0, (size_t)(end - p));
-			if (*p != 'U' || !z || z + 1 >= end || z[1] != 'S') {
-				p = 0;	/* damaged: the rest is counted again */
-				dirty = 1;
-				break;
-			}
-			u = p + 1;
-			ulen = (size_t)(z - u);
-			p = z + 1;
-			z = memchr(p, 0, (size_t)(end - p));
-			if (!z || scan_ulong(p + 1, (size_t)(z - p - 1), &sz) != (size_t)(z - p - 1) || z == p + 1) {
-				p = 0;
-				dirty = 1;
-				break;
+			if (!have) {
+				r = cache_next(&cur, &u, &ulen, &sz, &info, &ilen);
+				if (r < 0)
+					*dirty = 1;
+				if (r <= 0)
+					break;
+				have = 1;
 			}
 			cmp = snapshot_uidcmp(u, ulen, uid, s->m[i].uidlen);
 			if (cmp < 0) {
-				p = z + 1;
-				dirty = 1;	/* a message that has gone */
+				have = 0;
+				*dirty = 1;	/* a message that has gone */
 				continue;
 			}
 			if (cmp == 0) {
-				p = z + 1;
+				have = 0;
 				s->m[i].size = sz;
 				found = 1;
-			} else {
-				/* leave the record for a later message: rewind to its U */
-				p = u - 1;
 			}
 			break;
 		}
@@ -376,7 +416,7 @@ static int sizes(struct snapshot *s)
 			s->cached++;
 			continue;
 		}
-		dirty = 1;
+		*dirty = 1;
 		switch (count_file(s, i)) {
 		case 1:
 			s->counted++;
@@ -385,34 +425,91 @@ static int sizes(struct snapshot *s)
 			s->m[i].size = (unsigned long long)-1;	/* gone since we listed it */
 			break;
 		default:
-			str_free(&c);
 			return -1;
 		}
 	}
-	if (p && p < end)
-		dirty = 1;
-	str_free(&c);
+	if (have || (cur.p && cur.p < cur.end))
+		*dirty = 1;
 	/* drop messages that vanished while we counted */
 	for (i = j = 0; i < s->n; i++)
 		if (s->m[i].size != (unsigned long long)-1)
 			s->m[j++] = s->m[i];
 	if (j != s->n) {
 		s->n = j;
-		dirty = 1;
+		*dirty = 1;
 	}
-	for (i = 0; i < s->n; i++)
-		s->total += s->m[i].size;
-	if (dirty)
-		cache_write(s);
+	return 1;
+}
+
+/* from_cache - the whole list from a cache whose listing is current; 1 done, 0 not usable, -1 error */
+static int from_cache(struct snapshot *s, const struct str *c)
+{
+	struct cachecur cur;
+	struct str name = STR_INIT;
+	const char *u, *info;
+	size_t ulen, ilen;
+	unsigned long long sz;
+	int r;
+
+	cur.p = c->s + sizeof CACHE_VERSION;
+	cur.end = c->s + c->len;
+	if (!rec(&cur, 'D', &u, &ulen))
+		return 0;
+	while ((r = cache_next(&cur, &u, &ulen, &sz, &info, &ilen)) == 1) {
+		if (s->n >= POP3_MSGS_MAX) {
+			s->truncated = 1;
+			break;
+		}
+		if (!str_copyb(&name, u, ulen) || !str_catb(&name, info, ilen) || !str_0(&name) ||
+		    !add(s, "cur", name.s, "")) {
+			str_free(&name);
+			return -1;
+		}
+		s->m[s->n - 1].size = sz;
+	}
+	str_free(&name);
+	if (r < 0) {
+		/* damaged after all: start again the slow way */
+		s->n = 0;
+		s->names.len = 0;
+		return 0;
+	}
+	s->cached = s->n;
 	return 1;
 }
 
 int snapshot_load(struct snapshot *s, int movenew)
 {
-	size_t i, j;
+	struct str c = STR_INIT, mt = STR_INIT;
+	struct stat st;
+	size_t i, j, innew;
+	int dirty = 0, settled, r;
+	const char *d;
+	size_t dlen;
 
-	if (list_new(s, movenew) < 0 || list_cur(s) < 0)
+	if (list_new(s, movenew) < 0)
 		return -1;
+	innew = s->n;
+	/* cur/'s mtime before we read it: any later change makes it differ */
+	if (stat("cur", &st) == -1 || !mtime_fmt(&mt, &st))
+		return -1;
+	if (!cache_read(&c))
+		c.len = 0;
+	if (!innew && c.len) {
+		struct cachecur cur;
+		cur.p = c.s + sizeof CACHE_VERSION;
+		cur.end = c.s + c.len;
+		if (rec(&cur, 'D', &d, &dlen) && dlen == mt.len && !memcmp(d, mt.s, dlen)) {
+			r = from_cache(s, &c);
+			if (r != 0) {
+				str_free(&c);
+				str_free(&mt);
+				goto done;
+			}
+		}
+	}
+	if (list_cur(s) < 0)
+		goto fail;
 	if (s->n > 1)
 		qsort_r(s->m, s->n, sizeof *s->m, msgcmp, s);
 	/* the same unique name twice (moved while we listed): keep the first, cur/ */
@@ -423,7 +520,32 @@ int snapshot_load(struct snapshot *s, int movenew)
 		s->m[j++] = s->m[i];
 	}
 	s->n = j;
-	return sizes(s);
+	if (sizes(s, &c, &dirty) < 0)
+		goto fail;
+	/*
+	 * The listing may be reused while cur/ keeps this mtime, once the
+	 * mtime is a few seconds old: a change within the same clock tick
+	 * as our stat could otherwise leave it unchanged.
+	 */
+	settled = !innew && !s->truncated && st.st_mtim.tv_sec + SETTLE_SECS <= time(0);
+	if (!dirty && settled) {
+		struct cachecur cur;
+		cur.p = c.len ? c.s + sizeof CACHE_VERSION : 0;
+		cur.end = c.s + c.len;
+		dirty = !rec(&cur, 'D', &d, &dlen) || dlen != mt.len || memcmp(d, mt.s, dlen);
+	}
+	if (dirty)
+		cache_write(s, settled ? &mt : 0);
+	str_free(&c);
+	str_free(&mt);
+done:
+	for (i = 0; i < s->n; i++)
+		s->total += s->m[i].size;
+	return 1;
+fail:
+	str_free(&c);
+	str_free(&mt);
+	return -1;
 }
 
 const char *snapshot_name(const struct snapshot *s, size_t i)

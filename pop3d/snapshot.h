@@ -7,12 +7,17 @@
  * numerically, so the order is arrival order).  The unique name is the
  * UIDL, so it survives flag changes and the move from new/ to cur/.
  * Sizes are POP3 sizes (CRLF line ends), kept in the size cache
- * "kurier-pop3sizes" in the maildir: NUL-separated records, a version
- * record "Vkurier-pop3sizes 1", then "U<unique>" and "S<size>" per
- * message, sorted like the snapshot.  A message missing from the cache is
- * read once to count its size; the cache is rewritten (tmp/ then rename)
- * whenever it gained or lost an entry.  Maildir messages never change
- * after delivery, so a unique name's size stays true.
+ * "kurier-pop3sizes" in the maildir (kurier-pop3sizes(5)): NUL-separated
+ * records, "Vkurier-pop3sizes 2", then optionally "D<sec>.<nsec>", then
+ * "U<unique>", "S<size>" and "F<info>" per message, sorted like the
+ * snapshot.  A message missing from the cache is read once to count its
+ * size; the cache is rewritten (tmp/ then rename) whenever it gained or
+ * lost an entry.  Maildir messages never change after delivery, so a
+ * unique name's size stays true.  The D record is cur/'s modification
+ * time when the records are all of cur/: while cur/ keeps that mtime and
+ * new/ is empty, the list is taken from the cache without reading cur/.
+ * It is only written once the mtime is SETTLE_SECS old, so that a change
+ * in the same clock tick as our look cannot hide behind it.
  */
 #ifndef KURIER_SNAPSHOT_H
 #define KURIER_SNAPSHOT_H

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "snapshot.h"
 #include "test.h"
@@ -88,13 +89,35 @@ int main(void)
 	CHECK(snapshot_load(&s, 1) == 1 && s.n == 2 && s.cached == 2, "removed-message-dropped");
 	snapshot_free(&s);
 	{
-		static const char bad[] = "Vkurier-pop3sizes 1\0U1600000000.M1P1.h\0Sxyz";
+		static const char bad[] = "Vkurier-pop3sizes 2\0U1600000000.M1P1.h\0Sxyz\0F:2,S";
 		putb(SNAPSHOT_CACHE, bad, sizeof bad - 1);
 	}
 	CHECK(snapshot_load(&s, 1) == 1 && s.n == 2 && s.counted == 2 && s.m[0].size == 19, "damaged-cache-recounted");
 	snapshot_free(&s);
 	CHECK(snapshot_load(&s, 0) == 1 && s.cached == 2, "damaged-cache-rebuilt");
 	snapshot_free(&s);
+
+	/* the listing itself comes from the cache once cur/ has settled */
+	{
+		struct timespec old[2];
+		struct stat st;
+		old[0].tv_sec = old[1].tv_sec = time(0) - 100;
+		old[0].tv_nsec = old[1].tv_nsec = 0;
+		utimensat(AT_FDCWD, "cur", old, 0);
+		CHECK(snapshot_load(&s, 1) == 1 && s.n == 2 && s.cached == 2, "settled-listing-written");
+		snapshot_free(&s);
+		/* a file slipped in while the mtime is put back: the fast path cannot see it */
+		put("cur/1800000000.M1P1.h:2,", "Subject: d\n\nfour\n");
+		utimensat(AT_FDCWD, "cur", old, 0);
+		CHECK(snapshot_load(&s, 1) == 1 && s.n == 2 && s.cached == 2 && s.counted == 0,
+		    "listing-from-cache-without-readdir");
+		snapshot_free(&s);
+		/* the real change of mtime makes it read cur/ again */
+		utimensat(AT_FDCWD, "cur", 0, 0);
+		CHECK(snapshot_load(&s, 1) == 1 && s.n == 3 && s.counted == 1, "changed-mtime-rereads");
+		snapshot_free(&s);
+		CHECK(stat("cur", &st) == 0, "stat-cur");
+	}
 
 	(void)!system("rm -rf /tmp/test-snapshot.??????");
 	return test_done();

@@ -209,8 +209,8 @@ p.quit()
 
 # the size cache: written, used, and rebuilt when damaged
 cache = os.path.join(MD, "kurier-pop3sizes")
-ok("size-cache-written", os.path.exists(cache) and open(cache, "rb").read().startswith(b"Vkurier-pop3sizes 1\0"))
-open(cache, "wb").write(b"Vkurier-pop3sizes 1\0U" + uniq[1].encode() + b"\0S999\0Ugarbage")
+ok("size-cache-written", os.path.exists(cache) and open(cache, "rb").read().startswith(b"Vkurier-pop3sizes 2\0"))
+open(cache, "wb").write(b"Vkurier-pop3sizes 2\0U" + uniq[1].encode() + b"\0S999\0F:2,\0Ugarbage")
 p = login()
 l1 = p.list(num[uniq[1]]).split()[2]
 ok("size-cache-is-used", l1 == b"999", l1)	# proves STAT/LIST do not read the files
@@ -218,7 +218,7 @@ p.quit()
 open(cache, "wb").write(b"garbage")
 p = login()
 ok("size-cache-damaged-rebuilt", int(p.list(num[uniq[1]]).split()[2]) == sizes[1] and
-   open(cache, "rb").read().startswith(b"Vkurier-pop3sizes 1\0"))
+   open(cache, "rb").read().startswith(b"Vkurier-pop3sizes 2\0"))
 p.quit()
 
 # DELE only at QUIT; RSET; a dropped connection deletes nothing
