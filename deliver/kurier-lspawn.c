@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -47,6 +48,7 @@ static struct job *jobs;
 static unsigned njobs, maxjobs;
 static struct str pending = STR_INIT;	/* whole requests waiting for a free job */
 static unsigned npending;
+static struct str outq = STR_INIT;	/* replies not yet written to kurier-send */
 
 /* die_nomem - fatal: out of memory */
 static void die_nomem(void)
@@ -234,7 +236,22 @@ static void start(const char *req, size_t n, unsigned nrcpt)
 	njobs++;
 }
 
-/* reply - send the finished job's reply to kurier-send; exits on write errors */
+/* flush_some - write one PIPE_BUF piece of the replies, which poll said fits; exits on errors */
+static void flush_some(void)
+{
+	size_t n = outq.len > PIPE_BUF ? PIPE_BUF : outq.len;
+	ssize_t w = write(1, outq.s, n);
+
+	if (w == -1) {
+		if (errno == EINTR || errno == EAGAIN)
+			return;
+		die(EX_T_TEMP, "cannot write to kurier-send");
+	}
+	memmove(outq.s, outq.s + w, outq.len - (size_t)w);
+	outq.len -= (size_t)w;
+}
+
+/* reply - queue the finished job's reply for kurier-send */
 static void reply(struct job *j)
 {
 	struct str r = STR_INIT;
@@ -258,16 +275,8 @@ static void reply(struct job *j)
 	for (; have < j->nrcpt; have++)
 		if (!str_cats(&r, "Zthe delivery process died before reporting") || !str_0(&r))
 			die_nomem();
-	if (!str_0(&r))
+	if (!str_0(&r) || !str_cat(&outq, &r))
 		die_nomem();
-	for (i = 0; i < r.len; ) {
-		ssize_t w = write(1, r.s + i, r.len - i);
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w == -1)
-			die(EX_T_TEMP, "cannot write to kurier-send");
-		i += (size_t)w;
-	}
 	str_free(&r);
 }
 
@@ -359,15 +368,22 @@ int main(int argc, char **argv)
 		die(EX_T_TEMP, "cannot chdir to /");
 	for (;;) {
 		struct pollfd *p;
-		unsigned i, np = 0;
-		if (eof && !njobs && !npending)
+		unsigned i, np = 0, nj, out = 0;
+		if (eof && !njobs && !npending && !outq.len)
 			break;
-		p = calloc(maxjobs + 1, sizeof *p);
+		p = calloc(maxjobs + 2, sizeof *p);
 		if (!p)
 			die_nomem();
 		for (i = 0; i < njobs; i++) {
 			p[np].fd = jobs[i].fd;
 			p[np++].events = POLLIN;
+		}
+		nj = np;
+		if (outq.len) {
+			/* replies never wait behind requests, nor requests behind replies */
+			p[np].fd = 1;
+			p[np++].events = POLLOUT;
+			out = 1;
 		}
 		if (!eof) {
 			p[np].fd = 0;
@@ -378,6 +394,11 @@ int main(int argc, char **argv)
 			if (errno == EINTR)
 				continue;
 			die(EX_T_TEMP, "poll failed");
+		}
+		if (out && p[nj].revents) {
+			if (p[nj].revents & (POLLERR | POLLHUP) && !(p[nj].revents & POLLOUT))
+				diex(EX_T_TEMP, "kurier-send closed its end of the reply pipe");
+			flush_some();
 		}
 		if (!eof && p[np - 1].revents) {
 			ssize_t n = read(0, b, sizeof b);
@@ -405,7 +426,7 @@ int main(int argc, char **argv)
 			}
 		}
 		/* jobs: collect output; a closed pipe means the job is done */
-		for (i = 0; i < np - (eof ? 0 : 1); i++) {
+		for (i = 0; i < nj; i++) {
 			unsigned j;
 			if (!p[i].revents)
 				continue;

@@ -130,3 +130,11 @@ if [ -n "$new" ]; then
 	check "forward: and the original body" grep -q "^body $L_N\$" "$m"
 	rm -f "$new" "$m" "$Q"/intd/${new#"$Q"/todo/} 2>/dev/null
 fi
+
+# --- concurrency: a slow program does not hold up a quick delivery ----------
+dot .courier-slow '|sleep 2'
+l_msg
+out=$( { l_req 1 "$L_MSG" s@r.example $A-slow@local.example; l_req 2 "$L_MSG" s@r.example $A@local.example; } | l_spawn)
+first=$(printf '%s\n' "$out" | head -n 1)
+check "order: the quick delivery (slot 2) is answered first" test "$first" = 2
+check "order: both answered K" test "$(printf '%s\n' "$out" | grep -c '^K')" = 2
