@@ -309,6 +309,31 @@ static void test_status(void)
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "confined child exits normally after the check");
 }
 
+/* child_self_status - in a child: confined with SANDBOX_FILES, its own
+ * /proc/self/status shows the filter and no_new_privs; 0 ok */
+static int child_self_status(void)
+{
+	struct sandbox sb;
+	char status[STATUS_MAX];
+	ssize_t n;
+	int fd;
+
+	memset(&sb, 0, sizeof sb);
+	sb.allow = SANDBOX_FILES;
+	if (sandbox_enter(&sb) != 1)
+		return 100;
+	fd = open("/proc/self/status", O_RDONLY);
+	if (fd < 0)
+		return 2;
+	n = read(fd, status, sizeof status - 1);
+	if (n <= 0)
+		return 3;
+	status[n] = 0;
+	if (!status_has(status, "Seccomp:\t2\n"))
+		return 4;
+	return status_has(status, "NoNewPrivs:\t1\n") ? 0 : 5;
+}
+
 /* child_limits - in a child: limits are set soft and hard, and hold; 0 ok */
 static int child_limits(void)
 {
@@ -389,6 +414,7 @@ int main(void)
 {
 	test_cases();
 	test_status();
+	CHECK(in_child(child_self_status), "/proc/self/status of a confined child shows Seccomp 2, NoNewPrivs 1");
 	CHECK(in_child(child_limits), "limits are set soft and hard and hold");
 	CHECK(in_child(child_nouser), "an unknown user is refused");
 	if (geteuid() == 0)
