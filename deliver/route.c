@@ -78,8 +78,16 @@ static int parse_line(const char *s, size_t n, unsigned long lineno, struct line
 		i++;
 	for (j = i; j < n && s[j] != ':'; j++) {
 		char c = lower(s[j]);
-		if (isspace_(c))
+		if (isspace_(c)) {
+			size_t k = j;
+			while (k < n && isspace_(s[k]))
+				k++;
+			if (k < n && s[k] == ':') {
+				j = k;
+				break;
+			}
 			return fail(err, lineno, "space inside the domain");
+		}
 		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
 		      c == '.' || c == '-' || c == '_'))
 			return fail(err, lineno, "bad character in the domain");
@@ -92,8 +100,6 @@ static int parse_line(const char *s, size_t n, unsigned long lineno, struct line
 		return fail(err, lineno, "domain too long");
 	if (l->key.len && l->key.s[l->key.len - 1] == '.')
 		return fail(err, lineno, "domain ends with a dot");
-	if (l->key.len == 1)
-		return fail(err, lineno, "a lone dot is not a domain");
 	i = j + 1;
 	while (i < n && isspace_(s[i]))
 		i++;
