@@ -361,7 +361,8 @@ static void config(void)
 		mode = MODE_SMTPS;
 	else if (v && *v && strcmp(v, "mx"))
 		diex(EX_T_TEMP, "KURIER_SMTPMODE must be mx, submission or smtps");
-	tls = mode == MODE_SMTPS || env_flag("KURIER_TLS");
+	/* only kurier-tlsd says TLS is on: smtps mode without it stays plaintext */
+	tls = env_flag("KURIER_TLS");
 	v = getenv("KURIER_TLSFD");
 	if (v && *v) {
 		if (!scan_ulongs(v, &u) || u < 3 || u > 1000 || fcntl((int)u, F_GETFD) == -1)
@@ -537,7 +538,7 @@ static void header_end(void)
 	qput(m.hdr.s, n);
 	if (n && m.hdr.s[n - 1] != '\n')
 		qput("\n", 1);
-	if (mode == MODE_SUBMISSION) {
+	if (mode != MODE_MX) {
 		/* RFC 6409 §8.2, §8.3: a submission server may add what is missing */
 		if (!m.have_date) {
 			tmp.len = 0;
@@ -654,7 +655,9 @@ static void msg_finish(void)
 		no = "451 4.3.0 cannot write to the queue\r\n";
 	if (no) {
 		msg_abort();
-		log_info("refused: from ", remoteip.s, ": ", no);
+		if (!str_copyb(&tmp2, no, strlen(no) - 2) || !str_0(&tmp2))
+			die_nomem();
+		log_info("refused: from ", remoteip.s, ": ", tmp2.s);
 		say(no);
 		transaction_reset();
 		return;
@@ -752,7 +755,7 @@ static void cmd_mail(const struct smtp_cmd *c)
 	if (!seen_helo) { say("503 5.5.1 send HELO or EHLO first\r\n"); error_count(); return; }
 	if (have_mail) { say("503 5.5.1 nested MAIL command\r\n"); error_count(); return; }
 	if (m.active) { say("503 5.5.1 a BDAT transfer is in progress\r\n"); return; }
-	if (mode == MODE_SUBMISSION && !authed) {
+	if (mode != MODE_MX && !authed) {	/* RFC 6409 §4.3, RFC 8314 §3.3 */
 		say("530 5.7.0 authentication required\r\n");
 		return;
 	}

@@ -38,7 +38,7 @@ tlsd_start() {
 }
 
 tlsd_start st -- KURIER_TLSTIMEOUT=3
-tlsd_start ssl -i -- KURIER_TLSTIMEOUT=3
+tlsd_start ssl -i -- KURIER_TLSTIMEOUT=3 KURIER_SMTPMODE=smtps
 tlsd_start plainauth -- AUTH_PLAINTEXT_OK=1
 # a server that takes half a second between its go-ahead and asking for
 # the handshake, so that client bytes reach its socket in that time
@@ -81,7 +81,8 @@ if echo "$out" | grep -q '<~ *235' && echo "$out" | grep -q '<~ *250 2.0.0 ok'; 
 m=$(ls "$Q"/*.msg 2>/dev/null | head -1)
 if [ -n "$m" ] && grep -q 'with ESMTPSA;' "$m"; then ok received-esmtpsa; else notok received-esmtpsa "$(head -3 "$m" 2>/dev/null)"; fi
 rm -f "$Q"/*
-out=$(swaks --server 127.0.0.1:$PORT_ssl --tlsc --from a@remote.test --to root@example.org 2>&1)
+out=$(swaks --server 127.0.0.1:$PORT_ssl --tlsc --auth LOGIN --auth-user test --auth-password secret \
+	--from a@remote.test --to root@example.org 2>&1)
 if echo "$out" | grep -q '<~ *250 2.0.0 ok'; then ok swaks-smtps; else notok swaks-smtps "$(echo "$out" | tail -4)"; fi
 rm -f "$Q"/*
 
@@ -143,10 +144,13 @@ s = smtplib.SMTP_SSL("127.0.0.1", sslport, context=ctx)
 s.ehlo("c.test")
 ok("smtps-auth-offered", "auth" in s.esmtp_features, s.esmtp_features)
 ok("smtps-no-starttls", "starttls" not in s.esmtp_features)
+ok("smtps-mail-needs-auth-530", s.docmd("MAIL FROM:<a@remote.test>")[0] == 530)
 s.login("test", "secret")
 s.sendmail("a@remote.test", ["root@example.org"], b"Subject: smtps\r\n\r\nhi\r\n")
 q = queued()
-ok("smtps-queued-esmtpsa", len(q) == 1 and b"with ESMTPSA;" in open(q[0], "rb").read())
+body = open(q[0], "rb").read() if q else b""
+ok("smtps-queued-esmtpsa", len(q) == 1 and b"with ESMTPSA;" in body, body[:300])
+ok("smtps-adds-date-and-message-id", b"\nDate: " in body and b"\nMessage-ID: <" in body, body[:400])
 clear()
 s.quit()
 
