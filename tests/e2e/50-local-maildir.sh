@@ -138,3 +138,25 @@ r=$(l_req 7 ../../etc/shadow s@r.example $A@local.example | l_spawn | sed -n 2p)
 case $r in Z*path*) ok "contract: a message path with .. is refused";; *) notok "contract: a message path with .. is refused" "$r";; esac
 printf '\0x\0' | timeout 10 "$TH/bin/kurier-lspawn" >/dev/null 2>&1; rc=$?
 check "contract: an empty slot exits 111" test $rc = 111
+
+# a full file system under the maildir (SECURITY 44): Z, nothing in new/ or tmp/
+mkdir -p "$T/full"
+if mount -t tmpfs -o size=128k,mode=0755 tmpfs "$T/full" 2>/dev/null; then
+	on_exit "umount -l '$T/full'"
+	setpriv --reuid=$A --regid=$A --clear-groups "$M" "$T/full/Maildir" 2>/dev/null ||
+		{ mkdir -p "$T/full/Maildir"; "$M" "$T/full/Maildir"; chown -R $A: "$T/full/Maildir"; }
+	echo "$T/full/Maildir/" > "$HA/.courier-full"; chown $A: "$HA/.courier-full"
+	dd if=/dev/zero of="$T/full/filler" bs=1k count=112 2>/dev/null
+	{ printf 'Subject: large\n\n'; head -c 40000 /dev/zero | tr '\0' f; echo; } > "$T/large"
+	l_msg "$T/large"
+	r=$(l_one s@r.example $A-full@local.example)
+	case $r in Z*) ok "full disk: a maildir write that runs out of space is Z";; *) notok "full disk: a maildir write that runs out of space is Z" "$r";; esac
+	check "full disk: nothing in new/" test "$(l_count "$T/full/Maildir/new")" = 0
+	check "full disk: nothing left in tmp/" test "$(l_count "$T/full/Maildir/tmp")" = 0
+	rm -f "$T/full/filler"
+	r=$(l_one s@r.example $A-full@local.example)
+	case $r in K*) ok "full disk: delivered once there is room";; *) notok "full disk: delivered once there is room" "$r";; esac
+	check "full disk: the whole message is there" test "$(tail -n +3 "$T/full/Maildir/new/"* | cmp - "$Q/$L_MSG" && echo same)" = same
+else
+	skip "full disk" "cannot mount a tmpfs here"
+fi
