@@ -116,11 +116,24 @@ static void bad(const char *text)
 	}
 }
 
+/* ready - build the message list if only its summary was read; leaves if the cache is damaged */
+static void ready(void)
+{
+	if (snapshot_ready(&snap) == 1)
+		return;
+	log_warn("size cache damaged, session ended: ", who);
+	say("-ERR [SYS/TEMP] the mailbox index is damaged; please log in again\r\n");
+	(void)buf_flush(&out);
+	unlink(SNAPSHOT_CACHE);
+	_exit(0);
+}
+
 /* msgarg - the message named by argument k of c, 0-based in *i; 1 ok, 0 bad (answered) */
 static int msgarg(const struct pop3_cmd *c, unsigned k, size_t *i)
 {
 	unsigned long u;
 
+	ready();
 	if (!pop3_number(c->arg[k], c->arglen[k], &u) || u == 0) {
 		bad("bad message number");
 		return 0;
@@ -170,7 +183,12 @@ static void cmd_stat(void)
 	unsigned long long n = 0, total = 0;
 	size_t i;
 
-	for (i = 0; i < snap.n; i++)
+	if (snap.lazy) {
+		/* nothing can be deleted before the list is built */
+		n = snap.n;
+		total = snap.total;
+	}
+	for (i = 0; !snap.lazy && i < snap.n; i++)
 		if (!snap.m[i].deleted) {
 			n++;
 			total += snap.m[i].size;
@@ -204,6 +222,7 @@ static void cmd_list(const struct pop3_cmd *c, int unique)
 		say("\r\n");
 		return;
 	}
+	ready();
 	say(unique ? "+OK unique-id listing follows\r\n" : "+OK scan listing follows\r\n");
 	for (i = 0; i < snap.n; i++) {
 		if (snap.m[i].deleted)
@@ -302,7 +321,7 @@ static int update(void)
 	size_t i;
 	int all = 1;
 
-	for (i = 0; i < snap.n; i++) {
+	for (i = 0; !snap.lazy && i < snap.n; i++) {
 		if (!snap.m[i].deleted)
 			continue;
 		for (;;) {
@@ -372,7 +391,7 @@ static void session(void)
 			say("+OK message deleted\r\n");
 			break;
 		case POP3_RSET:
-			for (i = 0; i < snap.n; i++)
+			for (i = 0; !snap.lazy && i < snap.n; i++)
 				snap.m[i].deleted = 0;
 			say("+OK\r\n");
 			break;

@@ -339,8 +339,14 @@ static void cache_write(const struct snapshot *s, const struct str *mtime)
 	int fd, ok = 1;
 
 	ok = str_cats(&o, CACHE_VERSION) && str_0(&o);
-	if (ok && mtime)
-		ok = str_cats(&o, "D") && str_cat(&o, mtime) && str_0(&o);
+	if (ok && mtime) {
+		unsigned long long total = 0;
+		for (i = 0; i < s->n; i++)
+			total += s->m[i].size;
+		ok = str_cats(&o, "D") && str_cat(&o, mtime) && str_0(&o) &&
+		    str_cats(&o, "N") && str_catu(&o, s->n) && str_0(&o) &&
+		    str_cats(&o, "O") && str_catu(&o, total) && str_0(&o);
+	}
 	for (i = 0; ok && i < s->n; i++) {
 		const char *name = s->names.s + s->m[i].off + 4;
 		ok = str_cats(&o, "U") && str_catb(&o, name, s->m[i].uidlen) && str_0(&o) &&
@@ -383,8 +389,8 @@ static int sizes(struct snapshot *s, const struct str *c, int *dirty)
 	cur.end = c->s + c->len;
 	if (!cur.p)
 		*dirty = 1;
-	else
-		(void)rec(&cur, 'D', &u, &ulen);	/* the listing's mtime: not needed here */
+	else if (rec(&cur, 'D', &u, &ulen) && rec(&cur, 'N', &u, &ulen))
+		(void)rec(&cur, 'O', &u, &ulen);	/* the listing's summary: not needed here */
 	for (i = 0; i < s->n; i++) {
 		const char *uid = s->names.s + s->m[i].off + 4;
 		int found = 0;
@@ -441,41 +447,91 @@ static int sizes(struct snapshot *s, const struct str *c, int *dirty)
 	return 1;
 }
 
-/* from_cache - the whole list from a cache whose listing is current; 1 done, 0 not usable, -1 error */
-static int from_cache(struct snapshot *s, const struct str *c)
+/* numrec - the next record of type t as a number; 1 ok, 0 missing or bad */
+static int numrec(struct cachecur *c, char t, unsigned long long *u)
 {
-	struct cachecur cur;
+	const char *v;
+	size_t n;
+
+	return rec(c, t, &v, &n) && n && scan_ulong(v, n, u) == n;
+}
+
+/* build - the list from the records at cur; 1 ok, -1 damaged or no memory */
+static int build(struct snapshot *s, struct cachecur *cur)
+{
 	struct str name = STR_INIT;
 	const char *u, *info;
 	size_t ulen, ilen;
 	unsigned long long sz;
 	int r;
 
-	cur.p = c->s + sizeof CACHE_VERSION;
-	cur.end = c->s + c->len;
-	if (!rec(&cur, 'D', &u, &ulen))
-		return 0;
-	while ((r = cache_next(&cur, &u, &ulen, &sz, &info, &ilen)) == 1) {
+	while ((r = cache_next(cur, &u, &ulen, &sz, &info, &ilen)) == 1) {
 		if (s->n >= POP3_MSGS_MAX) {
-			s->truncated = 1;
+			r = -1;
 			break;
 		}
 		if (!str_copyb(&name, u, ulen) || !str_catb(&name, info, ilen) || !str_0(&name) ||
 		    !add(s, "cur", name.s, "")) {
-			str_free(&name);
-			return -1;
+			r = -1;
+			break;
 		}
 		s->m[s->n - 1].size = sz;
 	}
 	str_free(&name);
-	if (r < 0) {
-		/* damaged after all: start again the slow way */
-		s->n = 0;
-		s->names.len = 0;
+	return r < 0 ? -1 : 1;
+}
+
+/* from_cache - take n and the total from a cache whose listing is current, the list later; 1 done, 0 not usable */
+static int from_cache(struct snapshot *s, struct str *c)
+{
+	struct cachecur cur;
+	unsigned long long n, total;
+	const char *v;
+	size_t len;
+
+	cur.p = c->s + sizeof CACHE_VERSION;
+	cur.end = c->s + c->len;
+	if (!rec(&cur, 'D', &v, &len) || !numrec(&cur, 'N', &n) || !numrec(&cur, 'O', &total) ||
+	    n > POP3_MSGS_MAX)
 		return 0;
-	}
+	s->n = (size_t)n;
+	s->total = total;
 	s->cached = s->n;
+	s->lazy = 1;
+	s->cache = *c;
+	memset(c, 0, sizeof *c);
 	return 1;
+}
+
+int snapshot_ready(struct snapshot *s)
+{
+	struct cachecur cur;
+	const char *v;
+	size_t len, n = s->n, i;
+	unsigned long long total = 0;
+	int r;
+
+	if (!s->lazy)
+		return 1;
+	cur.p = s->cache.s + sizeof CACHE_VERSION;
+	cur.end = s->cache.s + s->cache.len;
+	(void)rec(&cur, 'D', &v, &len);
+	(void)rec(&cur, 'N', &v, &len);
+	(void)rec(&cur, 'O', &v, &len);
+	s->n = 0;
+	r = build(s, &cur);
+	for (i = 0; r == 1 && i < s->n; i++)
+		total += s->m[i].size;
+	/* the records must be what the summary promised */
+	if (r == 1 && (s->n != n || total != s->total)) {
+		errno = EPROTO;
+		r = -1;
+	}
+	str_free(&s->cache);
+	s->lazy = 0;
+	if (r < 0)
+		s->n = 0;
+	return r;
 }
 
 int snapshot_load(struct snapshot *s, int movenew)
@@ -483,7 +539,7 @@ int snapshot_load(struct snapshot *s, int movenew)
 	struct str c = STR_INIT, mt = STR_INIT;
 	struct stat st;
 	size_t i, j, innew;
-	int dirty = 0, settled, r;
+	int dirty = 0, settled;
 	const char *d;
 	size_t dlen;
 
@@ -500,11 +556,9 @@ int snapshot_load(struct snapshot *s, int movenew)
 		cur.p = c.s + sizeof CACHE_VERSION;
 		cur.end = c.s + c.len;
 		if (rec(&cur, 'D', &d, &dlen) && dlen == mt.len && !memcmp(d, mt.s, dlen)) {
-			r = from_cache(s, &c);
-			if (r != 0) {
-				str_free(&c);
+			if (from_cache(s, &c)) {
 				str_free(&mt);
-				goto done;
+				return 1;
 			}
 		}
 	}
@@ -538,7 +592,6 @@ int snapshot_load(struct snapshot *s, int movenew)
 		cache_write(s, settled ? &mt : 0);
 	str_free(&c);
 	str_free(&mt);
-done:
 	for (i = 0; i < s->n; i++)
 		s->total += s->m[i].size;
 	return 1;
@@ -602,6 +655,7 @@ int snapshot_refind(struct snapshot *s, size_t i)
 void snapshot_free(struct snapshot *s)
 {
 	free(s->m);
+	str_free(&s->cache);
 	str_free(&s->names);
 	memset(s, 0, sizeof *s);
 }

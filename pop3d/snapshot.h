@@ -17,7 +17,9 @@
  * time when the records are all of cur/: while cur/ keeps that mtime and
  * new/ is empty, the list is taken from the cache without reading cur/.
  * It is only written once the mtime is SETTLE_SECS old, so that a change
- * in the same clock tick as our look cannot hide behind it.
+ * in the same clock tick as our look cannot hide behind it.  With it come
+ * "N<count>" and "O<octets>", so that the greeting and STAT need not even
+ * parse the records: the list is built when a command first needs it.
  */
 #ifndef KURIER_SNAPSHOT_H
 #define KURIER_SNAPSHOT_H
@@ -41,10 +43,14 @@ struct snapshot {
 	unsigned long long total;	/* sum of sizes */
 	size_t cached, counted;	/* sizes from the cache, sizes counted by reading */
 	int truncated;		/* more than POP3_MSGS_MAX messages: the oldest are listed */
+	int lazy;		/* n and total known, m not yet built: snapshot_ready builds it */
+	struct str cache;	/* the cache's bytes while lazy */
 };
 
 /* snapshot_load - move new/ to cur/ (if movenew), list, sort, size; 1 ok, -1 error (errno) */
 int snapshot_load(struct snapshot *s, int movenew);
+/* snapshot_ready - build the message list if it is still lazy; 1 ok, -1 damaged cache or no memory */
+int snapshot_ready(struct snapshot *s);
 /* snapshot_name - the current file name of message i (0-based) */
 const char *snapshot_name(const struct snapshot *s, size_t i);
 /* snapshot_uid - the unique name of message i; its length in *len */

@@ -109,9 +109,34 @@ int main(void)
 		/* a file slipped in while the mtime is put back: the fast path cannot see it */
 		put("cur/1800000000.M1P1.h:2,", "Subject: d\n\nfour\n");
 		utimensat(AT_FDCWD, "cur", old, 0);
-		CHECK(snapshot_load(&s, 1) == 1 && s.n == 2 && s.cached == 2 && s.counted == 0,
+		CHECK(snapshot_load(&s, 1) == 1 && s.n == 2 && s.cached == 2 && s.counted == 0 && s.lazy,
 		    "listing-from-cache-without-readdir");
+		CHECK(s.total == 40, "lazy-total");
+		CHECK(snapshot_ready(&s) == 1 && !s.lazy && s.n == 2 &&
+		    !strcmp(snapshot_name(&s, 0), "cur/1600000000.M1P1.h:2,S") &&
+		    !strcmp(snapshot_name(&s, 1), "cur/1700000000.M123P9.h:2,") && s.m[1].size == 21,
+		    "lazy-list-built");
 		snapshot_free(&s);
+		/* a summary that does not match its records: refused when built */
+		{
+			struct str c = STR_INIT;
+			int fd = open(SNAPSHOT_CACHE, O_RDONLY);
+			char b[4096];
+			ssize_t r = fd >= 0 ? read(fd, b, sizeof b) : -1;
+			if (fd >= 0)
+				close(fd);
+			if (r > 0) {
+				char *nrec = memmem(b, (size_t)r, "\0N2\0", 4);
+				str_copyb(&c, b, (size_t)r);
+				if (nrec)
+					c.s[nrec - b + 2] = '3';
+				putb(SNAPSHOT_CACHE, c.s, c.len);
+			}
+			str_free(&c);
+			CHECK(snapshot_load(&s, 1) == 1 && s.lazy && s.n == 3 && snapshot_ready(&s) == -1,
+			    "lazy-summary-mismatch-refused");
+			snapshot_free(&s);
+		}
 		/* the real change of mtime makes it read cur/ again */
 		utimensat(AT_FDCWD, "cur", 0, 0);
 		CHECK(snapshot_load(&s, 1) == 1 && s.n == 3 && s.counted == 1, "changed-mtime-rereads");

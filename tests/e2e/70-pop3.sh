@@ -258,6 +258,24 @@ p = login()
 ok("arrival-next-session", p.stat()[0] == n0 + 1 and p.uidl(n0 + 1).split()[2].decode() == uid_of(new))
 p.quit()
 
+# a settled cur/: the second login takes the list from the cache, lazily,
+# and must give exactly what a full read gives
+p = login()
+full = (p.stat(), p.list()[1], p.uidl()[1], p.retr(2)[1])
+p.quit()
+old = time.time() - 100
+os.utime(os.path.join(MD, "cur"), (old, old))
+p = login(); p.quit()	# writes the listing with cur/'s settled mtime
+ok("settled-listing-written", b"\0D" in open(cache, "rb").read()[:40])
+p = login()
+lazy = (p.stat(), p.list()[1], p.uidl()[1], p.retr(2)[1])
+ok("settled-listing-same-answers", lazy == full, (lazy[:2], full[:2]))
+p.dele(1)
+p.quit()
+p = login()
+ok("settled-listing-dele-seen", p.stat()[0] == full[0][0] - 1, p.stat())
+p.quit()
+
 # wrong password: -ERR [AUTH], after a delay
 p = poplib.POP3("127.0.0.1", plain, timeout=20)
 p.user("test")
