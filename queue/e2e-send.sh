@@ -63,3 +63,17 @@ s_inject() {
 s_trigger() {
 	printf x >"$Q/lock/trigger"
 }
+
+# s_end ID [SECONDS] - wait until message ID (the newest one with that id:
+# ids are inode numbers and come back) has ended: as many "end msg" lines
+# for it as "new msg" lines
+s_end() {
+	local i n e
+	for i in $(seq $((${2:-10} * 10))); do
+		n=$(grep -c "^new msg $1\$" "$T/send.log" 2>/dev/null)
+		e=$(grep -c "^end msg $1\$" "$T/send.log" 2>/dev/null)
+		[ "${n:-0}" -gt 0 ] && [ "${e:-0}" -ge "${n:-0}" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}

@@ -19,7 +19,7 @@ s_inject 'sender@x.example' 'bob' 'Ann@Local.Example.' 'u@hosted.example' 'al@fa
 	'r1@far.example' 'r2@FAR.example' 'r3@other.example' 'x@bare' || notok "send: inject" "kurier-queue failed"
 id=$(q_files "$Q/todo"); id=${id##*/}
 s_start
-s_wait "end msg $id" 10 && ok "send: message delivered and removed" || notok "send: end msg" "$(cat "$T/send.log")"
+s_end "$id" && ok "send: message delivered and removed" || notok "send: end msg" "$(cat "$T/send.log")"
 grep -q "^new msg $id\$" "$T/send.log" && ok "send: log: new msg" || notok "send: log new msg" "$(head "$T/send.log")"
 grep -Eq "^info msg $id: bytes [0-9]+ from <sender@x.example> qp [0-9]+ uid 65534\$" "$T/send.log" &&
 	ok "send: log: info msg bytes from qp uid" || notok "send: log info msg" "$(grep info "$T/send.log")"
@@ -62,7 +62,7 @@ kill -KILL "$SPID"; wait "$SPID" 2>/dev/null; sleep 0.3
 : >"$T/rules"
 before=$(grep -c '^new msg' "$T/send.log")
 s_start
-s_wait "end msg $id" 10 && ok "send: after a restart the message is delivered" || notok "send: restart" "$(tail "$T/send.log")"
+s_end "$id" && ok "send: after a restart the message is delivered" || notok "send: restart" "$(tail "$T/send.log")"
 [ "$(grep -c '^new msg' "$T/send.log")" = "$before" ] && ok "send: a restart does not preprocess again" || notok "send: re-preprocessed" ""
 [ "$(grep -c "R1@local.example K" "$T/spawn.log")" = 1 ] && ok "send: delivered exactly once" || notok "send: once" "$(cat "$T/spawn.log")"
 

@@ -65,7 +65,7 @@ s_start
 # --- a bounce ---------------------------------------------------------------
 s_inject 'snd@far.example' 'ok1@local.example' 'nouser@local.example' 'nouser@far.example'
 id=$(grep '^new msg' "$T/send.log" | head -1 | cut -d' ' -f3)
-s_wait "end msg $id" 10 || notok "bounce: message finished" "$(cat "$T/send.log")"
+s_end "$id" || notok "bounce: message finished" "$(cat "$T/send.log")"
 s_wait "^bounce msg $id qp [0-9]" 10 && ok "bounce: log: bounce msg M qp Q" || notok "bounce: log" "$(cat "$T/send.log")"
 s_wait "delivery .*: success: delivered by the stand-in" 10 2
 grep -q 'failure: 550 5.1.1 no such user here' "$T/send.log" && ok "bounce: log: delivery D: failure: TEXT" || notok "bounce: failure log" ""
@@ -126,7 +126,7 @@ grep -q '^W$' <(tr '\0' '\n' <"$Q/info/$((id % split))/$id") && ok "warn: rememb
 
 # --- kurier-qmsg remove: nothing more, no bounce ------------------------------------
 "$QB/kurier-qmsg" remove "$id" >/dev/null 2>&1
-s_wait "end msg $id" 10 && ok "qmsg: remove ends the message" || notok "qmsg: remove" "$(tail "$T/send.log")"
+s_end "$id" && ok "qmsg: remove ends the message" || notok "qmsg: remove" "$(tail "$T/send.log")"
 [ "$(ls "$T/md/warn@far.example/new" | wc -l)" = 1 ] && ok "qmsg: remove bounces nothing" || notok "qmsg: remove bounced" ""
 rm -f "$TH/control/delaywarning"
 kill -HUP "$SPID"; s_wait "control files reread" 5 4
@@ -138,7 +138,7 @@ s_wait "msg $id to local later@" 10
 n=$(grep -c "msg $id to local" "$T/send.log")
 "$QB/kurier-qmsg" retry "$id" >/dev/null 2>&1
 s_wait "msg $id to local" 5 $((n + 1)) && ok "qmsg: retry delivers at once" || notok "qmsg: retry" "$(tail "$T/send.log")"
-"$QB/kurier-qmsg" remove "$id" >/dev/null 2>&1; s_wait "end msg $id" 10
+"$QB/kurier-qmsg" remove "$id" >/dev/null 2>&1; s_end "$id"
 
 # --- a crash with a bounce still owed (SECURITY.md 45) ------------------------------
 chmod 0700 "$Q/bounce"	# kurier-clean cannot read the bounce, so it cannot be queued...
@@ -150,7 +150,7 @@ kill -KILL "$SPID"; wait "$SPID" 2>/dev/null	# ...and kurier-send dies
 chmod 0750 "$Q/bounce"
 s_start
 s_wait "^bounce msg $id qp" 10 && ok "crash: after the restart the bounce goes out" || notok "crash: bounce after restart" "$(tail "$T/send.log")"
-s_wait "end msg $id" 10; sleep 0.5
+s_end "$id"; sleep 0.5
 dsn "crash: the bounce is a proper report" "$(mailbox crash@far.example)" sender=crash@far.example \
 	rcpts=nouser@local.example action=failed status=5.1.1
 s_stop

@@ -1,0 +1,88 @@
+#!/bin/bash
+# 48-send-faults.sh - SECURITY.md 42 for kurier-send: EIO from fsync and
+# ENOSPC from write injected (strace -e inject, attached to the running
+# kurier-send) while it preprocesses, marks deliveries and writes bounce
+# records.  The queue must stay consistent: nothing half-preprocessed
+# (todo kept, no info), no recipient marked done without its bounce
+# record on disk, and once the fault is gone every message is delivered
+# or bounced exactly once.
+. "$KURIER_SRC/tests/lib.sh"
+. "$KURIER_SRC/queue/e2e.sh"
+. "$KURIER_SRC/queue/e2e-send.sh"
+command -v strace >/dev/null || { skip "send faults" "strace is not installed"; exit 0; }
+s_setup || { notok "send test instance" "setup failed"; exit 1; }
+split=$(head -n 1 "$KURIER_SRC/conf-split")
+echo 'nouser@ D 550 5.1.1 no such user' >"$T/rules"
+
+# fault SYSCALL ERRNO - attach strace to kurier-send, failing every SYSCALL with ERRNO
+# (getpid runs in its place: the seccomp filter would kill a skipped call)
+fault() {
+	strace -qq -o /dev/null -p "$SPID" -e trace="$1" -e inject="$1":error="$2":syscall=getpid &
+	STRACE=$!
+	on_exit "kill $STRACE"
+	sleep 0.7
+}
+# unfault - detach strace
+unfault() {
+	kill "$STRACE" 2>/dev/null; wait "$STRACE" 2>/dev/null; sleep 0.3
+}
+# alive - restart the queue if the fault made kurier-send exit
+alive() {
+	kill -0 "$SPID" 2>/dev/null || s_start
+}
+
+s_start
+# --- fsync fails while preprocessing: todo stays, no state, later delivered once --
+fault fsync EIO
+s_inject 's@far.example' 'a1@local.example'
+s_wait "trouble preprocessing todo/" 10 && ok "faults: fsync EIO in preprocessing is logged" ||
+	notok "faults: preprocessing warning" "$(tail -5 "$T/send.log")"
+id=$(q_files "$Q/todo"); id=${id##*/}
+[ -n "$id" ] && ok "faults: the todo entry stays" || notok "faults: todo kept" "$(q_files "$Q")"
+[ -z "$(q_files "$Q/info")$(q_files "$Q/local")" ] && ok "faults: no info or local file is left half done" ||
+	notok "faults: half-preprocessed state" "$(q_files "$Q/info") $(q_files "$Q/local")"
+unfault; alive
+kill -ALRM "$SPID"
+s_wait "end msg $id" 10 && ok "faults: after the fault the message is delivered" || notok "faults: delivery after fsync fault" "$(tail -5 "$T/send.log")"
+[ "$(grep -c ' a1@local.example K$' "$T/spawn.log")" = 1 ] && ok "faults: exactly once" || notok "faults: once" "$(cat "$T/spawn.log")"
+
+# --- write fails (ENOSPC) while preprocessing ---------------------------------------
+fault write ENOSPC
+s_inject 's@far.example' 'a2@local.example'
+sleep 1.5
+id=$(q_files "$Q/todo"); id=${id##*/}
+[ -n "$id" ] && [ -z "$(q_files "$Q/info")" ] && ok "faults: write ENOSPC: todo stays, no info" ||
+	notok "faults: ENOSPC state" "$(q_files "$Q")"
+n=$(grep -c "end msg $id\$" "$T/send.log")	# ids are inodes: a2 may reuse a1's number
+unfault; alive
+kill -ALRM "$SPID" 2>/dev/null
+s_wait "end msg $id\$" 10 $((n + 1)) && ok "faults: write ENOSPC: delivered once the disk has room" || notok "faults: ENOSPC delivery" "$(tail -5 "$T/send.log")"
+[ "$(grep -c ' a2@local.example K$' "$T/spawn.log")" = 1 ] && ok "faults: write ENOSPC: exactly once" || notok "faults: ENOSPC once" "$(cat "$T/spawn.log"; tail -20 "$T/send.log")"
+
+# --- fsync fails for the bounce record: the recipient stays pending -----------------
+s_inject 'b@far.example' 'nouser@local.example'
+id=$(grep '^new msg' "$T/send.log" | tail -1 | cut -d' ' -f3)
+s_wait "end msg $id" 10
+: >"$T/spawn.log"
+s_stop; S_DELAY=3 s_start
+s_inject 'b2@far.example' 'nouser@local.example'
+s_wait "starting delivery .* nouser@local.example" 10
+fault fsync EIO
+s_wait "warning: unable to write bounce/" 10 && ok "faults: a bounce record that cannot be synced is logged" ||
+	notok "faults: bounce warning" "$(tail -5 "$T/send.log")"
+id=$(q_files "$Q/info"); id=${id##*/}
+if [ -n "$id" ] && tr '\0' '\n' <"$Q/local/$((id % split))/$id" | grep -q '^Tnouser@local.example$'; then
+	ok "faults: the recipient is not marked done without its bounce record"
+else
+	notok "faults: marked done" "$(q_files "$Q")"
+fi
+unfault; alive
+kill -ALRM "$SPID"
+s_wait "^bounce msg $id qp" 10 && ok "faults: the bounce goes out after the fault" || notok "faults: bounce after fault" "$(tail -5 "$T/send.log")"
+for i in $(seq 100); do [ -n "$(ls "$T/md/b2@far.example/new" 2>/dev/null)" ] && break; sleep 0.1; done
+s_wait "end msg" 10 5; sleep 0.5
+[ "$(ls "$T/md/b2@far.example/new" 2>/dev/null | wc -l)" = 1 ] && ok "faults: exactly one bounce" ||
+	notok "faults: bounce count" "$(ls "$T/md/b2@far.example/new" 2>/dev/null)"
+s_stop
+left=$(q_files "$Q/todo"; q_files "$Q/info"; q_files "$Q/local"; q_files "$Q/remote"; q_files "$Q/bounce"; q_files "$Q/mess")
+[ -z "$left" ] && ok "faults: the queue is empty at the end" || notok "faults: leftovers" "$left"
