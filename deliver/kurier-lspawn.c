@@ -1,5 +1,6 @@
 /*
  * kurier-lspawn - run local deliveries for kurier-send.
+ * usage:    kurier-lspawn [defaultdelivery]
  * runs as:  root, started by kurier-start with a pipe from kurier-send on
  *           fd 0 and a pipe to it on fd 1 (the spawn contract, kurier-lspawn(8))
  * input:    requests SLOT\0MSGPATH\0SENDER\0RCPT\0[RCPT\0...]\0
@@ -354,9 +355,10 @@ int main(int argc, char **argv)
 	char b[8192];
 	int eof = 0;
 
-	(void)argc;
-	(void)argv;
 	log_prog("kurier-lspawn");
+	if (argc > 2)
+		diex(EX_T_TEMP, "usage: kurier-lspawn [defaultdelivery]");
+	local_default_arg = argc == 2 ? argv[1] : 0;
 	signal(SIGPIPE, SIG_IGN);
 	if (getuid() != 0)
 		diex(EX_T_TEMP, "must run as root: it becomes each recipient");

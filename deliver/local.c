@@ -29,6 +29,8 @@
 
 #define COPY_CHUNK 65536	/* bytes per read while copying a message */
 
+const char *local_default_arg;
+
 int local_become(uid_t uid, gid_t gid)
 {
 	if (uid == 0 || gid == 0) {
@@ -743,6 +745,8 @@ static int default_delivery(const struct resolved *r, struct str *out)
 		return str_copy(out, &r->acct.mail) && str_append(out, '\n');
 	if (control_readfile(out, "defaultdelivery") < 0)
 		return 0;
+	if (!out->len && local_default_arg && local_default_arg[0])
+		return str_copys(out, local_default_arg) && str_append(out, '\n');
 	if (!out->len)
 		return str_copys(out, "./Maildir/\n");
 	return 1;

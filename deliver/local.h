@@ -26,6 +26,10 @@ struct local_msg {
 	const char *recipient;	/* the envelope recipient as kurier-send gave it */
 };
 
+/* the default delivery given on kurier-lspawn's command line (kurier-start's
+ * argument, qmail style); control/defaultdelivery wins over it; 0 for none */
+extern const char *local_default_arg;
+
 /* local_become - set groups, gid and uid (never 0); 1 ok, -1 error */
 int local_become(uid_t uid, gid_t gid);
 /* local_deliver - deliver m as resolved in r (already running as r's user); 'K', 'Z' or 'D' with text */

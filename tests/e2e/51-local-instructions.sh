@@ -138,3 +138,16 @@ out=$( { l_req 1 "$L_MSG" s@r.example $A-slow@local.example; l_req 2 "$L_MSG" s@
 first=$(printf '%s\n' "$out" | head -n 1)
 check "order: the quick delivery (slot 2) is answered first" test "$first" = 2
 check "order: both answered K" test "$(printf '%s\n' "$out" | grep -c '^K')" = 2
+
+# --- the default delivery: kurier-start's argument, control/defaultdelivery --
+setpriv --reuid=$A --regid=$A --clear-groups "$TH/bin/maildirmake" "$H/Other"
+l_msg
+r=$(l_req 1 "$L_MSG" s@r.example $A@local.example | timeout 60 "$TH/bin/kurier-lspawn" ./Other/ | tr '\0' '\n' | sed -n 2p)
+want "default: the argument of kurier-lspawn is the default delivery" 'K*Other*' "$r"
+check "default: delivered into ./Other/" test "$(l_count "$H/Other/new")" = 1
+echo './Maildir/.Work/' > "$TH/control/defaultdelivery"
+n0=$(l_count "$H/Maildir/.Work/new")
+r=$(l_req 1 "$L_MSG" s@r.example $A@local.example | timeout 60 "$TH/bin/kurier-lspawn" ./Other/ | tr '\0' '\n' | sed -n 2p)
+want "default: control/defaultdelivery wins over the argument" 'K*Work*' "$r"
+check "default: delivered into .Work" test "$(l_count "$H/Maildir/.Work/new")" = $((n0 + 1))
+rm -f "$TH/control/defaultdelivery"
