@@ -325,6 +325,8 @@ void cpw_start(struct cpw *c, int argc, char **argv, const char *name)
 		cpw_temp(c, "out of memory", 0);
 	c->home.len--;
 	r = read_fd3(c);
+	if (r < 0 && errno == EBADF)
+		misuse(c, "descriptor 3 is not open for reading");
 	if (r < 0)
 		cpw_temp(c, "cannot read fd 3", errno);
 	if (r == 0)
@@ -335,6 +337,7 @@ void cpw_start(struct cpw *c, int argc, char **argv, const char *name)
 	c->verifyonly = v && strcmp(v, "1") == 0;
 	v = getenv("KURIER_AUTHTYPE");
 	c->cram = v && strcasecmp(v, "cram-md5") == 0;
+	c->apop = v && strcasecmp(v, "apop") == 0;
 	v = getenv("TCPREMOTEIP");
 	c->remoteip = v && *v ? v : 0;
 	load_limits(c);

@@ -75,6 +75,7 @@ struct cpw {
 	int setuid_mode;	/* real uid differs from effective uid */
 	int verifyonly;		/* KURIER_CHECKPW_VERIFYONLY=1 */
 	int cram;		/* KURIER_AUTHTYPE=cram-md5 */
+	int apop;		/* KURIER_AUTHTYPE=apop: needs a clear password, which no backend keeps */
 	int slotfd;		/* held hashing slot, or -1 */
 };
 

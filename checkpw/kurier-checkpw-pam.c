@@ -148,8 +148,8 @@ int main(int argc, char **argv)
 		cpw_temp(&c, "out of memory", 0);
 	minuid = cpw_minuid(&c);
 	cpw_throttle(&c);
-	if (c.cram)
-		cpw_reject(&c, "CRAM-MD5 needs a userdb hmac-md5pw");
+	if (c.cram || c.apop)
+		cpw_reject(&c, c.cram ? "CRAM-MD5 needs a userdb hmac-md5pw" : "APOP needs a clear password");
 	cpw_slot_get(&c);
 	r = pam_check(svc.s, confdir);
 	cpw_slot_put(&c);

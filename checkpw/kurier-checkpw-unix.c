@@ -124,10 +124,10 @@ int main(int argc, char **argv)
 	minuid = cpw_minuid(&c);
 	cpw_throttle(&c);
 	cpw_slot_get(&c);
-	if (c.cram) {
+	if (c.cram || c.apop) {
 		cpw_crypt_dummy(c.req.secret);
 		ok = 0;
-		why = "CRAM-MD5 needs a userdb hmac-md5pw";
+		why = c.cram ? "CRAM-MD5 needs a userdb hmac-md5pw" : "APOP needs a clear password";
 	} else if (hash[0] == '$') {
 		ok = cpw_crypt_verify(hash, c.req.secret);
 	} else {

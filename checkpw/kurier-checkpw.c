@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 #include <sodium.h>
 #include "cdbx.h"
 #include "exitcode.h"
@@ -140,6 +141,8 @@ int main(int argc, char **argv)
 		cpw_reject(&c, "no such user");
 	}
 	r = cdbx_get(shp.s, key.s, key.len, &sh);
+	if (r < 0 && geteuid() != 0)
+		log_warnx("not running as root: is kurier-checkpw installed setuid root, and is its caller free of no_new_privs?");
 	if (r < 0)
 		cpw_temp(&c, "cannot read users/userdbshadow.cdb", errno);
 	if (!field_num(&rec, "uid", &uid) || !field_num(&rec, "gid", &gid) ||
@@ -148,6 +151,8 @@ int main(int argc, char **argv)
 		cpw_temp(&c, "bad userdb record", 0);
 	}
 	cpw_throttle(&c);
+	if (c.apop)
+		cpw_reject(&c, "APOP needs a clear password, which userdb does not keep");
 	if (c.cram) {
 		if (r == 1 && (r = userdb_field(sh.s, sh.len, "hmac-md5pw", &v)) == 1) {
 			tried = 1;

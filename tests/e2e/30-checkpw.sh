@@ -89,6 +89,7 @@ check "checkpw: CRAM-MD5 digest of another challenge is 1" test "$got" = 1 -a ! 
 expect "CRAM-MD5 for an account without hmac-md5pw" 1 bob@example.org "$(dig cram-key)" KURIER_AUTHTYPE=cram-md5
 STAMP=
 expect "the CRAM secret is not a password" 1 alice@example.org cram-key
+expect "APOP is refused: userdb keeps no clear password" 1 alice@example.org Secret-1 KURIER_AUTHTYPE=apop
 
 # --- values that never match (SECURITY.md 37) -----------------------------------------
 expect "systempw=* never matches" 1 star@example.org '*'
@@ -122,6 +123,8 @@ raw "dot-dot in the name is 2" 2 'alice..x@example.org\0x\0\0'
 raw "newline in the name is 2" 2 'alice\n@example.org\0x\0\0'
 "$CP" 3</dev/null 2>>"$T/log"
 check "checkpw: no arguments at all is 2" test $? = 2
+"$CP" true 3<&- 2>>"$T/log"
+check "checkpw: descriptor 3 not open is 2" test $? = 2
 req alice@example.org Secret-1 >"$T/in"
 "$CP" 3<"$T/in" 2>>"$T/log"
 check "checkpw: a good password but no program is 2" test $? = 2

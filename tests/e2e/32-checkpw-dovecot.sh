@@ -115,3 +115,26 @@ case $r in "no:"*) ok "dovecot: an unknown user is refused";; *) notok "dovecot:
 grep -q 'kurier-checkpw: info: login failed: alice@example.org' "$D/log" "$D/stderr" 2>/dev/null &&
 	ok "dovecot: kurier-checkpw's failure line reaches Dovecot's log" ||
 	notok "dovecot: kurier-checkpw's failure line reaches Dovecot's log" "$(grep -i checkpw "$D/log" | tail -3)"
+
+# --- the second form: verify-only with a static userdb, no INSECURE_SETUID -----------------------------
+D2=$T/dovecot2 PORT2=$(free_port)
+mkdir -p "$D2/run" "$D2/state" "$T/v/static"
+chmod 755 "$D2" "$D2/run"
+chown "$VUID:$VGID" "$T/v/static"
+sed -e "s|$D/|$D2/|g" -e "s|port = $PORT|port = $PORT2|" -e "s|instance_name = .*|instance_name = kurier-test2-$$|" \
+    -e "s|INSECURE_SETUID=1|KURIER_CHECKPW_VERIFYONLY=1|" "$D/dovecot.conf" |
+	sed -e '/^userdb {/,/^}/d' >"$D2/dovecot.conf"
+printf 'userdb {\n  driver = static\n  args = uid=%s gid=%s home=%s\n}\n' "$VUID" "$VGID" "$T/v/static" >>"$D2/dovecot.conf"
+"$DOVECOT" -c "$D2/dovecot.conf" -F 2>>"$D2/stderr" &
+DPID2=$!
+on_exit "kill $DPID2; sleep 0.5; kill -9 $DPID2"
+if wait_port "$PORT2"; then
+	PORT=$PORT2
+	r=$(imap alice@example.org Secret-1)
+	check "dovecot: verify-only with a static userdb logs in ($r)" test "$r" = ok
+	check "dovecot: ... with the static userdb's uid" test "$(stat -c %u "$T/v/static/Maildir" 2>/dev/null)" = "$VUID"
+	r=$(imap alice@example.org wrong-pw)
+	case $r in "no:"*) ok "dovecot: verify-only refuses a wrong password";; *) notok "dovecot: verify-only refuses a wrong password" "$r";; esac
+else
+	notok "dovecot: the second private dovecot starts" "$(tail -5 "$D2/log" "$D2/stderr" 2>/dev/null)"
+fi
