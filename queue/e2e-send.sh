@@ -21,10 +21,11 @@ s_setup() {
 }
 
 # s_start [ARGS] - start the queue in the background; its pid in $SPID
+# (S_LSPAWN= empty runs the real kurier-lspawn of the instance)
 s_start() {
 	env STANDIN_QUEUE="$Q" STANDIN_LOG="$T/spawn.log" STANDIN_MAILDIR="$T/md" \
 		STANDIN_RULES="$T/rules" STANDIN_DELAY="${S_DELAY:-0}" \
-		KURIER_LSPAWN="$KURIER_SRC/queue/standin-spawn.py" \
+		KURIER_LSPAWN="${S_LSPAWN-$KURIER_SRC/queue/standin-spawn.py}" \
 		KURIER_RSPAWN="$KURIER_SRC/queue/standin-spawn.py" \
 		"$QB/kurier-start" "$@" >>"$T/send.log" 2>&1 </dev/null &
 	SPID=$!
