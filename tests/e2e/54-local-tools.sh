@@ -102,3 +102,28 @@ check "maildirmake: a malformed quota exits 100" test $rc = 100
 check "maildirmake: no directory exits 100" test $rc = 100
 "$MM" -f A.B "$M2"; rc=$?
 check "maildirmake: -f A.B makes .A.B" test $rc = 0 -a -f "$M2/.A.B/maildirfolder"
+
+# --- the whole queue: kurier-start, kurier-send and this kurier-lspawn -------
+if [ -f "$KURIER_SRC/queue/e2e-send.sh" ] && [ -x "$TH/bin/kurier-start" ] && [ -x "$TH/bin/kurier-send" ]; then
+	. "$KURIER_SRC/queue/e2e-send.sh"
+	# what s_setup does for the stand-in remote spawner, without touching control/
+	q_empty
+	mkdir -p "$T/md" && chmod 777 "$T/md"
+	: >"$T/spawn.log"; chmod 666 "$T/spawn.log"
+	: >"$T/rules"; chmod 644 "$T/rules"
+	S_LSPAWN= s_start ./Maildir/ || notok "queue: kurier-start runs" "$(tail -n 5 "$T/send.log")"
+	n0=$(l_count "$H/Maildir/new")
+	printf 'Subject: through the queue\n\nqueued body\n' > "$T/msg"
+	s_inject s@r.example $A@local.example nosuch54@local.example
+	s_trigger
+	s_wait 'delivery [0-9]*: success' 20
+	s_wait 'delivery [0-9]*: failure' 20
+	check "queue: kurier-send logs the success kurier-lspawn reported" grep -q 'delivery [0-9]*: success: delivered: maildir' "$T/send.log"
+	check "queue: and the failure for the unknown user" grep -q 'delivery [0-9]*: failure: no such user here' "$T/send.log"
+	check "queue: the message is in the maildir" test "$(l_count "$H/Maildir/new")" = $((n0 + 1))
+	f=$(ls -t "$H/Maildir/new" | head -n 1)
+	check "queue: with its Delivered-To and body" grep -qx "Delivered-To: $A@local.example" "$H/Maildir/new/$f"
+	s_stop
+else
+	skip "queue" "kurier-start or kurier-send is not in the test instance"
+fi
