@@ -100,6 +100,9 @@ static int do_dump(const char *path)
 	while ((r = cdb_seqnext(&pos, &c)) > 0) {
 		const void *k = cdb_get(&c, cdb_keylen(&c), cdb_keypos(&c));
 		const void *d = cdb_get(&c, cdb_datalen(&c), cdb_datapos(&c));
+		/* libcdb 0.78 lets klen + dlen wrap around, so the next position
+		 * could fall back or stand still: a record that does not fit in
+		 * the file ends the walk as corrupt */
 		if (!k || !d)
 			break;
 		if (buf_put(&out, "+", 1) < 0 || buf_putu(&out, cdb_keylen(&c)) < 0 ||

@@ -141,13 +141,22 @@ static long long cdb_count(const char *path)
 		return -1;
 	if (cdb_init(&c, fd) != 0) {
 		close(fd);
+		errno = EPROTO;
 		return -1;
 	}
 	cdb_seqinit(&pos, &c);
-	while ((r = cdb_seqnext(&pos, &c)) > 0)
+	while ((r = cdb_seqnext(&pos, &c)) > 0) {
+		/* libcdb 0.78 lets klen + dlen wrap around: a record that does not
+		 * fit in the file is corrupt, and stops a walk that could loop */
+		if (!cdb_get(&c, cdb_keylen(&c), cdb_keypos(&c)) || !cdb_get(&c, cdb_datalen(&c), cdb_datapos(&c))) {
+			r = -1;
+			break;
+		}
 		n++;
+	}
 	cdb_free(&c);
 	close(fd);
+	errno = EPROTO;
 	return r < 0 ? -1 : n;
 }
 
@@ -191,15 +200,17 @@ static void show_one(const char *home, const struct setting *s)
 	case K_TABLE: {
 		struct str cdbp = STR_INIT;
 		long long n, ts, tc;
+		int missing;
 		if (!str_copy(&cdbp, &path) || !str_cats(&cdbp, ".cdb") || !str_cats(&src, ".cdb"))
 			die_nomem();
 		n = cdb_count(cdbp.s);
+		missing = n < 0 && errno == ENOENT;
 		ts = newest(path.s);
 		tc = newest(cdbp.s);
-		if (n < 0 && errno == ENOENT && !ts) {
+		if (missing && !ts) {
 			show_default(s);
 		} else if (n < 0) {
-			show(s->name, errno == ENOENT ? "not compiled" : "unreadable or corrupt", errno == ENOENT ? 12 : 21, src.s);
+			show(s->name, missing ? "not compiled" : "unreadable or corrupt", missing ? 12 : 21, src.s);
 		} else {
 			if (!str_catu(&v, (unsigned long long)n) || !str_cats(&v, n == 1 ? " record" : " records"))
 				die_nomem();
@@ -211,7 +222,7 @@ static void show_one(const char *home, const struct setting *s)
 			put(" is newer than its cdb: run make");
 			put(strcmp(s->name, "esmtpacceptmailfor") == 0 ? "acceptmailfor" : s->name);
 			put("\n");
-		} else if (ts && n < 0 && errno == ENOENT) {
+		} else if (ts && missing) {
 			put("warning: control/");
 			put(s->name);
 			put(" has never been compiled\n");

@@ -173,6 +173,17 @@ check "kurier-cdb dump: a corrupt file fails cleanly (111), no crash" test "$rc"
 printf '\xff\xff\xff\x7f' >"$T/short.cdb"
 check_exit "kurier-cdb dump: a truncated file exits 111" 111 "$C" dump "$T/short.cdb"
 
+# a record whose lengths wrap libcdb's walk back onto itself (8 + 2 x 0xfffffffc = 0 mod 2^32)
+python3 - "$T/wrap.cdb" <<'X'
+import struct, sys
+size = 2048 + 64
+head = b"".join(struct.pack("<II", size, 0) for _ in range(256))
+body = struct.pack("<II", 0xfffffffc, 0xfffffffc) + b"\0" * 56
+open(sys.argv[1], "wb").write(head + body)
+X
+timeout 10 "$C" dump "$T/wrap.cdb" >/dev/null 2>&1; rc=$?
+same "kurier-cdb dump: lengths that wrap the walk are corrupt, not an endless loop" 111 "$rc"
+
 # --- kurier-showctl ----------------------------------------------------------------------------
 I=$T/inst
 mkdir -p "$I/control" "$I/users"
@@ -196,6 +207,9 @@ touch -d '2 minutes ago' "$I/control/aliases.cdb"
 check "kurier-showctl: a source newer than its cdb is flagged" grep -qx "warning: control/aliases is newer than its cdb: run makealiases" "$T/shown"
 check "kurier-showctl -n: no defaults and no conf-*" sh -c "! grep -q '(default)\|(compiled in)' '$T/shown'"
 same "kurier-showctl -n: every set file" 5 "$(grep -vc '^warning' "$T/shown")"
+mkdir -p "$T/inst2/control"; cp "$T/wrap.cdb" "$T/inst2/control/aliases.cdb"
+timeout 10 "$S" -d "$T/inst2" -n >"$T/shown2"; rc=$?
+check "kurier-showctl: a corrupt cdb is reported, not walked forever" test "$rc" = 0 -a -n "$(grep -x 'aliases: unreadable or corrupt (control/aliases.cdb)' "$T/shown2")"
 printf 'bad\001value\n' >"$I/control/smtpgreeting"
 "$S" -d "$I" -n >"$T/shown"
 check "kurier-showctl: control bytes are escaped" grep -qF 'smtpgreeting: bad\001value (control/smtpgreeting)' "$T/shown"

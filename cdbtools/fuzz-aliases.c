@@ -1,0 +1,57 @@
+/* fuzz-aliases - libFuzzer target: aliases source text through the logical
+ * line splitter and the alias parser, with an :include: reader that hands
+ * back the input itself (so includes nest until the depth limit).  A
+ * parsed alias must have a lower-case key without NUL, colon or white
+ * space, and a value that is a run of NUL-terminated targets. */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include "ctlparse.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const char *self;
+static size_t selflen;
+
+/* self_include - an :include: of "/self" reads the input again; anything else is missing */
+static int self_include(void *arg, const char *path, struct str *out)
+{
+	(void)arg;
+	if (strcmp(path, "/self") != 0)
+		return 0;
+	return str_copyb(out, self, selflen) ? 1 : -1;
+}
+
+/* LLVMFuzzerTestOneInput - parse every logical line; always 0 */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct str buf = STR_INIT, key = STR_INIT, val = STR_INIT;
+	struct cp_alias_err err;
+	size_t pos = 0, start, ll, i;
+	const char *line, *why;
+
+	self = (const char *)data;
+	selflen = size;
+	err.file = (struct str)STR_INIT;
+	while (cp_split((const char *)data, size, &pos, 1, &buf, &line, &ll, &start, &why) > 0) {
+		val.len = 0;
+		if (start > size || ll > CP_LINE_MAX)
+			__builtin_trap();
+		if (cp_alias(line, ll, &key, &val, self_include, 0, &err) != 1)
+			continue;
+		for (i = 0; i < key.len; i++)
+			if ((key.s[i] >= 'A' && key.s[i] <= 'Z') || key.s[i] == 0 || key.s[i] == ':' ||
+			    key.s[i] == ' ' || key.s[i] == '\t')
+				__builtin_trap();
+		if (!key.len || !val.len || val.s[val.len - 1] != 0 || val.len > CP_VALUE_MAX || val.s[0] == 0)
+			__builtin_trap();
+		for (i = 1; i < val.len; i++)
+			if (val.s[i] == 0 && val.s[i - 1] == 0)
+				__builtin_trap();	/* an empty target */
+	}
+	str_free(&buf);
+	str_free(&key);
+	str_free(&val);
+	str_free(&err.file);
+	return 0;
+}

@@ -1,0 +1,49 @@
+/* fuzz-userdb - libFuzzer target: userdb source lines through the same
+ * checks makeuserdb makes.  An accepted record must split into public and
+ * shadow parts without newline or NUL, and the shadow part must hold
+ * only password fields. */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include "userdb.h"
+#include "userdb-parse.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* LLVMFuzzerTestOneInput - check every line; always 0 */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct str pub = STR_INIT, sh = STR_INIT, key = STR_INIT;
+	const char *s = (const char *)data, *e = s + size, *why;
+
+	while (s < e) {
+		const char *nl = memchr(s, '\n', (size_t)(e - s));
+		size_t n = nl ? (size_t)(nl - s) : (size_t)(e - s);
+		struct udb_line l;
+
+		if (udb_parse_line(s, n, &l, &why) == 1) {
+			pub.len = sh.len = 0;
+			if (udb_record(l.rec, l.rlen, &pub, &sh, &why) == 1) {
+				size_t i = 0;
+				if ((pub.len && (memchr(pub.s, '\n', pub.len) || memchr(pub.s, 0, pub.len))) ||
+				    (sh.len && (memchr(sh.s, '\n', sh.len) || memchr(sh.s, 0, sh.len))))
+					__builtin_trap();
+				while (i < sh.len) {	/* every shadow field is a password field */
+					const char *f = sh.s + i, *bar = memchr(f, '|', sh.len - i);
+					size_t fl = bar ? (size_t)(bar - f) : sh.len - i;
+					const char *eq = memchr(f, '=', fl);
+					if (!userdb_is_password_field(f, eq ? (size_t)(eq - f) : fl))
+						__builtin_trap();
+					i += fl + 1;
+				}
+			}
+			if (!udb_key(l.addr, l.alen, &key) || key.len != l.alen)
+				__builtin_trap();
+		}
+		s += n + 1;
+	}
+	str_free(&pub);
+	str_free(&sh);
+	str_free(&key);
+	return 0;
+}
