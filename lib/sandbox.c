@@ -30,6 +30,19 @@
 /* the end marker of the system-call lists below */
 #define SYS_END (-1)
 
+/* AddressSanitizer reserves terabytes of address space for its shadow
+ * memory, so under it (make asan) RLIMIT_AS is left alone */
+#if defined(__SANITIZE_ADDRESS__)
+#define SANDBOX_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SANDBOX_ASAN 1
+#endif
+#endif
+#ifndef SANDBOX_ASAN
+#define SANDBOX_ASAN 0
+#endif
+
 /* system calls every confined program may make: I/O on descriptors it
  * holds, memory, signals, time, its own identity and limits */
 static const int base_calls[] = {
@@ -325,7 +338,7 @@ int sandbox_enter(const struct sandbox *sb)
 {
 	if (sb->user && sandbox_drop(sb->user, sb->group) != 1)
 		return -1;
-	if (limit(RLIMIT_AS, sb->mem) < 0 || limit(RLIMIT_NOFILE, sb->nofile) < 0 ||
+	if (limit(RLIMIT_AS, SANDBOX_ASAN ? 0 : sb->mem) < 0 || limit(RLIMIT_NOFILE, sb->nofile) < 0 ||
 	    limit(RLIMIT_NPROC, sb->nproc) < 0 || limit(RLIMIT_FSIZE, sb->fsize) < 0 ||
 	    limit(RLIMIT_CPU, sb->cpu) < 0)
 		return -1;
