@@ -316,7 +316,7 @@ static void login(const char *type, const struct str *name, const struct str *se
 	char ans;
 	ssize_t r;
 
-	if (memchr(name->s, 0, name->len) || memchr(secret->s, 0, secret->len) || !name->len) {
+	if (!name->len || !secret->len || memchr(name->s, 0, name->len) || memchr(secret->s, 0, secret->len)) {
 		bad("malformed credentials");
 		return;
 	}

@@ -386,7 +386,7 @@ static int sizes(struct snapshot *s, const struct str *c, int *dirty)
 	int have = 0, r;
 
 	cur.p = c->len ? c->s + sizeof CACHE_VERSION : 0;
-	cur.end = c->s + c->len;
+	cur.end = c->len ? c->s + c->len : 0;
 	if (!cur.p)
 		*dirty = 1;
 	else if (rec(&cur, 'D', &u, &ulen) && rec(&cur, 'N', &u, &ulen))
@@ -585,7 +585,7 @@ int snapshot_load(struct snapshot *s, int movenew)
 	if (!dirty && settled) {
 		struct cachecur cur;
 		cur.p = c.len ? c.s + sizeof CACHE_VERSION : 0;
-		cur.end = c.s + c.len;
+		cur.end = c.len ? c.s + c.len : 0;
 		dirty = !rec(&cur, 'D', &d, &dlen) || dlen != mt.len || memcmp(d, mt.s, dlen);
 	}
 	if (dirty)
