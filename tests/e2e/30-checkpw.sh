@@ -31,7 +31,9 @@ locked@example.org	uid=$VUID|gid=$VGID|home=$T/home/v|systempw=!$C6
 nopw@example.org	uid=$VUID|gid=$VGID|home=$T/home/v
 X
 chmod 600 "$T/src"
-"$TB/makeuserdb" -f "$T/src" -o "$H/users" || notok "checkpw: makeuserdb" "cannot build the test userdb"
+# the cdbs are what matters here (makeuserdb has its own test, 22)
+"$TB/makeuserdb" -f "$T/src" -o "$H/users" 2>>"$T/mkudb.err"
+[ -s "$H/users/userdb.cdb" ] && [ -s "$H/users/userdbshadow.cdb" ] || notok "checkpw: makeuserdb" "cannot build the test userdb: $(head -c 300 "$T/mkudb.err")"
 # no waiting after failures unless a case asks for it
 echo "afterfail 0" >"$H/control/checkpwlimits"
 
