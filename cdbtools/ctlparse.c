@@ -785,34 +785,50 @@ static int targets(struct actx *c, const char *s, size_t n)
 	}
 }
 
+int cp_alias_key(const char *s, size_t n, struct str *key, const char **why)
+{
+	const char *colon = memchr(s, ':', n);
+	size_t kl;
+
+	key->len = 0;
+	if (!colon) {
+		*why = "missing ':' after the alias";
+		return 0;
+	}
+	kl = (size_t)(colon - s);
+	while (kl && is_white(s[kl - 1]))
+		kl--;
+	if (kl == 0) {
+		*why = "missing alias before ':'";
+		return 0;
+	}
+	if (s[0] == '@') {
+		if (!cp_domain(s + 1, kl - 1, why))
+			return 0;
+	} else if (!cp_address(s, kl, why)) {
+		return 0;
+	}
+	if (!cp_lower(key, s, kl)) {
+		*why = "out of memory";
+		return 0;
+	}
+	return 1;
+}
+
 int cp_alias(const char *s, size_t n, struct str *key, struct str *val,
     cp_include_fn inc, void *arg, struct cp_alias_err *err)
 {
 	struct actx c;
 	const char *colon = memchr(s, ':', n);
 	const char *why = 0;
-	size_t kl, at0 = val->len;
+	size_t at0 = val->len;
 
 	err->why = 0;
 	err->file.len = 0;
 	err->line = 0;
 	err->sys = 0;
-	key->len = 0;
-	if (!colon)
-		return fail(err, "missing ':' after the alias");
-	kl = (size_t)(colon - s);
-	while (kl && is_white(s[kl - 1]))
-		kl--;
-	if (kl == 0)
-		return fail(err, "missing alias before ':'");
-	if (s[0] == '@') {
-		if (!cp_domain(s + 1, kl - 1, &why))
-			return fail(err, why);
-	} else if (!cp_address(s, kl, &why)) {
+	if (!cp_alias_key(s, n, key, &why))
 		return fail(err, why);
-	}
-	if (!cp_lower(key, s, kl))
-		return fail(err, "out of memory");
 	c.val = val;
 	c.inc = inc;
 	c.arg = arg;

@@ -98,6 +98,8 @@ struct cp_alias_err {
 	int sys;		/* a system error (errno kept), not bad input */
 };
 
+/* cp_alias_key - the lower-cased key of an aliases line (what precedes its ':') into key; 1 ok, 0 bad (*why) */
+int cp_alias_key(const char *s, size_t n, struct str *key, const char **why);
 /*
  * cp_alias - one aliases logical line "key: target, target...".  The
  * lower-cased key goes into key; the targets, each NUL-terminated and

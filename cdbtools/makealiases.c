@@ -12,6 +12,14 @@
  *           followed by a NUL.  An alias defined more than once gets the
  *           targets of every definition, in source order, each target
  *           once; an "@domain" alias may be defined only once.
+ * method:   two passes over the source.  The first checks every alias
+ *           and finds the ones defined more than once; the second checks
+ *           the targets and writes each record into DIR/aliases.cdb.tmp,
+ *           the definitions of a repeated alias merged at its first one.
+ *           Only when every line is valid is the temporary fsynced and
+ *           renamed over aliases.cdb (and the directory fsynced); on any
+ *           error it is removed, so the old cdb is never touched.  Holding
+ *           only the keys keeps a million aliases in about 100 MB.
  * trusts:   nothing in the source or in included files.
  * exit:     0 done; 100 bad usage or source ("file:line: reason", old cdb
  *           untouched); 111 system failure.
@@ -27,7 +35,13 @@
 #include "maketool.h"
 
 /* an :include: file is a list of addresses: 64 MiB is a very long list */
+/* pass 1 looks this many keys ahead: each key's table slot is prefetched
+ * that many lines before it is inserted, hiding the cache miss */
+#define AHEAD 8
 #define INCLUDE_FILE_MAX (64UL * 1024 * 1024)
+
+static struct mt t;
+static struct cp_alias_err err;
 
 /* read_include - the cp_include_fn of this tool: read the file whole */
 static int read_include(void *arg, const char *path, struct str *out)
@@ -36,22 +50,78 @@ static int read_include(void *arg, const char *path, struct str *out)
 	return ctlsrc_readfile(path, out, INCLUDE_FILE_MAX);
 }
 
+/* parse - check the targets of the line at off and append them to val; dies on bad input */
+static void parse(const char *line, size_t n, size_t off, struct str *key, struct str *val)
+{
+	struct str w = STR_INIT;
+	char num[24];
+	size_t k = sizeof num;
+	unsigned long l;
+
+	if (cp_alias(line, n, key, val, read_include, 0, &err))
+		return;
+	l = err.line;
+	if (!err.file.len)
+		mt_die(&t, off, err.why);
+	num[--k] = 0;
+	do
+		num[--k] = (char)('0' + l % 10);
+	while ((l /= 10) && k);
+	mt_where(&t, off, &w);
+	if (err.sys) {
+		int e = errno;
+		if (!str_cats(&w, ": ") || !str_cat(&w, &err.file) || !str_cats(&w, ": ") || !str_cats(&w, err.why))
+			mt_die_nomem();
+		errno = e;
+		mt_die_sys(w.s);
+	}
+	if (err.line) {
+		struct str why = STR_INIT;
+		if (!str_copy(&why, &err.file) || !str_append(&why, ':') || !str_cats(&why, num + k) ||
+		    !str_cats(&why, ": ") || !str_cats(&why, err.why) || !str_cats(&why, " (included from ") ||
+		    !str_cat(&why, &w) || !str_cats(&why, ")"))
+			mt_die_nomem();
+		mt_die_plain(why.s);
+	}
+	if (!str_cats(&w, ": ") || !str_cats(&w, err.why) || !str_cats(&w, ": ") || !str_cat(&w, &err.file))
+		mt_die_nomem();
+	mt_die_plain(w.s);
+}
+
+/* the keys read but not yet inserted */
+static struct { struct str key; uint32_t h; size_t off; } ring[AHEAD];
+
+/* insert - put key number k of the ring into the table; dies on an @domain alias defined twice */
+static void insert(size_t k)
+{
+	size_t i;
+	int dup;
+
+	i = mt_add_hashed(&t, ring[k].h, ring[k].key.s, ring[k].key.len, "", 0, ring[k].off, 1, &dup, "alias");
+	if (dup && ring[k].key.s[0] == '@') {
+		struct str w = STR_INIT, msg = STR_INIT;
+		mt_where(&t, t.e[i].src, &w);
+		if (!str_copys(&msg, "an @domain alias may be defined only once (first at ") ||
+		    !str_cat(&msg, &w) || !str_cats(&msg, ")"))
+			mt_die_nomem();
+		mt_die(&t, ring[k].off, msg.s);
+	}
+}
+
 /* the targets seen while merging one alias: offsets into the merged value, plus one */
 static size_t *seen;
 static size_t nseen;
 
-/* merge - join the values of the chain starting at first, each target once, into the arena; dies on too many */
-static void merge(struct mt *t, size_t first)
+/* dedupe - the targets of val, each once, in order, into out; dies on too many */
+static void dedupe(const struct str *val, struct str *out, size_t off)
 {
-	struct str out = STR_INIT;
-	size_t count = 0, i, want = 0, x;
+	size_t want = 0, i;
 
-	for (x = first + 1; x; x = t->e[x - 1].next)
-		for (i = 0; i < t->e[x - 1].vlen; i++)
-			if (t->arena.s[t->e[x - 1].voff + i] == 0)
-				want++;
+	for (i = 0; i < val->len; i++)
+		if (val->s[i] == 0)
+			want++;
 	if (want > CP_TARGETS_MAX)
-		mt_die(t, t->e[first].src, "more than 100000 targets in all definitions of this alias");
+		mt_die(&t, off, "more than 100000 targets in all definitions of this alias");
 	if (nseen < want * 2) {
 		free(seen);
 		for (nseen = 64; nseen < want * 2; nseen *= 2)
@@ -60,93 +130,73 @@ static void merge(struct mt *t, size_t first)
 			mt_die_nomem();
 	}
 	memset(seen, 0, nseen * sizeof *seen);
-	for (x = first + 1; x; x = t->e[x - 1].next) {
-		const struct mt_entry *e = &t->e[x - 1];
-		for (i = 0; i < e->vlen;) {
-			const char *tg = t->arena.s + e->voff + i;
-			size_t n = strlen(tg), j;
-			for (j = cdb_hash(tg, (unsigned)n) & (nseen - 1); seen[j]; j = (j + 1) & (nseen - 1))
-				if (strcmp(out.s + seen[j] - 1, tg) == 0)
-					break;
-			if (!seen[j]) {
-				seen[j] = out.len + 1;
-				if (!str_catb(&out, tg, n + 1))
-					mt_die_nomem();
-				count++;
-			}
-			i += n + 1;
+	out->len = 0;
+	for (i = 0; i < val->len;) {
+		const char *tg = val->s + i;
+		size_t n = strlen(tg), j;
+		for (j = cdb_hash(tg, (unsigned)n) & (nseen - 1); seen[j]; j = (j + 1) & (nseen - 1))
+			if (strcmp(out->s + seen[j] - 1, tg) == 0)
+				break;
+		if (!seen[j]) {
+			seen[j] = out->len + 1;
+			if (!str_catb(out, tg, n + 1))
+				mt_die_nomem();
 		}
+		i += n + 1;
 	}
-	if (out.len > CP_VALUE_MAX)
-		mt_die(t, t->e[first].src, "targets longer than 16 MiB in all definitions of this alias");
-	/* the merged value goes to the end of the arena; the chain is dropped */
-	t->e[first].voff = t->arena.len;
-	t->e[first].vlen = out.len;
-	if (!str_cat(&t->arena, &out))
-		mt_die_nomem();
-	t->e[first].next = 0;
-	str_free(&out);
-	(void)count;
+	if (out->len > CP_VALUE_MAX)
+		mt_die(&t, off, "targets longer than 16 MiB in all definitions of this alias");
 }
 
 int main(int argc, char **argv)
 {
-	struct mt t;
-	struct str key = STR_INIT, val = STR_INIT;
-	struct cp_alias_err err;
-	size_t off, i, n;
-	const char *line;
-	int dup;
+	struct str key = STR_INIT, key2 = STR_INIT, val = STR_INIT, merged = STR_INIT, buf = STR_INIT;
+	const char *line, *why = 0;
+	size_t off, n, k, read = 0;
 
 	mt_start(&t, "makealiases", "aliases", argc, argv);
 	err.file = (struct str)STR_INIT;
+
+	/* pass 1: every alias, and which are defined more than once */
 	while (mt_line(&t, 1, &line, &n, &off)) {
-		const char *colon = memchr(line, ':', n);
-		uint32_t h = 0;
-		size_t hl = 0;
-		if (colon && colon > line && colon - line <= CP_ADDR_MAX + 1) {
-			/* the key's slot loads while the targets are checked */
-			key.len = 0;
-			if (!cp_lower(&key, line, (size_t)(colon - line)))
-				mt_die_nomem();
-			h = mt_prefetch(&t, key.s, key.len);
-			hl = key.len;
-		}
-		val.len = 0;
-		if (!cp_alias(line, n, &key, &val, read_include, 0, &err)) {
-			if (err.file.len) {
-				char num[24];
-				size_t k = sizeof num;
-				unsigned long l = err.line;
-				struct str w = STR_INIT;
-				num[--k] = 0;
-				do
-					num[--k] = (char)('0' + l % 10);
-				while ((l /= 10) && k);
-				mt_where(&t, off, &w);
-				if (err.sys)
-					diex(EX_T_TEMP, w.s, ": ", err.file.s, ": ", err.why, ": ", strerror(errno));
-				if (err.line)
-					diex(EX_T_USAGE, err.file.s, ":", num + k, ": ", err.why, " (included from ", w.s, ")");
-				diex(EX_T_USAGE, w.s, ": ", err.why, ": ", err.file.s);
-			}
-			mt_die(&t, off, err.why);
-		}
-		if (hl != key.len)	/* white space before the colon: hashed with it */
-			h = cdb_hash(key.s, (unsigned)key.len);
-		i = mt_add_hashed(&t, h, key.s, key.len, val.s, val.len, off, 1, &dup, "alias");
-		if (dup && key.s[0] == '@') {
-			struct str w = STR_INIT, why = STR_INIT;
-			mt_where(&t, t.e[i].src, &w);
-			if (!str_copys(&why, "an @domain alias may be defined only once (first at ") ||
-			    !str_cat(&why, &w) || !str_cats(&why, ")"))
-				mt_die_nomem();
-			mt_die(&t, off, why.s);
-		}
+		k = read % AHEAD;
+		if (read >= AHEAD)
+			insert(k);	/* the key read AHEAD lines ago */
+		if (!cp_alias_key(line, n, &ring[k].key, &why))
+			mt_die(&t, off, why);
+		ring[k].h = mt_prefetch(&t, ring[k].key.s, ring[k].key.len);
+		ring[k].off = off;
+		read++;
 	}
-	for (i = 0; i < t.ne; i++)
-		if (t.e[i].last && t.e[i].next)
-			merge(&t, i);
-	mt_write(&t, 0);
+	for (k = read > AHEAD ? read - AHEAD : 0; k < read; k++)
+		insert(k % AHEAD);
+
+	/* pass 2: the targets, written as they are checked */
+	mt_open(&t);
+	mt_rewind(&t);
+	for (k = 0; mt_line(&t, 1, &line, &n, &off); k++) {
+		const struct mt_entry *x = &t.e[k];
+		size_t j;
+
+		if (!x->last)
+			continue;	/* a later definition, merged at the first */
+		val.len = 0;
+		parse(line, n, off, &key, &val);
+		if (!x->next) {
+			mt_put(&t, key.s, key.len, val.s, val.len);
+			continue;
+		}
+		for (j = x->next; j; j = t.e[j - 1].next) {
+			const char *l2;
+			size_t n2;
+			mt_line_at(&t, t.e[j - 1].src, 1, &buf, &l2, &n2);
+			parse(l2, n2, t.e[j - 1].src, &key2, &val);
+			if (val.len > CP_VALUE_MAX * 2)
+				mt_die(&t, t.e[j - 1].src, "targets longer than 16 MiB in all definitions of this alias");
+		}
+		dedupe(&val, &merged, off);
+		mt_put(&t, key.s, key.len, merged.s, merged.len);
+	}
+	mt_close(&t);
 	return 0;
 }

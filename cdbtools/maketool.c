@@ -28,13 +28,41 @@
 #define MT_MODE 0644
 
 static const char *progname;
+/* the temporary cdb being written, removed by every die after mt_open */
+static struct cdbx_make tmpcdb;
+static int out_open;
+static struct str out_path = STR_INIT;
 
 static void reserve(struct mt *t, size_t n);
 static void huge(void *p, size_t n);
 static size_t home(uint32_t h, size_t nslot);
 
+/* drop_tmp - remove the temporary cdb, if one is being written */
+static void drop_tmp(void)
+{
+	if (out_open) {
+		out_open = 0;
+		cdbx_make_abort(&tmpcdb);
+	}
+}
+
+void mt_die_plain(const char *why)
+{
+	drop_tmp();
+	diex(EX_T_USAGE, why);
+}
+
+void mt_die_sys(const char *what)
+{
+	int e = errno;
+	drop_tmp();
+	errno = e;
+	die(EX_T_TEMP, what);
+}
+
 void mt_die_nomem(void)
 {
+	drop_tmp();
 	diex(EX_T_TEMP, "out of memory");
 }
 
@@ -107,7 +135,67 @@ void mt_die(const struct mt *t, size_t off, const char *why)
 	struct str w = STR_INIT;
 
 	mt_where(t, off, &w);
+	drop_tmp();
 	diex(EX_T_USAGE, w.s, ": ", why);
+}
+
+void mt_rewind(struct mt *t)
+{
+	t->file = 0;
+	t->pos = 0;
+}
+
+void mt_line_at(struct mt *t, size_t off, int cont, struct str *buf, const char **line, size_t *n)
+{
+	size_t lo = 0, hi = t->src.n, b, e, pos, start = 0;
+	const char *why = 0;
+
+	while (hi - lo > 1) {	/* the file that holds off */
+		size_t mid = lo + (hi - lo) / 2;
+		if (t->src.files[mid].start <= off)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	b = t->src.files[lo].start;
+	e = lo + 1 < t->src.n ? t->src.files[lo + 1].start : t->src.len;
+	pos = off - b;
+	if (cp_split(t->src.data + b, e - b, &pos, cont, buf, line, n, &start, &why) <= 0)
+		mt_die(t, off, why ? why : "source changed while it was read");
+}
+
+void mt_open(struct mt *t)
+{
+	if (t->check)
+		return;
+	if (!str_copy(&out_path, &t->outdir) || !str_append(&out_path, '/') ||
+	    !str_cats(&out_path, t->name) || !str_cats(&out_path, ".cdb"))
+		mt_die_nomem();
+	umask(022);
+	if (cdbx_make_start(&tmpcdb, out_path.s, MT_MODE) < 0)
+		die(EX_T_TEMP, "cannot create ", out_path.s, ".tmp");
+	out_open = 1;
+}
+
+void mt_put(struct mt *t, const char *k, size_t kl, const char *v, size_t vl)
+{
+	if (!out_open)
+		return;
+	if (cdbx_make_add(&tmpcdb, k, kl, v, vl) < 0) {
+		int e = errno;
+		drop_tmp();
+		errno = e;
+		die(EX_T_TEMP, "cannot write ", out_path.s, ".tmp");
+	}
+}
+
+void mt_close(struct mt *t)
+{
+	if (!out_open)
+		return;
+	out_open = 0;	/* cdbx_make_finish removes the temporary itself on failure */
+	if (cdbx_make_finish(&tmpcdb) < 0)
+		die(EX_T_TEMP, "cannot write ", out_path.s);
 }
 
 int mt_line(struct mt *t, int cont, const char **line, size_t *n, size_t *off)
@@ -120,7 +208,7 @@ int mt_line(struct mt *t, int cont, const char **line, size_t *n, size_t *off)
 		int r = cp_split(t->src.data + b, e - b, &t->pos, cont, &t->join, line, n, &start, &why);
 
 		if (r < 0)
-			mt_die(t, b + start, why);
+			mt_die(t, b + start, why);	/* removes the temporary, if any */
 		if (r > 0) {
 			*off = b + start;
 			return 1;

@@ -55,6 +55,10 @@ void mt_start(struct mt *t, const char *prog, const char *name, int argc, char *
 int mt_line(struct mt *t, int cont, const char **line, size_t *n, size_t *off);
 /* mt_die - report "file:line: why" for source offset off and exit 100 */
 void mt_die(const struct mt *t, size_t off, const char *why) __attribute__((noreturn));
+/* mt_die_plain - print why (already "file:line: reason") and exit 100 */
+void mt_die_plain(const char *why) __attribute__((noreturn));
+/* mt_die_sys - print what with errno's text and exit 111 */
+void mt_die_sys(const char *what) __attribute__((noreturn));
 /* mt_die_nomem - exit 111 */
 void mt_die_nomem(void) __attribute__((noreturn));
 /* mt_where - "file:line" of offset off, for messages */
@@ -73,6 +77,16 @@ size_t mt_add_hashed(struct mt *t, uint32_t h, const char *k, size_t kl, const c
 uint32_t mt_prefetch(const struct mt *t, const char *k, size_t kl);
 /* mt_find - index of the first entry with key k plus one, or 0 */
 size_t mt_find(const struct mt *t, const char *k, size_t kl);
+/* mt_rewind - walk the source again from its first line */
+void mt_rewind(struct mt *t);
+/* mt_line_at - the logical line that starts at source offset off (as mt_line gave it), using buf for joined lines */
+void mt_line_at(struct mt *t, size_t off, int cont, struct str *buf, const char **line, size_t *n);
+/* mt_open - create the temporary cdb (nothing with -n); every later die removes it */
+void mt_open(struct mt *t);
+/* mt_put - add one record to the temporary cdb (nothing with -n); exits 111 on failure */
+void mt_put(struct mt *t, const char *k, size_t kl, const char *v, size_t vl);
+/* mt_close - finish, fsync, rename into place, fsync the directory (nothing with -n) */
+void mt_close(struct mt *t);
 /* mt_write - write every key, in first-seen order, with its value(s) joined by join (or as the first value when join is 0); exits 111 on failure */
 void mt_write(struct mt *t, int (*join)(struct mt *, size_t first, struct str *out));
 
