@@ -322,8 +322,8 @@ size_t mt_add_hashed(struct mt *t, uint32_t h, const char *k, size_t kl, const c
 	struct mt_entry *x;
 	size_t j, first;
 
-	if (kl > 0xffffffffu || vl > 0xffffffffu)
-		mt_die(t, off, "record larger than a cdb can hold");
+	if (kl > MT_ARENA_MAX - t->arena.len || vl > MT_ARENA_MAX - t->arena.len - kl)
+		mt_die(t, off, "more than 4 GiB of keys and values");
 	if (t->ne == t->ae || (t->ne + 1) * 2 > t->nslot)
 		reserve(t, t->ae ? t->ae : 1024);
 	j = lookup(t, k, kl, h);
@@ -337,23 +337,23 @@ size_t mt_add_hashed(struct mt *t, uint32_t h, const char *k, size_t kl, const c
 		mt_die(t, off, why.s);
 	}
 	x = &t->e[t->ne];
-	x->koff = t->arena.len;
-	x->klen = kl;
+	x->koff = (uint32_t)t->arena.len;
+	x->klen = (uint32_t)kl;
 	if (!str_catb(&t->arena, k, kl))
 		mt_die_nomem();
-	x->voff = t->arena.len;
-	x->vlen = vl;
+	x->voff = (uint32_t)t->arena.len;
+	x->vlen = (uint32_t)vl;
 	if (!str_catb(&t->arena, v, vl))
 		mt_die_nomem();
-	x->src = off;
+	x->src = (uint32_t)off;
 	x->next = 0;
-	x->last = t->ne + 1;
+	x->last = (uint32_t)(t->ne + 1);
 	t->ne++;
 	if (*dup) {
 		x->last = 0;	/* not a first entry: mt_write skips it */
 		first = t->slot[j].idx - 1;
-		t->e[t->e[first].last - 1].next = t->ne;
-		t->e[first].last = t->ne;
+		t->e[t->e[first].last - 1].next = (uint32_t)t->ne;
+		t->e[first].last = (uint32_t)t->ne;
 		return first;
 	}
 	t->slot[j].idx = (uint32_t)t->ne;

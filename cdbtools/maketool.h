@@ -16,14 +16,18 @@
 #include "ctlsrc.h"
 #include "str.h"
 
-/* one key and its value(s); values of a merged key are chained */
+/* one key and its value(s); values of a merged key are chained.  32-bit
+ * fields keep a million entries in 28 MB: the source is at most 1 GiB
+ * (CTLSRC_MAX) and the arena at most MT_ARENA_MAX. */
 struct mt_entry {
-	size_t koff, klen;	/* key in the arena */
-	size_t voff, vlen;	/* value in the arena */
-	size_t src;		/* offset of its line in the source text */
-	size_t next;		/* the next entry with the same key, plus one; 0 none */
-	size_t last;		/* (first entry only) the last of its chain, plus one */
+	uint32_t koff, klen;	/* key in the arena */
+	uint32_t voff, vlen;	/* value in the arena */
+	uint32_t src;		/* offset of its line in the source text */
+	uint32_t next;		/* the next entry with the same key, plus one; 0 none */
+	uint32_t last;		/* (first entry only) the last of its chain, plus one; 0 for later ones */
 };
+/* keys and values held: offsets are 32 bits */
+#define MT_ARENA_MAX 0xffffffffUL
 
 /* a slot of the key table: the key's cdb hash beside the index of its
  * entry (plus one; 0 marks an empty slot), so a probe touches one cache
