@@ -217,6 +217,21 @@ for i in 1 2 3 4 5 6; do (login alice@example.org Secret-1 >"$T/out/slot.$i") & 
 wait
 good=$(cat "$T"/out/slot.* | grep -c '^0$')
 check "checkpw: with one slot, 6 parallel logins all succeed ($good)" test "$good" = 6
+# 40 logins at once with 2 slots: never more than 2 helpers hold argon2id's 64 MiB at a time
+printf 'afterfail 0\nslots 2\nslotwait 30\n' >"$H/control/checkpwlimits"
+for i in $(seq 40); do (login alice@example.org Secret-1 >"$T/out/storm.$i") & done
+peak=0
+for i in $(seq 400); do
+	n=$(ps -C kurier-checkpw -o rss= | awk '$1 > 40000' | wc -l)
+	[ "$n" -gt "$peak" ] && peak=$n
+	jobs -r | grep -q . || break
+	sleep 0.02
+done
+wait
+good=$(cat "$T"/out/storm.* | grep -c '^0$')
+check "checkpw: 40 logins at once with 2 slots all succeed ($good)" test "$good" = 40
+check "checkpw: ... and at most 2 hold hashing memory at a time (peak $peak)" test "$peak" -le 2 -a "$peak" -ge 1
+printf 'afterfail 0\nslots 1\nslotwait 5\n' >"$H/control/checkpwlimits"
 # while something holds the only slot, a login waits for it, then succeeds
 flock "$H/checkpw/slot/0" sleep 1.5 &
 sleep 0.2
