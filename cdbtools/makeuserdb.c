@@ -264,14 +264,17 @@ int main(int argc, char **argv)
 				die_line(file, lineno, why);
 			if (r == 0)
 				continue;
+			/* hash first and start loading the key's table slot, so the
+			 * cache miss overlaps the checks of the record */
+			if (!udb_key(l.addr, l.alen, &key))
+				die_nomem();
+			h = cdb_hash(key.s, (unsigned)key.len);
+			__builtin_prefetch(&seen[h & (seen_size - 1)]);
 			r = udb_record(l.rec, l.rlen, &pub, &sh, &why);
 			if (r < 0)
 				die_nomem();
 			if (r == 0)
 				die_line(file, lineno, why);
-			if (!udb_key(l.addr, l.alen, &key))
-				die_nomem();
-			h = cdb_hash(key.s, (unsigned)key.len);
 			r = seen_add(key.s, key.len, h);
 			if (r < 0 && errno == E2BIG) {
 				cleanup();
