@@ -21,6 +21,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "buf.h"
 #include "exitcode.h"
@@ -315,9 +316,30 @@ static void cmd_retr(const struct pop3_cmd *c, int top)
 	(void)buf_put(&out, conv.s, conv.len);
 }
 
+/* quota_sub - note removed messages in the Maildir++ maildirsize, if there is one */
+static void quota_sub(unsigned long long bytes, unsigned long long count)
+{
+	struct str l = STR_INIT;
+	int fd;
+
+	if (!count)
+		return;
+	fd = open("maildirsize", O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1)
+		return;	/* no quota kept: nothing to do */
+	/* "-bytes -count", one write, like the deliveries' "+size 1" lines */
+	if (str_cats(&l, "-") && str_catu(&l, bytes) && str_cats(&l, " -") && str_catu(&l, count) &&
+	    str_cats(&l, "\n") && write(fd, l.s, l.len) != (ssize_t)l.len)
+		log_warn("cannot update maildirsize: ", who);
+	close(fd);
+	str_free(&l);
+}
+
 /* update - the UPDATE state (RFC 1939 §6): remove what was deleted; 1 all gone, 0 some left */
 static int update(void)
 {
+	unsigned long long bytes = 0, count = 0;
+	struct stat st;
 	size_t i;
 	int all = 1;
 
@@ -325,8 +347,14 @@ static int update(void)
 		if (!snap.m[i].deleted)
 			continue;
 		for (;;) {
-			if (unlink(snapshot_name(&snap, i)) == 0)
+			int have = lstat(snapshot_name(&snap, i), &st) == 0;
+			if (unlink(snapshot_name(&snap, i)) == 0) {
+				if (have) {
+					bytes += (unsigned long long)st.st_size;
+					count++;
+				}
 				break;
+			}
 			if (errno == ENOENT) {
 				int r = snapshot_refind(&snap, i);
 				if (r == 1)
@@ -339,6 +367,7 @@ static int update(void)
 			break;
 		}
 	}
+	quota_sub(bytes, count);
 	return all;
 }
 

@@ -238,10 +238,16 @@ time.sleep(0.5)
 p = login()
 ok("no-quit-no-delete", p.stat()[0] == 4)
 p.dele(num[uniq[4]])
+qf = os.path.join(MD, "maildirsize")
+open(qf, "w").write("1000000S\n%d 4\n" % sum(len(files[i]) for i in range(1, 5)))
+os.chown(qf, 65534, -1)	# the mailbox owner's, as a delivery leaves it
 p.quit()
 time.sleep(0.2)
 left = [n.split(":")[0] for n in os.listdir(os.path.join(MD, "cur"))]
 ok("dele-at-quit", uniq[4] not in left and len(left) == 3, left)
+q = open(qf).read().splitlines()
+ok("dele-updates-maildirsize", q[-1] == "-%d -1" % len(files[4]), q)
+os.unlink(qf)
 
 # arrivals during a session: numbering and counts unchanged
 p = login()
