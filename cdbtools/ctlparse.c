@@ -282,7 +282,7 @@ static int ip4_scan(const char *s, size_t n, unsigned char ip[4])
 
 int ip6_scan(const char *s, size_t n, unsigned char ip[16])
 {
-	unsigned char head[16], tail[16];
+	unsigned char head[16] = { 0 }, tail[16] = { 0 };
 	size_t nh = 0, nt = 0, i = 0;
 	int gap = 0;
 
