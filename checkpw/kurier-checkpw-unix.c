@@ -77,7 +77,8 @@ int main(int argc, char **argv)
 	struct cpw_account a;
 	struct passwd *pw;
 	struct spwd *sp = 0;
-	const char *pwf = 0, *spf = 0, *hash, *why = 0;
+	const char *pwf = 0, *spf = 0, *why = 0;
+	char *hash;
 	unsigned long long minuid;
 	int ok;
 
@@ -111,6 +112,8 @@ int main(int argc, char **argv)
 	if (sp) {
 		if (expired(sp))
 			why = "account expired";
+		explicit_bzero(hash, strlen(hash));
+		free(hash);
 		hash = strdup(sp->sp_pwdp ? sp->sp_pwdp : "");
 		explicit_bzero(sp->sp_pwdp, strlen(sp->sp_pwdp));
 		if (!hash)
@@ -135,7 +138,7 @@ int main(int argc, char **argv)
 		ok = 0;
 	}
 	cpw_slot_put(&c);
-	explicit_bzero((char *)hash, strlen(hash));
+	explicit_bzero(hash, strlen(hash));
 	if (!ok)
 		cpw_reject(&c, why ? why : "wrong password");
 	if (why)
