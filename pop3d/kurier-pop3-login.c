@@ -50,6 +50,9 @@ extern char **environ;
 #define REQ_MAX (16 + POP3_CHECKPW_MAX)	/* the type name and the fd 3 data */
 #define ENV_MAX 256			/* environment entries passed to the chain */
 #define ME_MAX 200			/* host name bytes in the APOP timestamp */
+#define PENDING_MAX BUF_SIZE		/* commands sent ahead of a login reply: what our buffer holds */
+#define PENDING_FD 4			/* where kurier-pop3d finds them (KURIER_POP3_PENDING) */
+#define STARTED_FD 5			/* where kurier-pop3d says it took over (KURIER_POP3_STARTED) */
 
 static struct buf in, out;
 static char inspace[BUF_SIZE], outspace[BUF_SIZE];
@@ -197,40 +200,82 @@ static void config(void)
 
 /* ---- the monitor: the only part that runs the checkpw chain ---- */
 
-/* chain_run - run the chain with fd 3 data and the client on fd 0/1; its exit code, -1 if it could not run */
-static int chain_run(char **argv, const char *type, const char *data, size_t len)
+/*
+ * chain_run - run the chain with fd 3 data and the client on fd 0/1; the
+ * commands the client sent ahead of the login reply (pending) wait on fd
+ * PENDING_FD for kurier-pop3d; the chain's exit code, -1 if it could not run
+ */
+static int chain_run(char **argv, const char *type, const char *data, size_t len,
+    const char *pending, size_t plen, int *started)
 {
-	char *envp[ENV_MAX + 3];
+	char *envp[ENV_MAX + 5];
 	struct str at = STR_INIT;
-	static char svc[] = "KURIER_SERVICE=pop3";
+	static char svc[] = "KURIER_SERVICE=pop3", pend[] = "KURIER_POP3_PENDING=4",
+	    sta[] = "KURIER_POP3_STARTED=5";
 	posix_spawn_file_actions_t fa;
 	size_t i, ne = 0;
-	int p[2], e, st;
+	int p[2], q[2] = { -1, -1 }, sp[2] = { -1, -1 }, e, st;
 	pid_t pid;
+	char c;
 
 	if (!str_copys(&at, "KURIER_AUTHTYPE=") || !str_cats(&at, type) || !str_0(&at))
 		return -1;
 	for (i = 0; environ[i] && ne < ENV_MAX; i++)
 		if (strncmp(environ[i], "KURIER_AUTHTYPE=", 16) && strncmp(environ[i], "KURIER_SERVICE=", 15) &&
-		    strncmp(environ[i], "KURIER_TLSFD=", 13) && strncmp(environ[i], "KURIER_CHECKPW_VERIFYONLY=", 26))
+		    strncmp(environ[i], "KURIER_TLSFD=", 13) && strncmp(environ[i], "KURIER_CHECKPW_VERIFYONLY=", 26) &&
+		    strncmp(environ[i], "KURIER_POP3_PENDING=", 20) && strncmp(environ[i], "KURIER_POP3_STARTED=", 20))
 			envp[ne++] = environ[i];
 	envp[ne++] = svc;
 	envp[ne++] = at.s;
+	envp[ne++] = sta;
+	if (plen)
+		envp[ne++] = pend;
 	envp[ne] = 0;
-	if (pipe2(p, O_CLOEXEC) == -1) {
+	*started = 0;
+	if (pipe2(sp, O_CLOEXEC) == -1) {
 		str_free(&at);
 		return -1;
+	}
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		close(sp[0]);
+		close(sp[1]);
+		str_free(&at);
+		return -1;
+	}
+	if (plen) {
+		/* at most PENDING_MAX bytes: they fit in the pipe, so this never blocks */
+		if (pipe2(q, O_CLOEXEC) == -1 || write(q[1], pending, plen) != (ssize_t)plen) {
+			close(p[0]);
+			close(p[1]);
+			if (q[0] >= 0) {
+				close(q[0]);
+				close(q[1]);
+			}
+			close(sp[0]);
+			close(sp[1]);
+			str_free(&at);
+			return -1;
+		}
+		close(q[1]);
 	}
 	e = posix_spawn_file_actions_init(&fa);
 	if (!e)
 		e = posix_spawn_file_actions_adddup2(&fa, p[0], 3);
+	if (!e && plen)
+		e = posix_spawn_file_actions_adddup2(&fa, q[0], PENDING_FD);
+	if (!e)
+		e = posix_spawn_file_actions_adddup2(&fa, sp[1], STARTED_FD);
 	if (!e) {
 		e = posix_spawn(&pid, argv[0], &fa, 0, argv, envp);
 		posix_spawn_file_actions_destroy(&fa);
 	}
 	close(p[0]);
+	close(sp[1]);
+	if (q[0] >= 0)
+		close(q[0]);
 	str_free(&at);
 	if (e) {
+		close(sp[0]);
 		close(p[1]);
 		errno = e;
 		log_warn("cannot run ", argv[0]);
@@ -240,8 +285,15 @@ static int chain_run(char **argv, const char *type, const char *data, size_t len
 	(void)!write(p[1], data, len);
 	close(p[1]);
 	while (waitpid(pid, &st, 0) == -1)
-		if (errno != EINTR)
+		if (errno != EINTR) {
+			close(sp[0]);
 			return -1;
+		}
+	/* kurier-pop3d writes one byte there as it starts the session */
+	while ((e = (int)read(sp[0], &c, 1)) == -1 && errno == EINTR)
+		;
+	*started = e == 1;
+	close(sp[0]);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
@@ -249,46 +301,65 @@ static int chain_run(char **argv, const char *type, const char *data, size_t len
 static void monitor(char **chain, pid_t child, int req, int ans) __attribute__((noreturn));
 static void monitor(char **chain, pid_t child, int req, int ans)
 {
-	char b[REQ_MAX + 1];
-	size_t have, nul, i, f[4];
-	int code;
+	static char b[REQ_MAX + FMT_ULONG + PENDING_MAX];
+	size_t have, scan, nul, f[5], want;
+	unsigned long long plen;
+	int code, started;
 
 	for (;;) {
-		have = 0;
-		nul = 0;
-		/* one request: exactly four NUL-terminated fields */
-		while (nul < 4) {
-			ssize_t r = read(req, b + have, sizeof b - have);
+		/*
+		 * One request: type, login, secret and stamp, each NUL-terminated,
+		 * then the count of commands the client sent ahead (decimal,
+		 * NUL-terminated) and those bytes.  Only one is in flight at a
+		 * time, so nothing after it can be read by mistake.
+		 */
+		have = scan = nul = 0;
+		want = 0;
+		for (;;) {
+			ssize_t r;
+			if (want && have >= want)
+				break;
+			if (have >= sizeof b)
+				goto malformed;
+			r = read(req, b + have, sizeof b - have);
 			if (r < 0 && errno == EINTR)
 				continue;
 			if (r <= 0)
 				goto done;
-			for (i = have; i < have + (size_t)r; i++)
-				if (!b[i]) {
-					if (nul < 4)
-						f[nul] = i;
-					nul++;
-				}
 			have += (size_t)r;
-			if (nul > 4 || (nul < 4 && have >= sizeof b))
-				break;
+			for (; nul < 5 && scan < have; scan++)
+				if (!b[scan])
+					f[nul++] = scan;
+			if (nul < 5) {
+				if (have > REQ_MAX + FMT_ULONG)
+					goto malformed;
+				continue;
+			}
+			if (!want) {
+				if (scan_ulong(b + f[3] + 1, f[4] - f[3] - 1, &plen) != f[4] - f[3] - 1 ||
+				    f[4] == f[3] + 1 || plen > PENDING_MAX || f[3] - f[0] > POP3_CHECKPW_MAX)
+					goto malformed;
+				want = f[4] + 1 + (size_t)plen;
+				if (strcmp(b, "login") && strcmp(b, "plain") && strcmp(b, "cram-md5") && strcmp(b, "apop"))
+					goto malformed;
+			}
 		}
-		if (nul != 4 || f[3] + 1 != have) {
-			/* a malformed request means the session process is not itself */
-			log_warnx("malformed request from the session process: ", remoteip.s);
-			kill(child, SIGKILL);
-			goto done;
-		}
-		code = chain_run(chain, b, b + f[0] + 1, have - f[0] - 1);
-		memset(b, 0, sizeof b);
-		if (code == 0) {
-			/* kurier-pop3d ran the session: it is over */
+		if (have != want)
+			goto malformed;
+		code = chain_run(chain, b, b + f[0] + 1, f[3] - f[0], b + f[4] + 1, (size_t)plen, &started);
+		memset(b, 0, have);
+		if (started || code == 0) {
+			/* kurier-pop3d ran the session, however it ended: it is over */
 			kill(child, SIGKILL);
 			goto done;
 		}
 		if (write(ans, code == EX_PW_BAD || code == EX_PW_MISUSE ? "N" : "T", 1) != 1)
 			goto done;
 	}
+malformed:
+	/* a malformed request means the session process is not itself */
+	log_warnx("malformed request from the session process: ", remoteip.s);
+	kill(child, SIGKILL);
 done:
 	while (waitpid(child, 0, 0) == -1 && errno == EINTR)
 		;
@@ -296,6 +367,19 @@ done:
 }
 
 /* ---- the session process ---- */
+
+/* writeall - write all n bytes of x to fd; 1 ok, -1 error */
+static int writeall(int fd, const char *x, size_t n)
+{
+	while (n) {
+		ssize_t w = buf_unixwrite(fd, (void *)x, n);
+		if (w <= 0)
+			return -1;
+		x += w;
+		n -= (size_t)w;
+	}
+	return 1;
+}
 
 /* delay - sleep longer after each failed login, up to POP3_AUTHDELAY_MAX seconds */
 static void delay(void)
@@ -313,6 +397,8 @@ static void delay(void)
 static void login(const char *type, const struct str *name, const struct str *secret, const char *chal)
 {
 	struct str req = STR_INIT;
+	const char *pending;
+	size_t plen;
 	char ans;
 	ssize_t r;
 
@@ -324,16 +410,15 @@ static void login(const char *type, const struct str *name, const struct str *se
 		bad("credentials too long");
 		return;
 	}
-	if (buf_held(&in)) {
-		/* the chain's kurier-pop3d cannot see bytes we already read */
-		log_info("commands sent ahead of the login reply: ", remoteip.s);
-		bye("-ERR [SYS/PERM] no commands before the login reply, please\r\n");
-	}
 	(void)buf_flush(&out);
+	/* commands the client sent ahead go to kurier-pop3d; if the login
+	 * fails they stay here and are answered in this state */
+	pending = buf_peek(&in, &plen);
 	if (!str_copys(&req, type) || !str_0(&req) || !str_cat(&req, name) || !str_0(&req) ||
-	    !str_cat(&req, secret) || !str_0(&req) || !str_cats(&req, chal) || !str_0(&req))
+	    !str_cat(&req, secret) || !str_0(&req) || !str_cats(&req, chal) || !str_0(&req) ||
+	    !str_catu(&req, plen) || !str_0(&req) || !str_catb(&req, pending, plen))
 		die_nomem();
-	if (write(reqfd, req.s, req.len) != (ssize_t)req.len)
+	if (writeall(reqfd, req.s, req.len) != 1)
 		_exit(0);
 	str_wipe(&req);
 	do

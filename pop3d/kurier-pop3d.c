@@ -46,6 +46,7 @@ static struct snapshot snap;
 static struct str line, conv;
 static int errors;
 static const char *who = "";
+static int pendfd = -1;		/* KURIER_POP3_PENDING: commands read ahead by kurier-pop3-login */
 
 /* die_nomem - say so and leave */
 static void die_nomem(void) __attribute__((noreturn));
@@ -85,6 +86,16 @@ static ssize_t saferead(int fd, void *x, size_t n)
 	ssize_t r;
 	int e;
 
+	/* first the commands the client sent ahead of the login reply */
+	while (pendfd >= 0) {
+		r = read(pendfd, x, n);
+		if (r > 0)
+			return r;
+		if (r < 0 && errno == EINTR)
+			continue;
+		close(pendfd);
+		pendfd = -1;
+	}
 	(void)buf_flush(&out);
 	p.fd = fd;
 	p.events = POLLIN;
@@ -481,6 +492,11 @@ int main(int argc, char **argv)
 		diex(EX_PW_BAD, "root may not read mail through POP3");
 	v = getenv("USER");
 	who = v && *v ? v : "?";
+	v = getenv("KURIER_POP3_PENDING");
+	if (v && *v && scan_ulongs(v, &u) && u > 2 && u < 1000 && fcntl((int)u, F_GETFD) != -1) {
+		pendfd = (int)u;
+		(void)fcntl(pendfd, F_SETFD, FD_CLOEXEC);
+	}
 	v = getenv("KURIER_POP3_TIMEOUT");
 	if (v && *v && scan_ulongs(v, &u) && u > 0 && u <= POP3_TIMEOUT_MAX)
 		timeout = (int)u;
@@ -501,6 +517,12 @@ int main(int argc, char **argv)
 		die(EX_T_TEMP, "cannot read the maildir ", dir);
 	if (snap.truncated)
 		log_warnx("more than POP3_MSGS_MAX messages; listing some: ", who);
+	/* tell kurier-pop3-login that the session is ours now, however it ends */
+	v = getenv("KURIER_POP3_STARTED");
+	if (v && *v && scan_ulongs(v, &u) && u > 2 && u < 1000) {
+		(void)!write((int)u, "S", 1);
+		close((int)u);
+	}
 	say("+OK ");
 	sayu(snap.n);
 	say(" messages (");

@@ -282,6 +282,21 @@ p = login()
 ok("settled-listing-dele-seen", p.stat()[0] == full[0][0] - 1, p.stat())
 p.quit()
 
+# kurier-pop3d killed mid-session: the connection ends; the login
+# process must not take the connection back and answer on it
+import signal, subprocess
+p = login()
+pids = subprocess.run(["pgrep", "-u", "nobody", "-f", "kurier-pop3d"], capture_output=True).stdout.split()
+for pid in pids:
+    os.kill(int(pid), signal.SIGKILL)
+p.sock.settimeout(5)
+try:
+    rest = p.sock.recv(1000)
+except (socket.timeout, ConnectionResetError) as e:
+    rest = repr(e).encode()
+ok("pop3d-killed-connection-ends", pids and rest == b"", (pids, rest))
+p.close()
+
 # wrong password: -ERR [AUTH], after a delay
 p = poplib.POP3("127.0.0.1", plain, timeout=20)
 p.user("test")
@@ -312,9 +327,12 @@ ok("transaction-command-before-login", got.startswith(b"-ERR"), got)
 got = raw(plain, b"USER a\0b\r\n")
 ok("nul-in-command", got.startswith(b"-ERR"), got)
 
-# pipelining past a login reply is refused, not lost
-got = raw(plain, b"USER test\r\nPASS secret\r\nSTAT\r\n")
-ok("commands-ahead-of-login-refused", got.startswith(b"+OK send PASS\r\n-ERR"), got)
+# commands sent ahead of the login reply: kurier-pop3d answers them after
+# a good login, the login state after a bad one
+got = raw(plain, b"USER test\r\nPASS secret\r\nSTAT\r\nUIDL 1\r\nQUIT\r\n")
+ok("commands-ahead-of-login-answered", re.match(rb"\+OK send PASS\r\n\+OK \d+ messages .*\r\n\+OK \d+ \d+\r\n\+OK 1 \S+\r\n\+OK bye\r\n$", got) is not None, got)
+got = raw(plain, b"USER test\r\nPASS wrong\r\nSTAT\r\nQUIT\r\n", wait=2)
+ok("commands-ahead-of-failed-login", re.match(rb"\+OK send PASS\r\n-ERR \[AUTH\].*\r\n-ERR \[AUTH\] log in first\r\n\+OK bye\r\n$", got) is not None, got)
 
 # timeouts: before login (2 s here) and after (2 s here)
 s = socket.create_connection(("127.0.0.1", short), timeout=10)
