@@ -134,8 +134,9 @@ int cp_split(const char *text, size_t len, size_t *pos, int cont, struct str *bu
     const char **line, size_t *ll, size_t *start, const char **why)
 {
 	size_t i = *pos;
-	int have = 0, joined = 0;
+	int have = 0, joined = 0, nonul = cont & CP_NONUL;
 
+	cont &= CP_CONT;
 	*line = "";
 	*ll = 0;
 	while (i < len) {
@@ -144,7 +145,7 @@ int cp_split(const char *text, size_t len, size_t *pos, int cont, struct str *bu
 		size_t n = nl ? (size_t)(nl - s) : len - i;
 		size_t t = trim_end(s, n), lead = skip_white(s, 0, t);
 
-		if (memchr(s, 0, n)) {
+		if (!nonul && memchr(s, 0, n)) {
 			*start = i;
 			*why = "NUL byte in line";
 			return -1;
@@ -827,8 +828,10 @@ int cp_alias(const char *s, size_t n, struct str *key, struct str *val,
 	err->file.len = 0;
 	err->line = 0;
 	err->sys = 0;
-	if (!cp_alias_key(s, n, key, &why))
+	if (key && !cp_alias_key(s, n, key, &why))
 		return fail(err, why);
+	if (!colon)	/* only reached without key: the caller checked it before */
+		return fail(err, "missing ':' after the alias");
 	c.val = val;
 	c.inc = inc;
 	c.arg = arg;

@@ -50,12 +50,15 @@ int cp_address(const char *a, size_t n, const char **why);
 /*
  * cp_split - the next logical line of text[*pos..len): blank lines and
  * '#' comments are skipped, and when cont is set, following lines that
- * start with a space or tab are joined to it (with one space).  The
+ * start with a space or tab are joined to it (with one space); with
+ * CP_NONUL also set, the caller has checked that text holds no NUL.  The
  * line, without leading and trailing white space, is *line[0..*ll): a
  * pointer into text when it is one physical line, else into buf, which
  * holds the joined lines.  Its start offset goes into *start.  Returns
  * 1 line, 0 end of text, -1 bad (*why, *start).
  */
+#define CP_CONT  1	/* cp_split: join continuation lines */
+#define CP_NONUL 2	/* cp_split: the text is known to hold no NUL byte */
 int cp_split(const char *text, size_t len, size_t *pos, int cont, struct str *buf,
     const char **line, size_t *ll, size_t *start, const char **why);
 
@@ -104,7 +107,8 @@ int cp_alias_key(const char *s, size_t n, struct str *key, const char **why);
  * cp_alias - one aliases logical line "key: target, target...".  The
  * lower-cased key goes into key; the targets, each NUL-terminated and
  * with :include: files expanded (through inc), are appended to val.
- * "@dom" keys take exactly one bare local name.  1 ok, 0 bad (err).
+ * "@dom" keys take exactly one bare local name.  With key 0 the key is
+ * not checked again (the caller did, with cp_alias_key).  1 ok, 0 bad (err).
  */
 int cp_alias(const char *s, size_t n, struct str *key, struct str *val,
     cp_include_fn inc, void *arg, struct cp_alias_err *err);

@@ -50,15 +50,15 @@ static int read_include(void *arg, const char *path, struct str *out)
 	return ctlsrc_readfile(path, out, INCLUDE_FILE_MAX);
 }
 
-/* parse - check the targets of the line at off and append them to val; dies on bad input */
-static void parse(const char *line, size_t n, size_t off, struct str *key, struct str *val)
+/* parse - check the targets of the line at off (its key checked in pass 1) and append them to val; dies on bad input */
+static void parse(const char *line, size_t n, size_t off, struct str *val)
 {
 	struct str w = STR_INIT;
 	char num[24];
 	size_t k = sizeof num;
 	unsigned long l;
 
-	if (cp_alias(line, n, key, val, read_include, 0, &err))
+	if (cp_alias(line, n, 0, val, read_include, 0, &err))
 		return;
 	l = err.line;
 	if (!err.file.len)
@@ -150,7 +150,7 @@ static void dedupe(const struct str *val, struct str *out, size_t off)
 
 int main(int argc, char **argv)
 {
-	struct str key = STR_INIT, key2 = STR_INIT, val = STR_INIT, merged = STR_INIT, buf = STR_INIT;
+	struct str val = STR_INIT, merged = STR_INIT, buf = STR_INIT;
 	const char *line, *why = 0;
 	size_t off, n, k, read = 0;
 
@@ -181,21 +181,21 @@ int main(int argc, char **argv)
 		if (!x->last)
 			continue;	/* a later definition, merged at the first */
 		val.len = 0;
-		parse(line, n, off, &key, &val);
+		parse(line, n, off, &val);
 		if (!x->next) {
-			mt_put(&t, key.s, key.len, val.s, val.len);
+			mt_put(&t, t.arena.s + x->koff, x->klen, val.s, val.len);
 			continue;
 		}
 		for (j = x->next; j; j = t.e[j - 1].next) {
 			const char *l2;
 			size_t n2;
 			mt_line_at(&t, t.e[j - 1].src, 1, &buf, &l2, &n2);
-			parse(l2, n2, t.e[j - 1].src, &key2, &val);
+			parse(l2, n2, t.e[j - 1].src, &val);
 			if (val.len > CP_VALUE_MAX * 2)
 				mt_die(&t, t.e[j - 1].src, "targets longer than 16 MiB in all definitions of this alias");
 		}
 		dedupe(&val, &merged, off);
-		mt_put(&t, key.s, key.len, merged.s, merged.len);
+		mt_put(&t, t.arena.s + x->koff, x->klen, merged.s, merged.len);
 	}
 	mt_close(&t);
 	return 0;

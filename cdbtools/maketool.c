@@ -104,6 +104,8 @@ void mt_start(struct mt *t, const char *prog, const char *name, int argc, char *
 	if (r < 0)
 		die(EX_T_TEMP, "cannot read ", bad.s);
 	str_free(&bad);
+	/* one vectorized scan for NUL bytes spares one per line */
+	t->nonul = t->src.len && memchr(t->src.data, 0, t->src.len) ? 0 : CP_NONUL;
 	/* keys and values are copies of source bytes: one allocation holds
 	 * them; and a line is at most one key, so the table is sized once */
 	if (!str_ready(&t->arena, t->src.len + t->src.len / 8 + 4096))
@@ -160,7 +162,7 @@ void mt_line_at(struct mt *t, size_t off, int cont, struct str *buf, const char 
 	b = t->src.files[lo].start;
 	e = lo + 1 < t->src.n ? t->src.files[lo + 1].start : t->src.len;
 	pos = off - b;
-	if (cp_split(t->src.data + b, e - b, &pos, cont, buf, line, n, &start, &why) <= 0)
+	if (cp_split(t->src.data + b, e - b, &pos, cont | t->nonul, buf, line, n, &start, &why) <= 0)
 		mt_die(t, off, why ? why : "source changed while it was read");
 }
 
@@ -205,7 +207,7 @@ int mt_line(struct mt *t, int cont, const char **line, size_t *n, size_t *off)
 		size_t e = t->file + 1 < t->src.n ? t->src.files[t->file + 1].start : t->src.len;
 		size_t start = 0;
 		const char *why = 0;
-		int r = cp_split(t->src.data + b, e - b, &t->pos, cont, &t->join, line, n, &start, &why);
+		int r = cp_split(t->src.data + b, e - b, &t->pos, cont | t->nonul, &t->join, line, n, &start, &why);
 
 		if (r < 0)
 			mt_die(t, b + start, why);	/* removes the temporary, if any */

@@ -42,6 +42,7 @@ struct mt {
 	struct str source;	/* -f */
 	struct str outdir;	/* -o */
 	int check;		/* -n: check only, write nothing */
+	int nonul;		/* CP_NONUL when the source holds no NUL byte, else 0 */
 	struct ctlsrc src;
 	size_t file;		/* the file being walked */
 	size_t pos;		/* position in it */
