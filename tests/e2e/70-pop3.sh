@@ -5,7 +5,8 @@
 # every RFC 1939 command, UIDLs stable across sessions, flag changes and
 # new/ -> cur/, DELE only at QUIT, arrivals during a session, the size
 # cache, byte-stuffing and CRLF on the wire, the SECURITY.md 31/32 cases,
-# timeouts, and the session process's sandbox.
+# commands sent ahead of the login reply, a killed kurier-pop3d, the
+# Maildir++ quota file at QUIT, timeouts, and the session process's sandbox.
 . "$KURIER_SRC/tests/lib.sh"
 . "$KURIER_SRC/pop3d/e2e-common.sh"
 
