@@ -706,7 +706,7 @@ static int target(struct actx *c, const char *t, size_t n)
 {
 	const char *why = 0;
 
-	if (n >= 9 && strncmp(t, ":include:", 9) == 0) {
+	if (n >= 9 && t[0] == ':' && memcmp(t, ":include:", 9) == 0) {
 		size_t i = skip_white(t, 9, n);
 		return include(c, t + i, n - i);
 	}
