@@ -147,6 +147,20 @@ r = f.readline()
 ok("auth-plain-authzid-same", r.startswith(b"+OK"), r)
 s.close()
 
+# AUTH input that must fail cleanly (SECURITY.md 10, for POP3)
+for name, data in (("auth-b64-len-mod-4", b"AUTH PLAIN AHRlc3QAc2VjcmV\r\n"),
+                   ("auth-b64-bad-char", b"AUTH PLAIN AHRlc3Q*c2VjcmV0\r\n"),
+                   ("auth-b64-inner-pad", b"AUTH PLAIN AH=lc3QAc2VjcmV0\r\n"),
+                   ("auth-plain-no-nul", b"AUTH PLAIN " + base64.b64encode(b"testsecret") + b"\r\n"),
+                   ("auth-unknown-mech", b"AUTH FOO\r\n"),
+                   ("auth-cram-initial-response", b"AUTH CRAM-MD5 abcd\r\n")):
+    got = raw(plain, data)
+    ok(name, got.startswith(b"-ERR") and b"+OK" not in got, got)
+got = raw(plain, b"AUTH CRAM-MD5\r\n" + base64.b64encode(b"test-no-digest") + b"\r\n")
+ok("auth-cram-malformed", got.startswith(b"+ ") and b"-ERR malformed CRAM-MD5" in got, got)
+got = raw(plain, b"AUTH PLAIN\r\n" + b"A" * 10240 + b"\r\nCAPA\r\n")
+ok("auth-10k-response", b"-ERR AUTH line too long" in got and b"capability" not in got, got[:200])
+
 # the transaction state
 p = login()
 n, total = p.stat()
