@@ -3,6 +3,8 @@
 # tree that make setup has installed:
 #   control/locals          localhost and control/me, when missing
 #   control/hosteddomains   example.test, compiled to hosteddomains.cdb
+#   control/smtpaccess      loopback allowed (no relaying), compiled to
+#                           smtpaccess.cdb for tcpserver -x
 #   users/userdb            demo@example.test with a generated password
 #                           (argon2id by userdbpw), compiled by makeuserdb;
 #                           its maildir HOME/mail/example.test/demo/Maildir
@@ -50,6 +52,23 @@ if [ ! -e "$home/control/hosteddomains.cdb" ] || [ "$home/control/hosteddomains"
 		printf '+%d,0:%s->\n\n' "${#DOMAIN}" "$DOMAIN" |
 			cdb -c -t "$home/control/hosteddomains.cdb.tmp" "$home/control/hosteddomains.cdb" ||
 			die "cannot write control/hosteddomains.cdb"
+	fi
+fi
+
+# control/smtpaccess: the servers' tcpserver -x reads smtpaccess.cdb and
+# drops every connection while it is missing; the demo lets loopback in
+# without relaying (relay after AUTH on submission)
+if [ ! -e "$home/control/smtpaccess" ]; then
+	printf '127.0.0.1\tallow\n::1\tallow\n' >"$home/control/smtpaccess" ||
+		die "cannot write control/smtpaccess"
+fi
+if [ ! -e "$home/control/smtpaccess.cdb" ] || [ "$home/control/smtpaccess" -nt "$home/control/smtpaccess.cdb" ]; then
+	if t=$(tool makesmtpaccess); then
+		"$t" -f "$home/control/smtpaccess" -o "$home/control" || die "makesmtpaccess failed"
+	else
+		printf '127.0.0.1:allow\n' |
+			tcprules "$home/control/smtpaccess.cdb" "$home/control/smtpaccess.tmp" ||
+			die "cannot write control/smtpaccess.cdb"
 	fi
 fi
 

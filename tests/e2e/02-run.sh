@@ -1,7 +1,8 @@
 #!/bin/bash
 # 02-run.sh - what "make run" and "make stop" do, on a scratch conf-home
 # with a service of the test's own on a free port: the demo configuration
-# (locals, hosteddomains.cdb with example.test, demo@example.test in
+# (locals, hosteddomains.cdb with example.test, smtpaccess.cdb,
+# demo@example.test in
 # userdb.cdb whose argon2id hash matches the printed password, a maildir
 # owned by kurierv), a second run changing nothing, svscan started in the
 # background running the service and its multilog logger as kurierl,
@@ -45,6 +46,8 @@ check "control/locals names localhost and control/me" \
 	test "$(cat "$H/control/locals")" = "localhost
 $(cat "$H/control/me")"
 check "hosteddomains.cdb holds example.test" cdb -q "$H/control/hosteddomains.cdb" example.test
+acc=$(cdb -q "$H/control/smtpaccess.cdb" 127.0.0.1; echo "rc=$?")
+check "smtpaccess.cdb lets 127.0.0.1 in without relaying (empty allow record)" test "$acc" = "rc=0"
 rec=$(cdb -q "$H/users/userdb.cdb" demo@example.test)
 check "userdb.cdb holds demo@example.test with kurierv's uid" \
 	grep -q "^uid=$(id -u kurierv)|gid=[0-9]*|home=$H/mail/example.test/demo$" <<<"$rec"
