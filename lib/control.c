@@ -137,7 +137,8 @@ int control_readlist(struct str *out, const char *name)
 
 		while (lead < t && (line[lead] == ' ' || line[lead] == '\t'))
 			lead++;
-		if (t > lead && line[lead] != '#')
+		/* entries are NUL-separated, so a line holding a NUL is no entry */
+		if (t > lead && line[lead] != '#' && !memchr(line + lead, '\0', t - lead))
 			if (!str_catb(out, line + lead, t - lead) || !str_0(out)) {
 				r = -1;
 				break;

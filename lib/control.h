@@ -30,7 +30,8 @@ int control_readulong(unsigned long long *u, const char *name, unsigned long lon
 int control_readduration(unsigned long long *u, const char *name, unsigned long long def);
 /*
  * control_readlist - the lines of a list file, each NUL-terminated, in
- * out; 1 read, 0 missing (out empty), -1 error
+ * out (a line that holds a NUL byte is skipped: it cannot be an entry);
+ * 1 read, 0 missing (out empty), -1 error
  */
 int control_readlist(struct str *out, const char *name);
 /* control_me - "me", defaulting to the system's host name; 1 ok, -1 error */
