@@ -186,8 +186,10 @@ CLANG_CC = clang $(wordlist 2,1000,$(CONF_CC))
 CLANG_LD = clang $(wordlist 2,1000,$(CONF_LD))
 check: deps
 	@$(MAKE) --no-print-directory all
+ifneq ($(firstword $(CONF_CC)),clang)
 	@echo "building with clang into $(B)/clang"; \
 	  $(MAKE) --no-print-directory BUILD=$(B)/clang CONF_CC='$(CLANG_CC)' CONF_LD='$(CLANG_LD)' programs >/dev/null
+endif
 	@$(MAKE) --no-print-directory check-only
 
 check-only:
