@@ -17,9 +17,9 @@
 #define POP3_TIMEOUT_LOGIN   180	/* SECURITY.md 31: a few minutes before login */
 #define POP3_TIMEOUT_SESSION 1800	/* RFC 1939 §3: at least 10 minutes; SECURITY.md 31 asks 30 */
 #define POP3_TIMEOUT_MAX    3600	/* poll(2) takes int milliseconds; an hour is plenty */
-#define POP3_MSGS_MAX    1000000	/* messages one session lists; the rest wait for the next */
+#define POP3_MSGS_MAX     500000	/* messages one session lists (the rest wait): the size cache and list fit POP3_MEM_LIMIT */
 #define POP3_NAME_MAX        255	/* NAME_MAX of the file systems a maildir lives on */
-#define POP3_MEM_LIMIT 256000000ULL	/* RLIMIT_AS of pop3d: a million names and sizes fit */
+#define POP3_MEM_LIMIT 256000000ULL	/* RLIMIT_AS of pop3d: the cache (about 110 bytes a message) and the list, both at once */
 #define POP3_LOGIN_MEM  64000000ULL	/* RLIMIT_AS of pop3-login */
 #define POP3_NOFILE           64	/* descriptors: socket, pipes, one message, a directory */
 

@@ -19,7 +19,7 @@
 #include "scan.h"
 #include "snapshot.h"
 
-#define CACHE_MAX (64u * 1024 * 1024)	/* a larger cache is ignored and rebuilt smaller */
+#define CACHE_MAX (96u * 1024 * 1024)	/* POP3_MSGS_MAX records of ordinary names; a larger file is not read, sizes are counted again */
 #define CACHE_VERSION "Vkurier-pop3sizes 2"
 #define SETTLE_SECS 2			/* a directory mtime this old cannot change unseen within its tick */
 #define READ_CHUNK 65536		/* bytes per read(2) when counting a size */
