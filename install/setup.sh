@@ -3,9 +3,9 @@
 #   1. create the groups of conf-groups and the users of conf-users that
 #      are missing (system accounts, no login, no home);
 #   2. create HOME/control and generate there what no table can ship:
-#      control/me (this host's name) and a self-signed TLS certificate
-#      control/tlscert.pem with its key control/tlskey.pem, each only
-#      when missing;
+#      control/me (/etc/mailname, else the host name) and a self-signed
+#      TLS certificate control/tlscert.pem with its key
+#      control/tlskey.pem, each only when missing;
 #   3. install the tree from every table given, with kurier-install
 #      (which also sets the owner and mode of the generated files).
 # usage: install/setup.sh HOME BUILDBIN SRCDIR TABLE...
@@ -37,8 +37,10 @@ done
 # 2. the generated files
 mkdir -p "$home/control" || die "cannot create $home/control"
 if [ ! -s "$home/control/me" ]; then
-	me=$(hostname --fqdn 2>/dev/null || true)
-	case $me in *.*) ;; *) me=$(hostname 2>/dev/null || echo localhost);; esac
+	# Debian's mail name, else the kernel's host name: never a DNS query
+	me=$(head -n 1 /etc/mailname 2>/dev/null)
+	[ -n "$me" ] || me=$(uname -n)
+	[ -n "$me" ] || me=localhost
 	echo "$me" >"$home/control/me.tmp" && mv "$home/control/me.tmp" "$home/control/me" ||
 		die "cannot write $home/control/me"
 fi
