@@ -246,11 +246,26 @@ static const char *env_ok(const struct cpw *c, const char *name)
 	return v && *v ? v : 0;
 }
 
-/* read_fd3 - read fd 3 to EOF, keeping at most FD3_MAX + 1 bytes; 1 ok, 0 too long, -1 error */
+static volatile sig_atomic_t fd3_timeout;
+
+/* on_fd3_alarm - note that the caller took too long */
+static void on_fd3_alarm(int sig)
+{
+	(void)sig;
+	fd3_timeout = 1;
+}
+
+/* read_fd3 - read fd 3 to EOF, keeping at most FD3_MAX + 1 bytes; 1 ok, 0 too long, -1 error, -2 timeout */
 static int read_fd3(struct cpw *c)
 {
 	char sink[256];
+	size_t drained = 0;
+	struct sigaction sa;
 
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_fd3_alarm;	/* no SA_RESTART: the read returns EINTR */
+	sigaction(SIGALRM, &sa, 0);
+	alarm(CPW_FD3_TIMEOUT);
 	c->n = 0;
 	for (;;) {
 		ssize_t r;
@@ -258,17 +273,21 @@ static int read_fd3(struct cpw *c)
 			r = read(3, c->data + c->n, sizeof c->data - c->n);
 		else
 			r = read(3, sink, sizeof sink);	/* drain, so the caller's write never blocks */
-		if (r == -1 && errno == EINTR)
+		if (r == -1 && errno == EINTR && !fd3_timeout)
 			continue;
+		if (r == -1 && fd3_timeout)
+			return -2;
 		if (r < 0)
 			return -1;
 		if (r == 0)
 			break;
-		if (c->n < sizeof c->data)
+		if (c->n < sizeof c->data) {
 			c->n += (size_t)r;
-		else
-			c->n = sizeof c->data;
+		} else if ((drained += (size_t)r) > CPW_FD3_DRAIN) {
+			break;	/* endless input: enough to know it is too long */
+		}
 	}
+	alarm(0);
 	close(3);
 	explicit_bzero(sink, sizeof sink);
 	return c->n <= FD3_MAX;
@@ -325,6 +344,8 @@ void cpw_start(struct cpw *c, int argc, char **argv, const char *name)
 		cpw_temp(c, "out of memory", 0);
 	c->home.len--;
 	r = read_fd3(c);
+	if (r == -2)
+		misuse(c, "fd 3 not closed within 60 seconds");
 	if (r < 0 && errno == EBADF)
 		misuse(c, "descriptor 3 is not open for reading");
 	if (r < 0)

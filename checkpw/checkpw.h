@@ -31,6 +31,11 @@
 #define CPW_AFTERFAIL 1000	/* ms: every rejection waits this long before exit 1 */
 #define CPW_SLOTS        4	/* hash computations at once: argon2id INTERACTIVE takes 64 MiB each */
 #define CPW_SLOTWAIT    30	/* s: waiting longer than this for a slot gives 111 */
+/* a caller that keeps fd 3 open, or streams into it, is cut off: the
+ * request is at most 512 bytes, so this much time and this many bytes
+ * mean misuse, not a slow writer */
+#define CPW_FD3_TIMEOUT 60	/* s */
+#define CPW_FD3_DRAIN (64 * 1024)	/* bytes read past the limit before giving up */
 /* Debian's adduser FIRST_UID: lower uids are system accounts */
 #define CPW_MINUID    1000
 /* throttle buckets: addresses are hashed into this many files, so the

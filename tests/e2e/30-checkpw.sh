@@ -125,6 +125,8 @@ raw "dot-dot in the name is 2" 2 'alice..x@example.org\0x\0\0'
 raw "newline in the name is 2" 2 'alice\n@example.org\0x\0\0'
 "$CP" 3</dev/null 2>>"$T/log"
 check "checkpw: no arguments at all is 2" test $? = 2
+timeout 10 "$CP" true 3</dev/zero 2>>"$T/log"
+check "checkpw: endless input on fd 3 is 2, at once" test $? = 2
 "$CP" true 3<&- 2>>"$T/log"
 check "checkpw: descriptor 3 not open is 2" test $? = 2
 req alice@example.org Secret-1 >"$T/in"
