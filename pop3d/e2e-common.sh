@@ -9,6 +9,7 @@
 #                   stand-in has); it becomes nobody with MAILDIR=$MD.
 #                   User "root" password "rootpw" stays root, so that
 #                   kurier-pop3d's own refusal of root is what is tested.
+#                   User "slow" hangs for a minute.
 #   pop3_start NAME [VAR=value...]
 #                   tcpserver -H -R -l0 (as root, as in service/) on a free
 #                   port running kurier-pop3-login with the stand-in chain;
@@ -51,6 +52,9 @@ def good(pw):
     if t in ("login", "plain"):
         return secret == pw
     return False
+if user == b"slow":
+    import time
+    time.sleep(60)	# a helper that hangs: kurier-pop3-login must give up
 if user == b"test" and good(b"secret"):
     nb = pwd.getpwnam("nobody")
     os.environ.update(USER="test", HOME=os.path.dirname(os.environ["TEST_MAILDIR"]),

@@ -284,6 +284,19 @@ static int chain_run(char **argv, const char *type, const char *data, size_t len
 	/* at most POP3_CHECKPW_MAX bytes: below PIPE_BUF, so this never blocks */
 	(void)!write(p[1], data, len);
 	close(p[1]);
+	/* the chain has as long as the client has for a command to get to
+	 * kurier-pop3d (the byte on sp[0]) or to give up (end of file there) */
+	{
+		struct pollfd pf;
+		pf.fd = sp[0];
+		pf.events = POLLIN;
+		while ((e = poll(&pf, 1, timeout * 1000)) == -1 && errno == EINTR)
+			;
+		if (e == 0) {
+			log_warnx("checkpw chain timed out: ", remoteip.s);
+			kill(pid, SIGKILL);
+		}
+	}
 	while (waitpid(pid, &st, 0) == -1)
 		if (errno != EINTR) {
 			close(sp[0]);

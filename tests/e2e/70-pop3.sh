@@ -349,6 +349,16 @@ ok("commands-ahead-of-login-answered", re.match(rb"\+OK send PASS\r\n\+OK \d+ me
 got = raw(plain, b"USER test\r\nPASS wrong\r\nSTAT\r\nQUIT\r\n", wait=2)
 ok("commands-ahead-of-failed-login", re.match(rb"\+OK send PASS\r\n-ERR \[AUTH\].*\r\n-ERR \[AUTH\] log in first\r\n\+OK bye\r\n$", got) is not None, got)
 
+# a checkpw chain that hangs is killed after the login timeout (2 s here)
+s = socket.create_connection(("127.0.0.1", short), timeout=20)
+f = s.makefile("rb")
+f.readline()
+s.sendall(b"APOP slow 0123456789abcdef0123456789abcdef\r\n")
+t0 = time.time()
+r = f.readline()
+ok("hanging-chain-killed", r.startswith(b"-ERR [SYS/TEMP]") and 1.5 < time.time() - t0 < 10, (r, time.time() - t0))
+s.close()
+
 # timeouts: before login (2 s here) and after (2 s here)
 s = socket.create_connection(("127.0.0.1", short), timeout=10)
 s.recv(1000)
