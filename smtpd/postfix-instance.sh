@@ -48,7 +48,7 @@ EOF
 	# master.cf: the Debian one, with the smtpd listener moved off port 25
 	sed -e 's/^smtp      inet/#smtp      inet/' -e 's/^#\?submission inet.*/#&/' /etc/postfix/master.cf >"$d/etc/master.cf"
 	if [ "$port" != 0 ]; then
-		echo "127.0.0.1:$port inet n - y - - smtpd" >>"$d/etc/master.cf"
+		echo "127.0.0.1:$port inet n - n - - smtpd" >>"$d/etc/master.cf"
 	fi
 	# the log goes to a file through postlogd
 	grep -q '^postlog' "$d/etc/master.cf" ||

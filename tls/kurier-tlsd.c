@@ -648,7 +648,10 @@ int main(int argc, char **argv)
 
 	/* the server first: it must never see the key, not even in a copy of our memory */
 	server_start(argv + 1, implicit);
-	if (!OPENSSL_init_ssl(OPENSSL_INIT_LOAD_SSL_STRINGS | OPENSSL_INIT_LOAD_CRYPTO_STRINGS, 0))
+	/* no openssl.cnf: every setting is made here, and parsing it costs
+	 * time on every connection */
+	if (!OPENSSL_init_ssl(OPENSSL_INIT_LOAD_SSL_STRINGS | OPENSSL_INIT_LOAD_CRYPTO_STRINGS |
+	    OPENSSL_INIT_NO_LOAD_CONFIG, 0))
 		die_ssl(EX_T_TEMP, "cannot initialize OpenSSL");
 	tls_setup();
 	confine();
