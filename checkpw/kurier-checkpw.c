@@ -100,6 +100,39 @@ static const char *service_field(void)
 	return 0;
 }
 
+/* service_name - the caller's service in lower case: "smtp", "imap", "pop3", or 0 */
+static const char *service_name(void)
+{
+	const char *f = service_field();
+
+	return !f ? 0 : f[0] == 'e' ? "smtp" : f[0] == 'i' ? "imap" : "pop3";
+}
+
+/* disabled - 1 if the options field holds disable<service>=1 for the caller's service (Courier's options) */
+static int disabled(const struct str *rec)
+{
+	struct str v = STR_INIT;
+	const char *svc = service_name();
+	size_t i = 0, n;
+	int r = 0;
+
+	if (!svc || userdb_field(rec->s, rec->len, "options", &v) != 1) {
+		str_free(&v);
+		return 0;
+	}
+	while (i < v.len && !r) {
+		const char *o = v.s + i;
+		for (n = 0; i + n < v.len && o[n] != ','; n++)
+			;
+		if (n == 7 + strlen(svc) + 2 && !memcmp(o, "disable", 7) &&
+		    !memcmp(o + 7, svc, strlen(svc)) && !memcmp(o + 7 + strlen(svc), "=1", 2))
+			r = 1;
+		i += n + 1;
+	}
+	str_free(&v);
+	return r;
+}
+
 /* field_num - numeric field name of rec into *u; 1 ok, 0 missing or bad */
 static int field_num(const struct str *rec, const char *name, unsigned long long *u)
 {
@@ -179,6 +212,8 @@ int main(int argc, char **argv)
 		cpw_temp(&c, "out of memory", 0);
 	if (!ok)
 		cpw_reject(&c, tried ? "wrong password" : "no password for this service");
+	if (disabled(&rec))
+		cpw_reject(&c, "service disabled for this account (options)");
 	if (uid == 0 || gid == 0 || uid != (uid_t)uid || gid != (gid_t)gid)
 		cpw_reject(&c, "uid or gid 0 or out of range in userdb");
 	if (userdb_field(rec.s, rec.len, "mail", &mail) != 1 || !mail.len)

@@ -29,6 +29,7 @@ star@example.org	uid=$VUID|gid=$VGID|home=$T/home/v|systempw=*
 bang@example.org	uid=$VUID|gid=$VGID|home=$T/home/v|systempw=!
 locked@example.org	uid=$VUID|gid=$VGID|home=$T/home/v|systempw=!$C6
 nopw@example.org	uid=$VUID|gid=$VGID|home=$T/home/v
+noimap@example.org	uid=$VUID|gid=$VGID|home=$T/home/v|options=wbnodsn=1,disableimap=1|systempw=$A1
 X
 chmod 600 "$T/src"
 # the cdbs are what matters here (makeuserdb has its own test, 22)
@@ -76,6 +77,10 @@ expect "imappw is not a pop3 password" 1 alice@example.org imap-only KURIER_SERV
 expect "imappw is not a password without a service" 1 alice@example.org imap-only
 expect "esmtppw works for smtp" 0 alice@example.org smtp-only KURIER_SERVICE=smtp
 expect "esmtppw is not an imap password" 1 alice@example.org smtp-only KURIER_SERVICE=imap
+
+expect "options disableimap=1 refuses imap with the right password" 1 noimap@example.org Secret-1 KURIER_SERVICE=imap
+expect "options disableimap=1 leaves pop3 alone" 0 noimap@example.org Secret-1 KURIER_SERVICE=pop3
+expect "options disableimap=1 leaves smtp alone" 0 noimap@example.org Secret-1 KURIER_SERVICE=smtp
 
 # --- CRAM-MD5 against hmac-md5pw ----------------------------------------------------
 ST='<4711.1700000000@mx.example.org>'
