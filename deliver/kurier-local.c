@@ -62,6 +62,8 @@ int main(int argc, char **argv)
 			say("result: remote\n", 15);
 		if ((k == RES_ACCOUNT || k == RES_ALIAS) && local_plan(&r, &plan))
 			say(plan.s ? plan.s : "", plan.len);
+		resolve_free(&r);
+		str_free(&plan);
 		return k == RES_TEMP ? EX_D_TEMP : k == RES_UNKNOWN ? EX_D_PERM : 0;
 	}
 	if (k == RES_TEMP)
@@ -85,5 +87,7 @@ int main(int argc, char **argv)
 	code = local_deliver(&r, &m, &text);
 	say(text.s ? text.s : "", text.len);
 	say("\n", 1);
+	resolve_free(&r);
+	str_free(&text);
 	return code == 'K' ? EX_D_OK : code == 'D' ? EX_D_PERM : EX_D_TEMP;
 }

@@ -307,6 +307,8 @@ static size_t parse(const char *s, size_t n, unsigned *nrcpt)
 	size_t i = 0, fields = 0;
 
 	*nrcpt = 0;
+	if (!n)
+		return 0;
 	for (;;) {
 		const char *z = memchr(s + i, 0, n - i);
 		size_t fl;
@@ -452,5 +454,9 @@ int main(int argc, char **argv)
 		free(p);
 		drain();
 	}
+	str_free(&in);
+	str_free(&pending);
+	str_free(&outq);
+	free(jobs);
 	return 0;
 }

@@ -58,5 +58,7 @@ int main(int argc, char **argv)
 	if (maildir_commit(&t) < 0)
 		die(EX_D_TEMP, "cannot commit the message into ", dir);
 	maildir_quota_add(dir, (long long)t.size, 1);
+	str_free(&t.name);
+	str_free(&pol);
 	return EX_D_OK;
 }

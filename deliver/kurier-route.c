@@ -47,14 +47,18 @@ int main(int argc, char **argv)
 	say(r.why.s ? r.why.s : "", r.why.len);
 	switch (k) {
 	case RES_TEMP:
+		resolve_free(&r);
 		return EX_T_TEMP;
 	case RES_UNKNOWN:
+		resolve_free(&r);
 		return EX_T_FAIL;
 	case RES_ACCOUNT:
 	case RES_ALIAS:
 		if (!local_plan(&r, &plan))
 			diex(EX_T_TEMP, "out of memory");
 		say(plan.s ? plan.s : "", plan.len);
+		resolve_free(&r);
+		str_free(&plan);
 		return EX_T_OK;
 	}
 	say("result: remote delivery to ", 27);
@@ -67,5 +71,7 @@ int main(int argc, char **argv)
 		die(EX_T_TEMP, "cannot run ", remote.s);
 	}
 	say("(kurier-remote is not installed: no route shown)\n", 49);
+	resolve_free(&r);
+	str_free(&remote);
 	return EX_T_OK;
 }

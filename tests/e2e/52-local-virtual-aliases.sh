@@ -76,4 +76,4 @@ res kl52alias@local.example "$T/loop"; want "aliases: a message that was here al
 res Someone@catch.example; want "aliases: @catch.example catch-all delivers" 'K*' "$R"
 f=$(ls -t "$H/Maildir/new" | head -n 1)
 check "aliases: catch-all went to $A-someone" grep -qx "Delivered-To: Someone@catch.example" "$H/Maildir/new/$f"
-[ -n "${new:-}" ] && rm -f $new
+[ -n "${new:-}" ] && rm -f "$new" "$Q/mess/${new#"$Q"/todo/}"
