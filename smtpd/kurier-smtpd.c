@@ -408,17 +408,16 @@ static void config(void)
 		rc.passwd = "/etc/passwd";
 }
 
-/* confine - enter the sandbox: kurierd if root, files and spawning only */
+/* confine - enter the sandbox: kurierd if root; files, pipes and sendmsg only */
 static void confine(void)
 {
+	/* no SANDBOX_SPAWN: the monitor runs every program for us; the
+	 * message pipes go to it with sendmsg */
+	static const int extra[] = { SCMP_SYS(sendmsg), SCMP_SYS(pipe2), SCMP_SYS(pipe), -1 };
 	struct sandbox sb;
 
 	memset(&sb, 0, sizeof sb);
 	sb.user = geteuid() == 0 ? auto_user_d : 0;
-	/* no SANDBOX_SPAWN: the monitor runs every program for us; the
-	 * message pipes go to it with sendmsg */
-	static const int extra[] = { SCMP_SYS(sendmsg), SCMP_SYS(pipe2), SCMP_SYS(pipe), -1 };
-
 	sb.allow = SANDBOX_FILES;
 	sb.extra = extra;
 #if defined(__SANITIZE_ADDRESS__)

@@ -239,6 +239,7 @@ static void monitor_loop(int s)
 	}
 }
 
+/* monitor_start - fork the monitor; the SMTP side's socket, or -1 (errno) */
 int monitor_start(void)
 {
 	int sp[2], nul;
@@ -287,6 +288,7 @@ static long long reply(int mfd, char tag)
 	return neg ? -(long long)u : (long long)u;
 }
 
+/* monitor_queue - pass the two pipes, have kurier-queue run on them; its pid, or -1 */
 pid_t monitor_queue(int mfd, int msgfd, int envfd)
 {
 	union {
@@ -314,11 +316,13 @@ pid_t monitor_queue(int mfd, int msgfd, int envfd)
 	return (pid_t)reply(mfd, 'p');
 }
 
+/* monitor_queue_wait - the exit code of that kurier-queue; -1 if it died or the monitor is gone */
 int monitor_queue_wait(int mfd)
 {
 	return (int)reply(mfd, 'x');
 }
 
+/* monitor_checkpw - have the checkpw chain verify user and secret; its exit code, or -1 */
 int monitor_checkpw(int mfd, const char *type, const char *user, size_t ulen,
     const char *secret, size_t slen, const char *stamp)
 {
