@@ -11,7 +11,7 @@ raw DATA of each message up to and including the final dot line.
 Options: greet=CODE ehlo=CODE mail=CODE data=CODE dot=CODE
   caps=PIPELINING,8BITMIME,SIZE 1000 (comma-separated EHLO keywords)
   tls=CERT:KEY (offer STARTTLS with that certificate)
-  hostile=short|nofinal|long|manycont|silent|inject|rcptnul|barelf
+  hostile=short|nofinal|long|manycont|silent|inject|rcptnul|barelf|badtls
   addr=127.0.0.2 (the IPv4 address to listen on; default 127.0.0.1)
 Recipients whose local part starts with "t" get 451, with "p" 550.
 Test scaffolding only: it trusts its input and is never installed.
@@ -98,6 +98,11 @@ def serve(s):
             elif cmd == b"STARTTLS":
                 if h == "inject":
                     c.send(b"220 go ahead\r\n250 injected\r\n")
+                    return
+                if h == "badtls":
+                    c.send(b"220 go ahead\r\n")
+                    c.line()
+                    c.send(b"this is not TLS\r\n")
                     return
                 c.send(b"220 go ahead\r\n")
                 cert, key = opt["tls"].split(":")

@@ -387,6 +387,7 @@ struct job {
 	int eightbit;
 	struct str user, pass;		/* esmtpauth, or empty */
 	int authbad;			/* 1: esmtpauth unusable, text in autherr */
+	int tlsfailed;			/* 1: the last attempt's TLS handshake failed under /tls=try */
 	struct str autherr;
 	struct str last;		/* why the last host failed */
 };
@@ -661,9 +662,11 @@ ioerr:
 	return 0;
 }
 
-/* attempt - deliver the undecided recipients through one address; 1 all
- * decided, 0 try the next address (j->last says why) */
-static int attempt(struct job *j, struct target *t, struct addr *a)
+/* attempt - deliver the undecided recipients through one address, with
+ * STARTTLS unless plain is set; 1 all decided, 0 try the next address
+ * (j->last says why; j->tlsfailed when a TLS handshake under /tls=try
+ * failed, so that a plain-text attempt may follow) */
+static int attempt(struct job *j, struct target *t, struct addr *a, int plain)
 {
 	static struct smtp c;
 	struct reply r = { 0, 0, 0, STR_INIT };
@@ -717,7 +720,7 @@ again:
 		lastset(j, &who, "refused our greeting: ", &r.text);
 		goto bye;
 	}
-	if (!tls && j->p->tls != ROUTE_TLS_NONE && (caps.flags & EHLO_STARTTLS)) {
+	if (!tls && !plain && j->p->tls != ROUTE_TLS_NONE && (caps.flags & EHLO_STARTTLS)) {
 		struct str st = STR_INIT;
 		(void)str_copys(&st, "STARTTLS\r\n");
 		i = (unsigned)command(&c, &st, &r, 0, T(REMOTE_TIMEOUT_MAIL));
@@ -735,6 +738,7 @@ again:
 			}
 			if (smtp_tls(&c, ctx, t->name, j->p->tls == ROUTE_TLS_VERIFY, T(REMOTE_TIMEOUT_MAIL)) < 0) {
 				lastset(j, &who, "", &c.err);
+				j->tlsfailed = !required;
 				goto drop;
 			}
 			tls = 1;
@@ -929,8 +933,16 @@ void remote_deliver(const char *domain, const char *sender, char **rcpt, unsigne
 		}
 		for (a = 0; a < t->addrs.n && tries < REMOTE_CONNECTS_MAX; a++) {
 			tries++;
-			if (attempt(&j, t, &t->addrs.a[a]))
+			j.tlsfailed = 0;
+			if (attempt(&j, t, &t->addrs.a[a], 0))
 				goto out;
+			/* /tls=try: a server whose TLS is broken still gets the
+			 * mail in plain text, as it would without STARTTLS */
+			if (j.tlsfailed && tries < REMOTE_CONNECTS_MAX) {
+				tries++;
+				if (attempt(&j, t, &t->addrs.a[a], 1))
+					goto out;
+			}
 		}
 	}
 	for (i = 0; i < nr; i++)

@@ -1,6 +1,7 @@
 #!/bin/bash
 # 57-remote-tls - kurier-remote's STARTTLS and AUTH against aiosmtpd (a
-# real ESMTP server that refuses mail without TLS): opportunistic TLS,
+# real ESMTP server that refuses mail without TLS): opportunistic TLS
+# (and its plain-text retry after a broken handshake),
 # /tls=verify with a good and a bad name, /tls=must without STARTTLS,
 # AUTH PLAIN and LOGIN from control/esmtpauth, refusing to send a
 # password in the clear or from a file others can read, and a server
@@ -103,6 +104,17 @@ r_ctl esmtproutes "a.test: ,$R_PORT"
 out=$(msg | r_send a.test s@x.test u@a.test)
 [[ $out == s*'sent data after its reply to STARTTLS'* ]] && ! cat "$T"/inject/conn.* | grep -q -a '^MAIL\|^EHLO.*\[TLS\]' &&
 	ok tls-injection-abort || notok tls-injection-abort "$out"
+
+# a broken TLS handshake under /tls=try: the same host again, in plain text
+r_srv badtls hostile=badtls tls="$T/mx.pem:$T/mx.key"
+r_ctl esmtproutes "a.test: ,$R_PORT"
+out=$(msg | r_send a.test s@x.test u@a.test)
+[[ $out == 'rmx1.a.test [127.0.0.1]: 250 queued as X'* ]] && [ "$(cat "$T"/badtls/conn.* | grep -c '^STARTTLS')" = 1 ] &&
+	ok tls-try-falls-back-to-plain || notok tls-try-falls-back-to-plain "$out"
+r_ctl esmtproutes "a.test: ,$R_PORT /tls=must"
+out=$(msg | r_send a.test s@x.test u@a.test)
+[[ $out == s*'TLS handshake failed'* ]] && [ "$(ls "$T"/badtls/msg.* | wc -l)" = 1 ] &&
+	ok tls-must-no-plain-retry || notok tls-must-no-plain-retry "$out"
 
 # AUTH PLAIN to a smarthost with control/esmtpauth (owner kurierr, 0600)
 aio auth auth
