@@ -151,3 +151,24 @@ r=$(l_req 1 "$L_MSG" s@r.example $A@local.example | timeout 60 "$TH/bin/kurier-l
 want "default: control/defaultdelivery wins over the argument" 'K*Work*' "$r"
 check "default: delivered into .Work" test "$(l_count "$H/Maildir/.Work/new")" = $((n0 + 1))
 rm -f "$TH/control/defaultdelivery"
+
+# --- mbox locking: a writer holding the fcntl lock is waited for -------------
+dot .courier-mlk './mbox.locked'
+: > "$H/mbox.locked"; chown $A: "$H/mbox.locked"; chmod 600 "$H/mbox.locked"
+python3 - "$H/mbox.locked" "$T/locked" <<'PY' &
+import fcntl, sys, time, os
+f = open(sys.argv[1], "a")
+fcntl.lockf(f, fcntl.LOCK_EX)
+open(sys.argv[2], "w").close()
+f.write("From other@writer Thu Jan  1 00:00:00 1970\nSubject: held\n\nfirst half\n"); f.flush()
+time.sleep(2)
+f.write("second half\n\n"); f.flush()
+fcntl.lockf(f, fcntl.LOCK_UN)
+PY
+LPID=$!
+for i in $(seq 50); do [ -e "$T/locked" ] && break; sleep 0.1; done
+res $A-mlk@local.example
+wait $LPID
+want "mbox lock: delivered after the other writer let go" 'K*' "$R"
+check "mbox lock: the other writer's message is whole, ours after it" \
+	test "$(grep -E '^(From |first half|second half)' "$H/mbox.locked" | cut -c1-11 | tr '\n' '|')" = 'From other@|first half|second half|From s@r.ex|'
