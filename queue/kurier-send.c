@@ -1264,6 +1264,20 @@ static void todo_scan(void)
 
 /* --- startup and administrator requests ---------------------------------------------------- */
 
+/*
+ * startup_due - when a message found at startup is first tried: at once
+ * while it is younger than its first retry (it may never have been tried),
+ * else at the next point of its schedule, so that a restart with a large
+ * queue of deferred mail does not retry all of it at the same moment
+ */
+static long long startup_due(const struct msg *m, int c)
+{
+	long long t = now();
+
+	if (t < m->birth + chan_quantum[c] * chan_quantum[c]) return t;
+	return sched_next(m->birth, t, chan_quantum[c]);
+}
+
 /* load_info - rebuild the record of message id from info/ at startup */
 static void load_info(unsigned long long id)
 {
@@ -1303,7 +1317,7 @@ static void load_info(unsigned long long id)
 		qpath(&p, chan_dir[c], id);
 		if (access(p.s, F_OK) == 0) {
 			m->done[c] = 0;
-			heap_put(c, m, now());
+			heap_put(c, m, startup_due(m, c));
 		}
 	}
 out:

@@ -28,16 +28,27 @@ SUP=$!
 on_exit "svc -dx '$sv'; sleep 0.5; kill $SUP"
 s_wait 'started with' 10 || { notok "torture: queue starts under supervise" "$(cat "$T/send.log")"; exit 1; }
 
+# ours PROG - the pid of one process of this instance's PROG (never another
+# instance's: other tests may run kurier programs at the same time)
+ours() {
+	local q
+	for q in $(pgrep -x "$1"); do
+		[ "$(readlink "/proc/$q/exe" 2>/dev/null)" = "$QB/$1" ] && echo "$q"
+	done | shuf -n 1
+}
+
 # the killer: one random victim every 0.1-2 s
 : >"$T/kills"
 (
 	while [ ! -e "$T/stop" ]; do
 		sleep "$(awk -v r=$RANDOM 'BEGIN { printf "%.2f", 0.1 + (r % 191) / 100 }')"
 		case $((RANDOM % 4)) in
-		0) p=$(pgrep -x kurier-send) ;;
-		1) p=$(pgrep -x kurier-clean) ;;
-		2) p=$(pgrep -f "^/usr/bin/python3 $KURIER_SRC/queue/standin-spawn.py" | shuf -n 1) ;;
-		3) p=$(pgrep -x kurier-queue | shuf -n 1) ;;
+		0) p=$(ours kurier-send) ;;
+		1) p=$(ours kurier-clean) ;;
+		2) p=$(for q in $(pgrep -f "standin-spawn.py"); do
+			tr '\0' '\n' <"/proc/$q/environ" 2>/dev/null | grep -qx "STANDIN_QUEUE=$Q" && echo "$q"
+		   done | shuf -n 1) ;;
+		3) p=$(ours kurier-queue) ;;
 		esac
 		[ -n "$p" ] && kill -KILL $p 2>/dev/null && echo "$p" >>"$T/kills"
 	done
