@@ -5,7 +5,8 @@
 #   delivery programs in $TH/bin, and control files for the domains
 #   local.example (locals), .wild.example (wildcard) with the exception
 #   not.wild.example, virt.example (hosted) and alias.example (a hosted
-#   alias of virt.example).  Control files it changes are restored on exit.
+#   alias of virt.example).  Control files and the userdb cdbs it may
+#   change are restored (or removed) on exit.
 # l_user NAME: a system user with a home under $T/home (removed on exit);
 #   sets $L_HOME.
 # l_msg [FILE]: a message file in the queue (as kurier-queue would leave
@@ -23,17 +24,18 @@ L_SAVED=$T/saved-control
 L_USERS=()
 L_N=0
 
-# l_save NAME - remember control/NAME (or its absence) for the exit
+# l_save NAME [DIR] - remember DIR/NAME (DIR default control) or its absence for the exit
 l_save() {
-	mkdir -p "$L_SAVED"
-	if [ -e "$TH/control/$1" ]; then cp -a "$TH/control/$1" "$L_SAVED/$1"
-	else touch "$L_SAVED/$1.absent"; fi
-	on_exit "l_restore $1"
+	local d=${2:-control}
+	mkdir -p "$L_SAVED/$d"
+	if [ -e "$TH/$d/$1" ]; then cp -a "$TH/$d/$1" "$L_SAVED/$d/$1"
+	else touch "$L_SAVED/$d/$1.absent"; fi
+	on_exit "l_restore $1 $d"
 }
-# l_restore NAME - put control/NAME back as it was
+# l_restore NAME DIR - put DIR/NAME back as it was
 l_restore() {
-	if [ -e "$L_SAVED/$1.absent" ]; then rm -f "$TH/control/$1"
-	else cp -a "$L_SAVED/$1" "$TH/control/$1"; fi
+	if [ -e "$L_SAVED/$2/$1.absent" ]; then rm -f "$TH/$2/$1"
+	else cp -a "$L_SAVED/$2/$1" "$TH/$2/$1"; fi
 }
 
 # l_cdb FILE KEY COUNT VALUE... [KEY COUNT VALUE...] - write a cdb, each
@@ -64,8 +66,8 @@ l_setup() {
 	printf 'local.example\n.wild.example\n!not.wild.example\n' > "$TH/control/locals"
 	printf '+12,0:virt.example->\n+13,12:alias.example->virt.example\n\n' | cdb -c "$TH/control/hosteddomains.cdb"
 	printf '\n' | cdb -c "$TH/control/aliases.cdb"
-	[ -e "$TH/users/userdb.cdb" ] && cp -a "$TH/users/userdb.cdb" "$L_SAVED/userdb.cdb" &&
-		on_exit "cp -a '$L_SAVED/userdb.cdb' '$TH/users/userdb.cdb'"
+	l_save userdb.cdb users
+	l_save userdbshadow.cdb users
 	mkdir -p "$T/home" && chmod 755 "$T/home"
 }
 
