@@ -70,7 +70,7 @@ def serve(s):
             c.send(b"220-one\r\n220-two\r\n")
             return
         elif h == "long":
-            c.send(b"220 " + b"x" * (1 << 20) + b"\r\n")
+            c.send(b"220 " + b"x" * (64 << 20) + b"\r\n")
         else:
             c.send(code("greet", "220").encode() + b" testsrv ready" + eol)
         tls = False

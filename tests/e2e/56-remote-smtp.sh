@@ -100,6 +100,13 @@ hostile() {	# hostile MODE WANTPREFIX
 hostile short 'smx1.a.test [127.0.0.1]: malformed reply: reply line too short'
 hostile nofinal 'smx1.a.test [127.0.0.1]: connection closed'
 hostile long 'smx1.a.test [127.0.0.1]: reply line too long'
+# ... and reading past the limit holds no more of it: peak memory stays
+# far below the 64 MiB line
+rss=$(msg | "$PY" -c 'import resource, subprocess, sys
+subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' "$TB/kurier-remote" one.test s@x.test ok@one.test)
+echo "# kurier-remote peak RSS ${rss} kB"
+[ "${rss:-999999}" -lt 32768 ] && ok smtp-hostile-long-memory || notok smtp-hostile-long-memory "peak RSS ${rss} kB"
 hostile manycont 'smx1.a.test [127.0.0.1]: malformed reply: reply has too many lines'
 hostile silent 'smx1.a.test [127.0.0.1]: cannot read the reply: timed out'
 hostile barelf 'rmx1.a.test [127.0.0.1]: 250 queued as X'
