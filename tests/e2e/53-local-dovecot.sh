@@ -146,3 +146,23 @@ print("exists", d[0].decode())
 ' 2>&1)
 check "dovecot counts kurier's new maildirsize line" test "$(sed -n 's/^quota //p' <<<"$out")" = $(( (nb + 1023) / 1024 ))
 check "dovecot sees 5 messages in INBOX" grep -qx 'exists 5' <<<"$out"
+
+# a folder kurier made and delivered into is a mailbox to Dovecot
+setpriv --reuid=$A --regid=$A --clear-groups "$TH/bin/maildirmake" -f Work "$H/Maildir"
+echo './Maildir/.Work/' > "$H/.courier-work"; chown $A: "$H/.courier-work"
+l_msg "$T/m2"
+r=$(l_one s@r.example $A-work@local.example)
+case $r in K*) ok "kurier delivers into its folder .Work";; *) notok "kurier delivers into its folder .Work" "$r";; esac
+read -r fb fc < <(sum "$H/Maildir/maildirsize")
+out=$(imap '
+print("list", " ".join(sorted(re.search(rb"\"([^\"]*)\"$|(\S+)$", x).group(0).decode().strip("\"") for x in M.list()[1])))
+typ, d = M.select("Work", readonly=True)
+print("exists", d[0].decode())
+typ, d = M.getquotaroot("INBOX")
+m = re.search(rb"STORAGE (\d+) (\d+)", b" ".join(x for x in d[1] if isinstance(x, bytes)))
+print("quota", m.group(1).decode())
+' 2>&1)
+check "dovecot lists the folder" grep -q '^list .*\bWork\b' <<<"$out"
+check "dovecot finds the message in it" grep -qx 'exists 1' <<<"$out"
+check "dovecot's usage counts the folder as kurier's maildirsize does" \
+	test "$(sed -n 's/^quota //p' <<<"$out")" = $(( (fb + 1023) / 1024 ))
