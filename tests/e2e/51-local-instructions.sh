@@ -172,3 +172,11 @@ wait $LPID
 want "mbox lock: delivered after the other writer let go" 'K*' "$R"
 check "mbox lock: the other writer's message is whole, ours after it" \
 	test "$(grep -E '^(From |first half|second half)' "$H/mbox.locked" | cut -c1-11 | tr '\n' '|')" = 'From other@|first half|second half|From s@r.ex|'
+
+# --- kurier-maildir as a delivery-file program --------------------------------
+dot .courier-km "|$TH/bin/kurier-maildir ./Maildir/.Work/"
+n0=$(l_count "$H/Maildir/.Work/new")
+res $A-km@local.example; want "kurier-maildir in a delivery file delivers" 'K*' "$R"
+check "kurier-maildir: into the folder it was given" test "$(l_count "$H/Maildir/.Work/new")" = $((n0 + 1))
+dot .courier-kmq "|$TH/bin/kurier-maildir -q 10S ./Maildir/.Work/"
+res $A-kmq@local.example; want "kurier-maildir over its quota: its 111 is a deferral" 'Z*quota*' "$R"
