@@ -334,6 +334,12 @@ void cpw_start(struct cpw *c, int argc, char **argv, const char *name)
 	memset(c, 0, sizeof *c);
 	c->slotfd = -1;
 	c->setuid_mode = getuid() != geteuid() || getgid() != getegid();
+	c->caller_uid = getuid();
+	c->caller_gid = getgid();
+	/* setuid root: make the real uid root too, so the caller can no longer
+	 * signal us (a stopped helper would hold a hashing slot for ever) */
+	if (c->setuid_mode && geteuid() == 0 && setresuid(0, 0, 0) == -1)
+		cpw_temp(c, "cannot set the real uid", errno);
 	if (!cpw_args_split(argc, argv, &c->args, &why))
 		misuse(c, why);
 	for (r = 0; c->setuid_mode && r < c->args.nhelpers; r++)
@@ -403,6 +409,9 @@ void cpw_pass(struct cpw *c)
 		close(pfd[0]);
 	}
 	cpw_wipe(c);
+	/* the next helper must see who called, as this one did */
+	if (c->setuid_mode && setresuid(c->caller_uid, 0, 0) == -1)
+		cpw_temp(c, "cannot restore the caller's real uid", errno);
 	execvp(next, argv);
 	cpw_temp(c, next, errno);
 }
@@ -699,8 +708,8 @@ static void setenv_or_die(struct cpw *c, const char *n, const char *v)
 
 void cpw_login(struct cpw *c, const struct cpw_account *a)
 {
-	uid_t ruid = getuid();
-	gid_t rgid = getgid();
+	uid_t ruid = c->caller_uid;
+	gid_t rgid = c->caller_gid;
 
 	cpw_slot_put(c);
 	throttle_result(c, 0);

@@ -77,7 +77,9 @@ struct cpw {
 	struct cpw_limits lim;
 	struct str home;	/* conf-home, NUL-terminated */
 	const char *remoteip;	/* TCPREMOTEIP, or 0 */
-	int setuid_mode;	/* real uid differs from effective uid */
+	int setuid_mode;	/* real uid differed from effective uid at start */
+	uid_t caller_uid;	/* the real ids at start */
+	gid_t caller_gid;
 	int verifyonly;		/* KURIER_CHECKPW_VERIFYONLY=1 */
 	int cram;		/* KURIER_AUTHTYPE=cram-md5 */
 	int apop;		/* KURIER_AUTHTYPE=apop: needs a clear password, which no backend keeps */

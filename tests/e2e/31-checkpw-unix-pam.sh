@@ -179,6 +179,14 @@ if command -v useradd >/dev/null && useradd -M -N -g nogroup -u "$UIDN" -d "$T/d
 	run "setuid: a next helper outside conf-home/bin is 2" 2 "$U" real-pw \
 		$NB "$T/suid/kurier-checkpw" "$T/suid/kurier-checkpw-unix"
 	run "setuid: a foreign next helper is 2" 2 "$U" real-pw $NB "$T/suid/kurier-checkpw" /bin/sh --
+	# a helper waiting on fd 3 cannot be stopped by its caller (it would hold a slot for ever)
+	mkfifo "$T/fifo"
+	$NB "$T/suid/kurier-checkpw-unix" /bin/true 3<>"$T/fifo" 2>>"$T/log" &
+	hp=$!
+	sleep 0.5
+	if $NB kill -STOP "$hp" 2>/dev/null; then notok "setuid: the caller cannot signal a running helper" "kill -STOP worked"
+	else ok "setuid: the caller cannot signal a running helper"; fi
+	kill -9 "$hp" 2>/dev/null; wait "$hp" 2>/dev/null || :
 else
 	skip "system: real account tests" "cannot create a system user"
 fi
