@@ -6,6 +6,7 @@
  *           the address itself is attacker data and is only compared
  */
 #include <errno.h>
+#include <grp.h>
 #include <stdarg.h>
 #include <string.h>
 #include "auto.h"
@@ -415,9 +416,14 @@ out:
 	return res;
 }
 
-/* alias_user - make r->acct the alias user (kuriera); RES_ALIAS or RES_TEMP */
+/*
+ * alias_user - make r->acct the alias user (kuriera) with the group
+ * nofiles, not its own group kurier, which may read the queue: a program
+ * in an alias has no business there.  RES_ALIAS or RES_TEMP.
+ */
 static int alias_user(struct resolved *r, const char *passwd)
 {
+	struct group *g;
 	int f;
 
 	acct_clear(&r->acct);
@@ -426,6 +432,10 @@ static int alias_user(struct resolved *r, const char *passwd)
 		return fail(r, RES_TEMP, "the alias user is not in the passwd file");
 	if (r->acct.uid == 0)
 		return fail(r, RES_TEMP, "the alias user must not be root");
+	g = getgrnam(auto_group_nofiles);
+	if (!g || g->gr_gid == 0)
+		return fail(r, RES_TEMP, "the group nofiles is missing");
+	r->acct.gid = g->gr_gid;
 	return RES_ALIAS;
 }
 

@@ -55,7 +55,7 @@ AO=$T/aliasout && mkdir -p "$AO" && chown kuriera "$AO" && chmod 755 "$AO"
 "$TH/bin/maildirmake" "$AO/Maildir" && chown -R kuriera "$AO/Maildir"
 printf '+13,0:catch.example->\n+12,0:virt.example->\n+13,12:alias.example->virt.example\n\n' |
 	cdb -c "$TH/control/hosteddomains.cdb"
-printf '#!/bin/sh\necho "$RECIPIENT $USER" > %s/prog.out\n' "$AO" > "$AO/prog" && chmod 755 "$AO/prog"
+printf '#!/bin/sh\necho "$RECIPIENT $USER $(id -Gn)" > %s/prog.out\n' "$AO" > "$AO/prog" && chmod 755 "$AO/prog"
 cat > "$T/aliases" <<EOF
 kl52alias: fwd52@remote.example, |$AO/prog, $AO/Maildir/
 @catch.example: $A
@@ -64,7 +64,8 @@ check "aliases: makealiases compiles the test aliases" "$TB/makealiases" -f "$T/
 before=$(q_files "$Q/todo" | sort)
 res kl52alias@local.example; want "aliases: delivered to every target" 'K*' "$R"
 check "aliases: the program ran as the alias user" test "$(stat -c %U "$AO/prog.out" 2>/dev/null)" = "$AU"
-check "aliases: with RECIPIENT the alias address" test "$(cat "$AO/prog.out" 2>/dev/null)" = "kl52alias@local.example $AU"
+check "aliases: with RECIPIENT the alias address, and only the group nofiles" \
+	test "$(cat "$AO/prog.out" 2>/dev/null)" = "kl52alias@local.example $AU $(getent group nofiles | cut -d: -f1)"
 f=$(find "$AO/Maildir/new" -type f | head -n 1)
 check "aliases: the /path/ maildir target got it, owned by the alias user" test "$(stat -c %U "${f:-/}")" = "$AU"
 new=$(comm -13 <(echo "$before") <(q_files "$Q/todo" | sort))
