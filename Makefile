@@ -132,7 +132,9 @@ endef
 $(foreach f,$(patsubst %.c,%,$(FUZZ_SRC)),$(eval $(call fuzz_rule,$(f))))
 fuzz-programs: $(FUZZ_BIN)
 
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+# objects are $(B)/DIR/NAME.o, so their .d files are at most two deep;
+# deeper ones belong to other build directories nested in this one
+-include $(shell find $(B) -maxdepth 2 -name '*.d' 2>/dev/null)
 
 # --- dependencies ---------------------------------------------------------
 # Installs whatever Debian package is missing; does nothing when all are
