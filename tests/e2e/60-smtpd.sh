@@ -49,7 +49,7 @@ fi
 rm -f "$Q"/*
 
 # smtplib: the protocol details
-python3 - "$PORT_mx" "$PORT_relay" "$PORT_suffix" "$PORT_auth" "$PORT_sub" "$PORT_tempq" "$PORT_permq" "$Q" <<'PY'
+python3 - "$PORT_mx" "$PORT_relay" "$PORT_suffix" "$PORT_auth" "$PORT_sub" "$PORT_tempq" "$PORT_permq" "$Q" <<'PY' || notok python-script "exited $?"
 import glob, os, smtplib, socket, sys, time
 mx, relay, suffix, auth, sub, tempq, permq = map(int, sys.argv[1:8])
 Q = sys.argv[8]

@@ -26,7 +26,7 @@ smtpd_start block -- "BLOCK=go away"
 smtpd_start slow -- KURIER_HOME="$H2"
 
 python3 - "$Q" "$T" "$PORT_mx" "$PID_mx" "$PORT_relay" "$PORT_auth" "$PID_auth" \
-	"$PORT_rbl" "$PORT_rbltemp" "$PORT_block" "$PORT_slow" <<'PY'
+	"$PORT_rbl" "$PORT_rbltemp" "$PORT_block" "$PORT_slow" <<'PY' || notok python-script "exited $?"
 import base64, glob, os, socket, subprocess, sys, threading, time
 Q, T = sys.argv[1], sys.argv[2]
 mx, mxpid, relay, auth, authpid, rbl, rbltemp, block, slow = map(int, sys.argv[3:12])

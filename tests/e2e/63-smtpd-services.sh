@@ -62,7 +62,7 @@ if [ -u "$TH/bin/kurier-queue" ] && [ -d "$TH/queue/todo" ]; then
 else
 	skip smtpd-service-starttls-queues "no setuid kurier-queue and queue in $TH"
 fi
-python3 - "$PORT_kurier_smtpd" "$PORT_kurier_submission" "$PORT_kurier_smtps" <<'PY'
+python3 - "$PORT_kurier_smtpd" "$PORT_kurier_submission" "$PORT_kurier_smtps" <<'PY' || notok python-script "exited $?"
 import smtplib, ssl, sys
 mx, sub, smtps = map(int, sys.argv[1:4])
 def ok(name, cond, why=""):
