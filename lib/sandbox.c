@@ -104,7 +104,7 @@ static const int net_calls[] = {
 static const int spawn_calls[] = {
 	SCMP_SYS(fork), SCMP_SYS(vfork), SCMP_SYS(clone), SCMP_SYS(clone3),
 	SCMP_SYS(execve), SCMP_SYS(execveat), SCMP_SYS(wait4), SCMP_SYS(waitid),
-	SCMP_SYS(pipe), SCMP_SYS(pipe2), SCMP_SYS(kill),
+	SCMP_SYS(pipe), SCMP_SYS(pipe2), SCMP_SYS(kill), SCMP_SYS(tgkill),
 	SCMP_SYS(setsid), SCMP_SYS(setpgid), SCMP_SYS(getpgid), SCMP_SYS(getpgrp),
 	SCMP_SYS(arch_prctl), SCMP_SYS(set_tid_address), SCMP_SYS(set_robust_list),
 	SCMP_SYS(rseq), SCMP_SYS(prlimit64), SCMP_SYS(newfstatat),
@@ -182,7 +182,9 @@ static int base_rules(scmp_filter_ctx ctx, unsigned allow)
 	if (!r && !(allow & SANDBOX_NET))
 		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 1,
 				     arg(0, SCMP_CMP_EQ, AF_UNIX, 0));
-	if (!r)
+	/* after a fork the pid differs, so SANDBOX_SPAWN, which may signal
+	 * its children anyway, allows tgkill whole */
+	if (!r && !(allow & SANDBOX_SPAWN))
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
 				     arg(0, SCMP_CMP_EQ, (scmp_datum_t)getpid(), 0));
 	for (i = 0; !r && i < sizeof ioctl_ok / sizeof ioctl_ok[0]; i++)

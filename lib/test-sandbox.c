@@ -172,6 +172,21 @@ static int act_abort(void)
 	abort();
 }
 
+/* act_fork_abort - a forked child's abort() dies by SIGABRT; 0 ok */
+static int act_fork_abort(void)
+{
+	int st;
+	pid_t p = fork();
+
+	if (p < 0)
+		return 2;
+	if (p == 0)
+		abort();
+	if (waitpid(p, &st, 0) != p)
+		return 3;
+	return WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT ? 0 : 4;
+}
+
 /* act_kill_parent - signal another process; 0 ok */
 static int act_kill_parent(void)
 {
@@ -210,6 +225,7 @@ static const struct {
 	{ "inotify with SANDBOX_INOTIFY works", SANDBOX_INOTIFY, 0, act_inotify, 0 },
 	{ "ptrace with every group is killed", 0x1f, 0, act_ptrace, SIGSYS },
 	{ "abort still dies by SIGABRT", 0, 0, act_abort, SIGABRT },
+	{ "abort in a forked child dies by SIGABRT", SANDBOX_SPAWN, 0, act_fork_abort, 0 },
 };
 
 /* run_case - fork a child that enters the sandbox and acts; its wait status */
