@@ -1,0 +1,1016 @@
+/*
+ * store - Maildir++ folders with persistent UIDs, flags in file names,
+ * the uid list with its size and date cache, and subscriptions.
+ * runs as:  inside kurier-imapd, as the mailbox's user, with the
+ *           maildir as the working directory
+ * trusts:   the maildir is the user's own; file names in it may be
+ *           anything a delivery or another client left there
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>		/* rename(2) and renameat(2) are declared here */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "../deliver/maildir.h"
+#include "imap.h"
+#include "imapparse.h"
+#include "scan.h"
+#include "store.h"
+
+#define FLAGLETTERS "DFPRST"		/* maildir flag letters in the order they are written */
+#define UIDLIST_LINE_MAX 512		/* a line of the uid list: numbers and a name of at most NAME_MAX */
+
+/* one entry of the uid list */
+struct uent {
+	uint32_t uid;
+	unsigned long long size;
+	long long idate;
+	const char *name;	/* in the list's text */
+	size_t len;
+	int seen;		/* the file exists */
+};
+
+struct ulist {
+	uint32_t uidvalidity, uidnext;
+	struct uent *e;
+	size_t n;
+	size_t *hash;		/* open addressing: entry index + 1, 0 empty */
+	size_t hsize;
+	char *text;
+};
+
+/* hashname - FNV-1a of a name */
+static size_t hashname(const char *s, size_t n)
+{
+	uint64_t h = 14695981039346656037ULL;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 1099511628211ULL;
+	}
+	return (size_t)h;
+}
+
+/* ulist_free - release a uid list */
+static void ulist_free(struct ulist *u)
+{
+	free(u->e);
+	free(u->hash);
+	free(u->text);
+	memset(u, 0, sizeof *u);
+}
+
+/* ulist_find - the entry for name, or -1 */
+static long ulist_find(const struct ulist *u, const char *s, size_t n)
+{
+	size_t h;
+
+	if (!u->hsize)
+		return -1;
+	for (h = hashname(s, n) & (u->hsize - 1); u->hash[h]; h = (h + 1) & (u->hsize - 1)) {
+		const struct uent *e = &u->e[u->hash[h] - 1];
+		if (e->len == n && !memcmp(e->name, s, n))
+			return (long)(u->hash[h] - 1);
+	}
+	return -1;
+}
+
+/* ulist_index - build the hash over the entries; 1 ok, -1 no memory */
+static int ulist_index(struct ulist *u)
+{
+	size_t i, h, hs = 16;
+
+	while (hs < 2 * u->n + 16)
+		hs *= 2;
+	free(u->hash);
+	u->hash = calloc(hs, sizeof *u->hash);
+	if (!u->hash)
+		return -1;
+	u->hsize = hs;
+	for (i = 0; i < u->n; i++) {
+		for (h = hashname(u->e[i].name, u->e[i].len) & (hs - 1); u->hash[h]; h = (h + 1) & (hs - 1))
+			;
+		u->hash[h] = i + 1;
+	}
+	return 1;
+}
+
+/* readfile - the whole file at dfd/name into a malloc'd buffer; 1 ok, 0 missing, -1 error */
+static int readfile(int dfd, const char *name, char **text, size_t *len)
+{
+	struct stat st;
+	char *b;
+	size_t have = 0;
+	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd == -1)
+		return errno == ENOENT ? 0 : -1;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || (unsigned long long)st.st_size > IMAP_LITERAL_MAX * 4ULL) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	b = malloc((size_t)st.st_size + 1);
+	if (!b) {
+		close(fd);
+		return -1;
+	}
+	while (have < (size_t)st.st_size) {
+		ssize_t r = read(fd, b + have, (size_t)st.st_size - have);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		have += (size_t)r;
+	}
+	close(fd);
+	b[have] = 0;
+	*text = b;
+	*len = have;
+	return 1;
+}
+
+/* ulist_read - the uid list of the folder open at dfd; 1 ok, 0 missing or damaged, -1 error */
+static int ulist_read(int dfd, struct ulist *u)
+{
+	size_t len, i, a = 0, e, k;
+	unsigned long long v1, v2, v3;
+	int r;
+
+	memset(u, 0, sizeof *u);
+	r = readfile(dfd, STORE_UIDLIST, &u->text, &len);
+	if (r <= 0)
+		return r;
+	for (i = 0; i < len && u->text[i] != '\n'; i++)
+		;
+	if (i == len || i < 16 || memcmp(u->text, "kurier-uidlist 1 ", 17))
+		return 0;
+	k = 17;
+	if (!(e = scan_ulong(u->text + k, i - k, &v1)) || u->text[k + e] != ' ')
+		return 0;
+	k += e + 1;
+	if (scan_ulong(u->text + k, i - k, &v2) != i - k || !v1 || v1 > 0xffffffffULL || !v2 || v2 > 0xffffffffULL)
+		return 0;
+	u->uidvalidity = (uint32_t)v1;
+	u->uidnext = (uint32_t)v2;
+	for (i++; i < len; i = e + 1) {
+		const char *l = u->text + i;
+		size_t ll, p = 0, d;
+		unsigned long long ud;
+		for (e = i; e < len && u->text[e] != '\n'; e++)
+			;
+		if (e == len)
+			return 0;	/* a torn last line: the list is damaged */
+		ll = e - i;
+		if (!(d = scan_ulong(l, ll, &ud)) || l[d] != ' ' || !ud || ud >= u->uidnext)
+			return 0;
+		p = d + 1;
+		if (!(d = scan_ulong(l + p, ll - p, &v2)) || l[p + d] != ' ')
+			return 0;
+		p += d + 1;
+		if (!(d = scan_ulong(l + p, ll - p, &v3)) || l[p + d] != ' ')
+			return 0;
+		p += d + 1;
+		if (p >= ll || ll - p > IMAP_NAME_MAX)
+			return 0;
+		if (u->n == a) {
+			struct uent *ne;
+			a = a ? a * 2 : 256;
+			ne = realloc(u->e, a * sizeof *ne);
+			if (!ne)
+				return -1;
+			u->e = ne;
+		}
+		u->e[u->n].uid = (uint32_t)ud;
+		u->e[u->n].size = v2;
+		u->e[u->n].idate = (long long)v3;
+		u->e[u->n].name = l + p;
+		u->e[u->n].len = ll - p;
+		u->e[u->n].seen = 0;
+		u->n++;
+	}
+	return ulist_index(u) < 0 ? -1 : 1;
+}
+
+/* writeall - write n bytes; 1 ok, -1 error */
+static int writeall(int fd, const char *x, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, x, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		x += w;
+		n -= (size_t)w;
+	}
+	return 1;
+}
+
+/* ulist_write - out as the folder's uid list: tmp file, fsync, rename; 1 ok, -1 error */
+static int ulist_write(int dfd, const struct str *out)
+{
+	static const char tmp[] = STORE_UIDLIST ".tmp";
+	int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600), e;
+
+	if (fd == -1)
+		return -1;
+	if (writeall(fd, out->s, out->len) < 0 || fsync(fd) == -1) {
+		e = errno;
+		close(fd);
+		unlinkat(dfd, tmp, 0);
+		errno = e;
+		return -1;
+	}
+	close(fd);
+	if (renameat(dfd, tmp, dfd, STORE_UIDLIST) == -1) {
+		e = errno;
+		unlinkat(dfd, tmp, 0);
+		errno = e;
+		return -1;
+	}
+	return 1;
+}
+
+/* ulist_line - one "UID SIZE IDATE NAME\n" onto out; 1 ok, 0 no memory */
+static int ulist_line(struct str *out, uint32_t uid, unsigned long long size, long long idate, const char *name, size_t n)
+{
+	return str_catu(out, uid) && str_append(out, ' ') && str_catu(out, size) && str_append(out, ' ') &&
+	    str_catu(out, idate > 0 ? (unsigned long long)idate : 0) && str_append(out, ' ') &&
+	    str_catb(out, name, n) && str_append(out, '\n');
+}
+
+/* ulist_head - the first line onto out */
+static int ulist_head(struct str *out, uint32_t uidvalidity, uint32_t uidnext)
+{
+	return str_cats(out, "kurier-uidlist 1 ") && str_catu(out, uidvalidity) && str_append(out, ' ') &&
+	    str_catu(out, uidnext) && str_append(out, '\n');
+}
+
+/* store_flags_of - the flags after ":2," */
+unsigned store_flags_of(const char *name, size_t n)
+{
+	size_t i;
+	unsigned f = 0;
+
+	for (i = 0; i + 2 < n; i++)
+		if (name[i] == ':' && name[i + 1] == '2' && name[i + 2] == ',')
+			break;
+	for (i += 3; i < n; i++)
+		switch (name[i]) {
+		case 'D': f |= STORE_DRAFT; break;
+		case 'F': f |= STORE_FLAGGED; break;
+		case 'P': f |= STORE_PASSED; break;
+		case 'R': f |= STORE_ANSWERED; break;
+		case 'S': f |= STORE_SEEN; break;
+		case 'T': f |= STORE_DELETED; break;
+		}
+	return f;
+}
+
+/* flagsuffix - ":2," and the letters of flags onto out */
+static int flagsuffix(struct str *out, unsigned flags)
+{
+	int k;
+
+	if (!str_cats(out, ":2,"))
+		return 0;
+	for (k = 0; k < 6; k++)
+		if ((flags & (1u << k)) && !str_append(out, FLAGLETTERS[k]))
+			return 0;
+	return 1;
+}
+
+/* addmsg - one message file to f; 1 ok, -1 no memory */
+static int addmsg(struct folder *f, const char *sub, const char *name, size_t n, size_t baselen, unsigned flags, int recent)
+{
+	struct smsg *m;
+	char *file;
+
+	if (f->n == f->a) {
+		size_t na = f->a ? f->a * 2 : 256;
+		m = realloc(f->m, na * sizeof *m);
+		if (!m)
+			return -1;
+		f->m = m;
+		f->a = na;
+	}
+	file = malloc(n + 5);
+	if (!file)
+		return -1;
+	memcpy(file, sub, 4);
+	memcpy(file + 4, name, n);
+	file[n + 4] = 0;
+	m = &f->m[f->n++];
+	memset(m, 0, sizeof *m);
+	m->file = file;
+	m->baselen = (unsigned short)baselen;
+	m->flags = flags;
+	m->recent = (unsigned char)recent;
+	return 1;
+}
+
+/* basecmp - order messages by unique name (Courier names start with the delivery time) */
+static int basecmp(const void *a, const void *b)
+{
+	const struct smsg *x = a, *y = b;
+	size_t n = x->baselen < y->baselen ? x->baselen : y->baselen;
+	int c = memcmp(x->file + 4, y->file + 4, n);
+
+	return c ? c : (x->baselen > y->baselen) - (x->baselen < y->baselen);
+}
+
+/* uidcmp - order messages by UID */
+static int uidcmp(const void *a, const void *b)
+{
+	const struct smsg *x = a, *y = b;
+
+	return (x->uid > y->uid) - (x->uid < y->uid);
+}
+
+/* scansub - add the messages of dir/sub ("cur" or "new"); 1 ok, -1 error */
+static int scansub(int dfd, struct folder *f, const char *sub, int takenew)
+{
+	struct str nn = STR_INIT;
+	struct dirent *d;
+	DIR *dp;
+	int fd = openat(dfd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), isnew = sub[0] == 'n';
+
+	if (fd == -1)
+		return errno == ENOENT ? 1 : -1;
+	dp = fdopendir(fd);
+	if (!dp) {
+		close(fd);
+		return -1;
+	}
+	while ((d = readdir(dp))) {
+		size_t n = strlen(d->d_name), base;
+		if (d->d_name[0] == '.' || n > IMAP_NAME_MAX)
+			continue;
+		for (base = 0; base < n && d->d_name[base] != ':'; base++)
+			;
+		if (f->n >= IMAP_MSGS_MAX)
+			break;
+		if (isnew && takenew) {
+			/* RFC 3501 \Recent: the first session to see it moves it to cur/ */
+			nn.len = 0;
+			if (!str_catb(&nn, d->d_name, base) || !flagsuffix(&nn, 0) || !str_0(&nn))
+				goto nomem;
+			{
+				struct str to = STR_INIT;
+				int ok;
+				if (!str_copys(&to, "cur/") || !str_cats(&to, nn.s)) {
+					str_free(&to);
+					goto nomem;
+				}
+				ok = renameat(fd, d->d_name, dfd, to.s) == 0;
+				str_free(&to);
+				if (!ok)
+					continue;	/* another session took it: it is in cur/ now or gone */
+			}
+			if (addmsg(f, "cur/", nn.s, nn.len - 1, base, 0, 1) < 0)
+				goto nomem;
+			f->recent++;
+			continue;
+		}
+		if (isnew)
+			f->recent++;
+		if (addmsg(f, isnew ? "new/" : "cur/", d->d_name, n, base, isnew ? 0 : store_flags_of(d->d_name, n), isnew) < 0)
+			goto nomem;
+	}
+	closedir(dp);
+	str_free(&nn);
+	return 1;
+nomem:
+	closedir(dp);
+	str_free(&nn);
+	errno = ENOMEM;
+	return -1;
+}
+
+/* lockdir - open dir and take its exclusive lock; the descriptor, -1 error */
+static int lockdir(const char *dir)
+{
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (dfd == -1)
+		return -1;
+	while (flock(dfd, LOCK_EX) == -1)
+		if (errno != EINTR) {
+			close(dfd);
+			return -1;
+		}
+	return dfd;
+}
+
+/* store_free - release what f holds */
+void store_free(struct folder *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->n; i++)
+		free(f->m[i].file);
+	free(f->m);
+	free(f->dir);
+	memset(f, 0, sizeof *f);
+}
+
+/* store_load - the messages of dir with their UIDs; 1 ok, -1 error */
+int store_load(const char *dir, struct folder *f, int takenew)
+{
+	struct ulist u;
+	struct str out = STR_INIT;
+	size_t i, fresh = 0;
+	int dfd, r, dirty = 0, e;
+
+	store_free(f);
+	f->dir = strdup(dir);
+	if (!f->dir)
+		return -1;
+	dfd = lockdir(dir);
+	if (dfd == -1)
+		return -1;
+	if (scansub(dfd, f, "cur", takenew) < 0 || scansub(dfd, f, "new", takenew) < 0)
+		goto fail;
+	r = ulist_read(dfd, &u);
+	if (r < 0)
+		goto fail;
+	if (r == 0) {
+		/* a new list: a UIDVALIDITY above the old one, if any could be read */
+		uint32_t old = u.uidvalidity;
+		ulist_free(&u);
+		u.uidvalidity = (uint32_t)time(0);
+		if (u.uidvalidity <= old)
+			u.uidvalidity = old + 1;
+		u.uidnext = 1;
+		dirty = 1;
+	}
+	for (i = 0; i < f->n; i++) {
+		struct smsg *m = &f->m[i];
+		long k = ulist_find(&u, m->file + 4, m->baselen);
+		if (k >= 0 && !u.e[k].seen) {
+			u.e[k].seen = 1;
+			m->uid = u.e[k].uid;
+			m->size = u.e[k].size;
+			m->idate = u.e[k].idate;
+		} else
+			fresh++;
+	}
+	for (i = 0; i < u.n; i++)
+		if (!u.e[i].seen)
+			dirty = 1;	/* gone: drop it from the list */
+	if (fresh) {
+		/* new messages get UIDs in the order of their names */
+		struct smsg *tmp = malloc(fresh * sizeof *tmp);
+		size_t k = 0;
+		if (!tmp)
+			goto failu;
+		for (i = 0; i < f->n; i++)
+			if (!f->m[i].uid)
+				tmp[k++] = f->m[i];
+		qsort(tmp, fresh, sizeof *tmp, basecmp);
+		for (k = 0; k < fresh; k++) {
+			struct stat st;
+			tmp[k].uid = u.uidnext++;
+			if (fstatat(dfd, tmp[k].file, &st, AT_SYMLINK_NOFOLLOW) == 0)
+				tmp[k].idate = (long long)st.st_mtime;
+		}
+		for (i = 0, k = 0; i < f->n; i++)
+			if (!f->m[i].uid)
+				f->m[i] = tmp[k++];
+		free(tmp);
+		dirty = 1;
+	}
+	qsort(f->m, f->n, sizeof *f->m, uidcmp);
+	f->uidvalidity = u.uidvalidity;
+	f->uidnext = u.uidnext;
+	if (dirty) {
+		if (!ulist_head(&out, u.uidvalidity, u.uidnext))
+			goto failu;
+		for (i = 0; i < f->n; i++)
+			if (!ulist_line(&out, f->m[i].uid, f->m[i].size, f->m[i].idate, f->m[i].file + 4, f->m[i].baselen))
+				goto failu;
+		if (ulist_write(dfd, &out) < 0)
+			goto failu;
+	}
+	ulist_free(&u);
+	str_free(&out);
+	close(dfd);
+	return 1;
+failu:
+	ulist_free(&u);
+fail:
+	e = errno;
+	str_free(&out);
+	close(dfd);
+	errno = e;
+	return -1;
+}
+
+/* store_save_sizes - merge the sizes learned into the uid list */
+int store_save_sizes(struct folder *f)
+{
+	struct ulist u;
+	struct str out = STR_INIT;
+	size_t i, any = 0;
+	int dfd, r;
+
+	for (i = 0; i < f->n; i++)
+		any += f->m[i].sizedirty;
+	if (!any)
+		return 1;
+	dfd = lockdir(f->dir);
+	if (dfd == -1)
+		return -1;
+	r = ulist_read(dfd, &u);
+	if (r == 1 && u.uidvalidity == f->uidvalidity) {
+		for (i = 0; i < f->n; i++) {
+			long k;
+			if (!f->m[i].sizedirty)
+				continue;
+			k = ulist_find(&u, f->m[i].file + 4, f->m[i].baselen);
+			if (k >= 0 && u.e[k].uid == f->m[i].uid)
+				u.e[k].size = f->m[i].size;
+			f->m[i].sizedirty = 0;
+		}
+		r = ulist_head(&out, u.uidvalidity, u.uidnext) ? 1 : -1;
+		for (i = 0; r == 1 && i < u.n; i++)
+			if (!ulist_line(&out, u.e[i].uid, u.e[i].size, u.e[i].idate, u.e[i].name, u.e[i].len))
+				r = -1;
+		if (r == 1)
+			r = ulist_write(dfd, &out);
+	}
+	ulist_free(&u);
+	str_free(&out);
+	close(dfd);
+	return r < 0 ? -1 : 1;
+}
+
+/* store_setflags - rename message i to carry flags */
+int store_setflags(struct folder *f, size_t i, unsigned flags)
+{
+	struct smsg *m = &f->m[i];
+	struct str to = STR_INIT, from = STR_INIT;
+	char *nf;
+
+	if (m->gone)
+		return 0;
+	if (!str_copys(&to, f->dir) || !str_cats(&to, "/cur/") || !str_catb(&to, m->file + 4, m->baselen) ||
+	    !flagsuffix(&to, flags) || !str_copys(&from, f->dir) || !str_append(&from, '/') ||
+	    !str_cats(&from, m->file) || !str_0(&to) || !str_0(&from))
+		goto nomem;
+	if (strcmp(from.s, to.s) && rename(from.s, to.s) == -1) {
+		str_free(&to);
+		str_free(&from);
+		if (errno == ENOENT) {
+			m->gone = 1;
+			return 0;
+		}
+		return -1;
+	}
+	nf = strdup(to.s + strlen(f->dir) + 1);
+	if (!nf)
+		goto nomem;
+	free(m->file);
+	m->file = nf;
+	m->flags = flags;
+	str_free(&to);
+	str_free(&from);
+	return 1;
+nomem:
+	str_free(&to);
+	str_free(&from);
+	errno = ENOMEM;
+	return -1;
+}
+
+/* store_find_uid - binary search by UID */
+size_t store_find_uid(const struct folder *f, uint32_t uid)
+{
+	size_t lo = 0, hi = f->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (f->m[mid].uid < uid)
+			lo = mid + 1;
+		else if (f->m[mid].uid > uid)
+			hi = mid;
+		else
+			return mid;
+	}
+	return f->n;
+}
+
+/* store_read - the message file into out */
+int store_read(const struct folder *f, size_t i, struct str *out)
+{
+	struct str p = STR_INIT;
+	char *text;
+	size_t len;
+	int dfd, r;
+
+	dfd = open(f->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd == -1)
+		return -1;
+	r = readfile(dfd, f->m[i].file, &text, &len);
+	close(dfd);
+	str_free(&p);
+	if (r <= 0)
+		return r;
+	str_free(out);
+	out->s = text;
+	out->len = len;
+	out->a = len + 1;
+	return 1;
+}
+
+/* ---- names ---- */
+
+/* store_mailbox_dir - the folder directory of a mailbox name */
+int store_mailbox_dir(const char *name, size_t n, struct str *dir)
+{
+	struct str u = STR_INIT;
+	size_t i;
+	int r;
+
+	if (!n || n > IMAP_MAILBOX_MAX || memchr(name, 0, n))
+		return 0;
+	r = imap_utf7_decode(name, n, &u);
+	str_free(&u);
+	if (r != 1)
+		return 0;
+	if (n == 5 && !strncasecmp(name, "INBOX", 5))
+		return str_copys(dir, ".") ? 1 : 0;
+	if (n < 7 || strncasecmp(name, "INBOX.", 6))
+		return 0;
+	name += 6;
+	n -= 6;
+	if (n && name[n - 1] == '.')
+		n--;	/* CREATE "INBOX.a." names the folder a */
+	if (!n || n > MAILDIR_FOLDER_MAX)
+		return 0;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)name[i];
+		if (c == '/' || c < 0x20 || c == 0x7f || c == '*' || c == '%' ||
+		    (c == '.' && (i == 0 || i + 1 == n || name[i + 1] == '.')))
+			return 0;
+	}
+	if (!str_copys(dir, ".") || !str_catb(dir, name, n))
+		return 0;
+	return 1;
+}
+
+/* store_dir_mailbox - the mailbox name of a directory */
+int store_dir_mailbox(const char *dir, struct str *name)
+{
+	if (!strcmp(dir, "."))
+		return str_copys(name, "INBOX");
+	return str_copys(name, "INBOX") && str_cats(name, dir);
+}
+
+/* namecmp - qsort order for C-string pointers */
+static int namecmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* store_folders - every ".A.B" directory, sorted, each followed by NUL */
+int store_folders(struct str *out, size_t *count)
+{
+	DIR *dp = opendir(".");
+	struct dirent *d;
+	char **v = 0;
+	size_t n = 0, a = 0, i;
+	int r = 1;
+
+	out->len = 0;
+	*count = 0;
+	if (!dp)
+		return -1;
+	while ((d = readdir(dp))) {
+		struct stat st;
+		if (d->d_name[0] != '.' || !d->d_name[1] || (d->d_name[1] == '.' && !d->d_name[2]))
+			continue;
+		if (!maildir_folder_ok(d->d_name + 1))
+			continue;
+		if (fstatat(dirfd(dp), d->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1 || !S_ISDIR(st.st_mode))
+			continue;
+		if (n == a) {
+			char **nv;
+			a = a ? a * 2 : 32;
+			nv = realloc(v, a * sizeof *v);
+			if (!nv) { r = -1; break; }
+			v = nv;
+		}
+		if (!(v[n] = strdup(d->d_name))) { r = -1; break; }
+		n++;
+	}
+	closedir(dp);
+	if (r == 1) {
+		qsort(v, n, sizeof *v, namecmp);
+		for (i = 0; i < n; i++)
+			if (!str_cats(out, v[i]) || !str_0(out))
+				r = -1;
+		*count = n;
+	}
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+	return r;
+}
+
+/* store_create - a new folder */
+int store_create(const char *dir)
+{
+	struct stat st;
+
+	if (lstat(dir, &st) == 0)
+		return 0;
+	return maildir_folder_make(".", dir + 1) == 1 ? 1 : -1;
+}
+
+/* rmsub - remove every file in dir/sub and then sub; 1 ok, -1 error */
+static int rmsub(const char *dir, const char *sub)
+{
+	struct str p = STR_INIT;
+	struct dirent *d;
+	DIR *dp;
+	int fd, r = 1;
+
+	if (!str_copys(&p, dir) || !str_append(&p, '/') || !str_cats(&p, sub) || !str_0(&p))
+		return -1;
+	fd = open(p.s, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1) {
+		str_free(&p);
+		return errno == ENOENT || errno == ENOTDIR ? 1 : -1;
+	}
+	dp = fdopendir(fd);
+	if (!dp) {
+		close(fd);
+		str_free(&p);
+		return -1;
+	}
+	while ((d = readdir(dp)))
+		if (strcmp(d->d_name, ".") && strcmp(d->d_name, "..") && unlinkat(dirfd(dp), d->d_name, 0) == -1)
+			r = -1;
+	closedir(dp);
+	if (rmdir(p.s) == -1)
+		r = -1;
+	str_free(&p);
+	return r;
+}
+
+/* store_delete - remove a folder's messages, files and directory */
+int store_delete(const char *dir)
+{
+	struct stat st;
+	struct dirent *d;
+	DIR *dp;
+
+	if (lstat(dir, &st) == -1 || !S_ISDIR(st.st_mode))
+		return 0;
+	if (rmsub(dir, "tmp") < 0 || rmsub(dir, "new") < 0 || rmsub(dir, "cur") < 0)
+		return -1;
+	dp = opendir(dir);
+	if (!dp)
+		return -1;
+	while ((d = readdir(dp)))
+		if (strcmp(d->d_name, ".") && strcmp(d->d_name, ".."))
+			(void)unlinkat(dirfd(dp), d->d_name, 0);
+	closedir(dp);
+	return rmdir(dir) == 0 ? 1 : -1;
+}
+
+/* store_rename - rename a folder and its subfolders */
+int store_rename(const char *from, const char *to)
+{
+	struct str list = STR_INIT, nn = STR_INIT;
+	struct stat st;
+	size_t count, i, fl = strlen(from);
+	int r = 1;
+
+	if (lstat(from, &st) == -1)
+		return 0;
+	if (lstat(to, &st) == 0)
+		return 0;
+	if (store_folders(&list, &count) < 0)
+		return -1;
+	if (rename(from, to) == -1) {
+		str_free(&list);
+		return -1;
+	}
+	for (i = 0; i < list.len; i += strlen(list.s + i) + 1) {
+		const char *d = list.s + i;
+		if (strncmp(d, from, fl) || d[fl] != '.')
+			continue;
+		nn.len = 0;
+		if (!str_copys(&nn, to) || !str_cats(&nn, d + fl) || !str_0(&nn) || rename(d, nn.s) == -1)
+			r = -1;
+	}
+	str_free(&list);
+	str_free(&nn);
+	return r;
+}
+
+/* assign - give the new file name (base) in dir the next UID; 1 ok, -1 error */
+static int assign(const char *dir, const char *base, size_t blen, long long idate, unsigned long long size,
+    uint32_t *uid, uint32_t *uidvalidity)
+{
+	struct ulist u;
+	struct str out = STR_INIT;
+	size_t i;
+	int dfd = lockdir(dir), r;
+
+	if (dfd == -1)
+		return -1;
+	r = ulist_read(dfd, &u);
+	if (r < 0) {
+		close(dfd);
+		return -1;
+	}
+	if (r == 0) {
+		/* no list yet: the next full load assigns it; report what it will be */
+		ulist_free(&u);
+		close(dfd);
+		*uid = 0;
+		*uidvalidity = 0;
+		return 1;
+	}
+	*uid = u.uidnext++;
+	*uidvalidity = u.uidvalidity;
+	r = ulist_head(&out, u.uidvalidity, u.uidnext) ? 1 : -1;
+	for (i = 0; r == 1 && i < u.n; i++)
+		if (!ulist_line(&out, u.e[i].uid, u.e[i].size, u.e[i].idate, u.e[i].name, u.e[i].len))
+			r = -1;
+	if (r == 1 && !ulist_line(&out, *uid, size, idate, base, blen))
+		r = -1;
+	if (r == 1)
+		r = ulist_write(dfd, &out);
+	ulist_free(&u);
+	str_free(&out);
+	close(dfd);
+	return r;
+}
+
+/* tocur - move dir/new/NAME to dir/cur/NAME:2,FLAGS and set its mtime; 1 ok, -1 error */
+static int tocur(const char *dir, const char *name, unsigned flags, long long idate)
+{
+	struct str from = STR_INIT, to = STR_INIT;
+	int r = -1;
+
+	if (str_copys(&from, dir) && str_cats(&from, "/new/") && str_cats(&from, name) && str_0(&from) &&
+	    str_copys(&to, dir) && str_cats(&to, "/cur/") && str_cats(&to, name) && flagsuffix(&to, flags) && str_0(&to) &&
+	    rename(from.s, to.s) == 0) {
+		r = 1;
+		if (idate > 0) {
+			struct timespec ts[2];
+			ts[0].tv_sec = ts[1].tv_sec = (time_t)idate;
+			ts[0].tv_nsec = ts[1].tv_nsec = 0;
+			(void)utimensat(AT_FDCWD, to.s, ts, 0);
+		}
+	}
+	str_free(&from);
+	str_free(&to);
+	return r;
+}
+
+/* store_deliver - APPEND: write, fsync, commit, move to cur/ with flags, assign a UID */
+int store_deliver(const char *dir, const char *msg, size_t n, unsigned flags, long long idate, uint32_t *uid, uint32_t *uidvalidity)
+{
+	struct maildir_tmp t;
+	size_t sz;
+	int r;
+
+	if (maildir_tmp_open(&t, dir) != 1)
+		return -1;
+	if (maildir_tmp_write(&t, msg, n) != 1) {
+		maildir_abort(&t);
+		return -1;
+	}
+	if (maildir_commit(&t) != 1)
+		return -1;
+	if (idate <= 0)
+		idate = (long long)time(0);
+	r = tocur(dir, t.name.s, flags, idate);
+	sz = n;
+	{
+		size_t i;
+		for (i = 0; i < n; i++)
+			if (msg[i] == '\n' && (i == 0 || msg[i - 1] != '\r'))
+				sz++;
+	}
+	if (r == 1)
+		r = assign(dir, t.name.s, t.name.len, idate, sz, uid, uidvalidity);
+	str_free(&t.name);
+	return r;
+}
+
+/* store_copy - COPY: the message into dir under a new name with flags */
+int store_copy(const char *srcdir, const char *src, const char *dir, unsigned flags, uint32_t *uid, uint32_t *uidvalidity)
+{
+	struct str p = STR_INIT;
+	struct maildir_tmp t;
+	struct stat st;
+	int fd, r;
+
+	if (!str_copys(&p, srcdir) || !str_append(&p, '/') || !str_cats(&p, src) || !str_0(&p))
+		return -1;
+	fd = open(p.s, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	str_free(&p);
+	if (fd == -1)
+		return errno == ENOENT ? 0 : -1;
+	if (fstat(fd, &st) == -1 || maildir_tmp_open(&t, dir) != 1) {
+		close(fd);
+		return -1;
+	}
+	if (maildir_tmp_copy(&t, fd) != 1) {
+		close(fd);
+		maildir_abort(&t);
+		return -1;
+	}
+	close(fd);
+	if (maildir_commit(&t) != 1)
+		return -1;
+	r = tocur(dir, t.name.s, flags, (long long)st.st_mtime);
+	if (r == 1)
+		r = assign(dir, t.name.s, t.name.len, (long long)st.st_mtime, 0, uid, uidvalidity);
+	str_free(&t.name);
+	return r;
+}
+
+/* ---- subscriptions: one mailbox name per line ---- */
+
+/* store_subscriptions - the subscribed names */
+int store_subscriptions(struct str *out)
+{
+	char *text;
+	size_t len, i;
+	int r = readfile(AT_FDCWD, STORE_SUBSCRIBED, &text, &len);
+
+	out->len = 0;
+	if (r <= 0)
+		return r < 0 ? -1 : 1;
+	for (i = 0; i < len; i++)
+		if (!str_append(out, text[i] == '\n' ? 0 : text[i])) {
+			free(text);
+			return -1;
+		}
+	if (len && text[len - 1] != '\n' && !str_0(out)) {
+		free(text);
+		return -1;
+	}
+	free(text);
+	return 1;
+}
+
+/* store_subscribe - add or remove a name, rewriting the file atomically */
+int store_subscribe(const char *name, size_t n, int on)
+{
+	struct str cur = STR_INIT, out = STR_INIT;
+	size_t i;
+	int found = 0, r = -1, dfd;
+
+	dfd = lockdir(".");
+	if (dfd == -1)
+		return -1;
+	if (store_subscriptions(&cur) < 0)
+		goto done;
+	for (i = 0; i < cur.len; ) {
+		size_t l = strlen(cur.s + i);
+		if (l == n && !memcmp(cur.s + i, name, n))
+			found = 1;
+		else if (l && (!str_catb(&out, cur.s + i, l) || !str_append(&out, '\n')))
+			goto done;
+		i += l + 1;
+	}
+	if (on && (!str_catb(&out, name, n) || !str_append(&out, '\n')))
+		goto done;
+	if (found == on && on) {
+		r = 1;
+		goto done;
+	}
+	{
+		int fd = open(STORE_SUBSCRIBED ".tmp", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd == -1)
+			goto done;
+		if (writeall(fd, out.s ? out.s : "", out.len) < 0 || fsync(fd) == -1) {
+			close(fd);
+			goto done;
+		}
+		close(fd);
+		if (rename(STORE_SUBSCRIBED ".tmp", STORE_SUBSCRIBED) == -1)
+			goto done;
+	}
+	r = 1;
+done:
+	str_free(&cur);
+	str_free(&out);
+	close(dfd);
+	return r;
+}

@@ -1,0 +1,92 @@
+/*
+ * store - the storage kurier-imapd serves, knowing nothing of IMAP
+ * syntax: Maildir++ folders (".A.B" under the maildir), persistent UIDs
+ * and UIDVALIDITY in a per-folder uid list that also caches each
+ * message's size with CRLF line ends and its internal date, flags in
+ * the file names (":2," then the letters DFPRST in order), and the
+ * subscription list.
+ *
+ * The uid list, FOLDER/kurier-uidlist, is text:
+ *   line 1:  "kurier-uidlist 1 UIDVALIDITY UIDNEXT"
+ *   then:    "UID SIZE IDATE NAME" per message, SIZE 0 when not known yet
+ * It is only written under an exclusive flock(2) of the folder directory,
+ * to a temporary file that is fsynced and renamed over it, so a reader
+ * sees the old list or the new one.  A missing or damaged list is built
+ * again with a new UIDVALIDITY (greater than any seen before), so that
+ * clients throw away what they cached.
+ */
+#ifndef KURIER_STORE_H
+#define KURIER_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "str.h"
+
+#define STORE_UIDLIST "kurier-uidlist"
+#define STORE_SUBSCRIBED "kurier-subscribed"
+
+/* flags: the maildir letters */
+#define STORE_DRAFT    0x01	/* D */
+#define STORE_FLAGGED  0x02	/* F */
+#define STORE_PASSED   0x04	/* P: no IMAP flag, kept as it is */
+#define STORE_ANSWERED 0x08	/* R */
+#define STORE_SEEN     0x10	/* S */
+#define STORE_DELETED  0x20	/* T */
+
+struct smsg {
+	uint32_t uid;
+	unsigned flags;
+	unsigned char recent;		/* moved from new/ by this session */
+	unsigned char gone;		/* the file has disappeared (expunged elsewhere) */
+	unsigned char sizedirty;	/* size learned here, not yet in the uid list */
+	unsigned short baselen;		/* bytes of the unique name at file + 4 */
+	unsigned long long size;	/* RFC822.SIZE; 0 not known yet */
+	long long idate;		/* INTERNALDATE: the file's mtime */
+	char *file;			/* "cur/NAME:2,FLAGS" or "new/NAME", relative to the folder */
+};
+
+struct folder {
+	char *dir;			/* "." for INBOX, else ".A.B" */
+	struct smsg *m;
+	size_t n, a;
+	uint32_t uidvalidity, uidnext;
+	size_t recent;			/* messages that were in new/ */
+};
+
+/* store_load - read dir's messages (moving new/ to cur/ if takenew) and its uid list into f (emptied first); 1 ok, -1 error */
+int store_load(const char *dir, struct folder *f, int takenew);
+/* store_free - release what f holds */
+void store_free(struct folder *f);
+/* store_save_sizes - record the sizes learned in f into its uid list; 1 ok, -1 error */
+int store_save_sizes(struct folder *f);
+/* store_setflags - rename message i of f to carry flags; 1 ok, 0 the file is gone, -1 error */
+int store_setflags(struct folder *f, size_t i, unsigned flags);
+/* store_flags_of - the flags in a file name's ":2," part */
+unsigned store_flags_of(const char *name, size_t n);
+/* store_find_uid - index of uid in f (sorted by uid), or f->n */
+size_t store_find_uid(const struct folder *f, uint32_t uid);
+
+/* store_mailbox_dir - the directory of an IMAP mailbox name (modified UTF-7, as sent) into dir; 1 ok, 0 not an acceptable name */
+int store_mailbox_dir(const char *name, size_t n, struct str *dir);
+/* store_dir_mailbox - the IMAP name of a directory ("." or ".A.B") into name; 1 ok, 0 no memory */
+int store_dir_mailbox(const char *dir, struct str *name);
+/* store_folders - every folder directory under the maildir, as ".A.B" names each followed by NUL, sorted; 1 ok, -1 error */
+int store_folders(struct str *out, size_t *count);
+/* store_create - create folder dir; 1 ok, 0 exists, -1 error */
+int store_create(const char *dir);
+/* store_delete - remove folder dir and its messages (not its subfolders); 1 ok, 0 no such folder, -1 error */
+int store_delete(const char *dir);
+/* store_rename - rename folder from and its subfolders to; 1 ok, 0 from missing or to exists, -1 error */
+int store_rename(const char *from, const char *to);
+/* store_deliver - put n bytes into dir with flags and internal date; the new UID in *uid; 1 ok, -1 error */
+int store_deliver(const char *dir, const char *msg, size_t n, unsigned flags, long long idate, uint32_t *uid, uint32_t *uidvalidity);
+/* store_copy - copy message file src (relative to srcdir) into dir with flags; new UID in *uid; 1 ok, 0 src gone, -1 error */
+int store_copy(const char *srcdir, const char *src, const char *dir, unsigned flags, uint32_t *uid, uint32_t *uidvalidity);
+/* store_subscriptions - the subscribed names, each followed by NUL; 1 ok, -1 error */
+int store_subscriptions(struct str *out);
+/* store_subscribe - add (on) or remove (!on) a name; 1 ok, -1 error */
+int store_subscribe(const char *name, size_t n, int on);
+/* store_read - the whole message file of f's message i into out; 1 ok, 0 gone, -1 error */
+int store_read(const struct folder *f, size_t i, struct str *out);
+
+#endif
