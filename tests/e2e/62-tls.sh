@@ -323,15 +323,20 @@ try:
         if not m or "[vvar]" in l or "[vsyscall]" in l:
             continue
         a, b = int(m.group(1), 16), int(m.group(2), 16)
-        try:
-            mem.seek(a)
-            chunk = mem.read(b - a)
-        except OSError:
-            continue
-        if any(n in chunk for n in needles):
-            found_key = True
-        if b"ESMTP kurier" in chunk:
-            found_greet = True
+        if b - a > (1 << 30):
+            continue	# AddressSanitizer's shadow: reserved, never data
+        prev = b""
+        for off in range(a, b, 1 << 20):
+            try:
+                mem.seek(off)
+                chunk = prev + mem.read(min(1 << 20, b - off))
+            except OSError:
+                break
+            if any(n in chunk for n in needles):
+                found_key = True
+            if b"ESMTP kurier" in chunk:
+                found_greet = True
+            prev = chunk[-64:]
     ok = found_greet and not found_key
     print(("ok" if ok else "not ok") + " smtpd-memory-holds-no-key" + ("" if ok else ": key %s greeting %s" % (found_key, found_greet)))
 except OSError as e:
