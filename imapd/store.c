@@ -835,12 +835,14 @@ static int assign(const char *dir, const char *base, size_t blen, long long idat
 		return -1;
 	}
 	if (r == 0) {
-		/* no list yet: the next full load assigns it; report what it will be */
+		/* no list yet (a new folder): start one; files already there get
+		 * their UIDs, after this one, at the next full load */
+		uint32_t old = u.uidvalidity;
 		ulist_free(&u);
-		close(dfd);
-		*uid = 0;
-		*uidvalidity = 0;
-		return 1;
+		u.uidvalidity = (uint32_t)time(0);
+		if (u.uidvalidity <= old)
+			u.uidvalidity = old + 1;
+		u.uidnext = 1;
 	}
 	*uid = u.uidnext++;
 	*uidvalidity = u.uidvalidity;
