@@ -1,7 +1,8 @@
 /*
  * kurier-pop3-login - the POP3 authorization state (RFC 1939 §4): the
- * greeting with an APOP timestamp, CAPA (RFC 2449), STLS (RFC 2595),
- * USER/PASS, APOP, AUTH PLAIN and CRAM-MD5 (RFC 5034); then the checkpw
+ * greeting (with an APOP timestamp only when APOP is turned on), CAPA
+ * (RFC 2449), STLS (RFC 2595), USER/PASS, AUTH PLAIN and CRAM-MD5
+ * (RFC 5034), optionally APOP (RFC 1939 §7); then the checkpw
  * chain named on its command line, which execs kurier-pop3d as the user.
  *
  *   kurier-pop3-login [checkpw-helper... kurier-pop3d [maildir]]
@@ -16,7 +17,9 @@
  * input:    the client on fd 0/1 (from tcpserver or kurier-tlsd), log
  *           lines on fd 2; KURIER_TLSFD and KURIER_TLS from kurier-tlsd;
  *           AUTH_PLAINTEXT_OK=1 allows USER/PASS and AUTH PLAIN without
- *           TLS; KURIER_POP3_TIMEOUT_LOGIN; KURIER_HOME.
+ *           TLS; KURIER_POP3_APOP=1 turns APOP on (off by default: it
+ *           needs the clear password, which no kurier checkpw helper
+ *           keeps); KURIER_POP3_TIMEOUT_LOGIN; KURIER_HOME.
  * trusts:   its environment and command line; nothing the client sends;
  *           the monitor trusts nothing the session process sends.
  * exit:     0 when the session ends (QUIT, disconnect, timeout, too many
@@ -58,7 +61,7 @@ static struct buf in, out;
 static char inspace[BUF_SIZE], outspace[BUF_SIZE];
 static int timeout = POP3_TIMEOUT_LOGIN;
 static struct str line, user, stamp, me, remoteip;
-static int tls, tlsfd = -1, plaintext, errors, fails;
+static int tls, tlsfd = -1, plaintext, apop, errors, fails;
 static int reqfd = -1, ansfd = -1;	/* the session's ends of the monitor pipes */
 
 /* die_nomem - say so and leave */
@@ -169,6 +172,7 @@ static void config(void)
 		(void)fcntl(tlsfd, F_SETFD, FD_CLOEXEC);
 	}
 	plaintext = (v = getenv("AUTH_PLAINTEXT_OK")) && !strcmp(v, "1");
+	apop = (v = getenv("KURIER_POP3_APOP")) && !strcmp(v, "1");
 	sanitize(&remoteip, getenv("TCPREMOTEIP"), 64);
 	if (!remoteip.len && !str_copys(&remoteip, "unknown"))
 		die_nomem();
@@ -353,7 +357,8 @@ static void monitor(char **chain, pid_t child, int req, int ans)
 				    f[4] == f[3] + 1 || plen > PENDING_MAX || f[3] - f[0] > POP3_CHECKPW_MAX)
 					goto malformed;
 				want = f[4] + 1 + (size_t)plen;
-				if (strcmp(b, "login") && strcmp(b, "plain") && strcmp(b, "cram-md5") && strcmp(b, "apop"))
+				if (strcmp(b, "login") && strcmp(b, "plain") && strcmp(b, "cram-md5") &&
+				    (!apop || strcmp(b, "apop")))
 					goto malformed;
 			}
 		}
@@ -614,6 +619,7 @@ static void cmd_apop(const struct pop3_cmd *c)
 	struct str name = STR_INIT, digest = STR_INIT;
 	size_t i;
 
+	if (!apop) { bad("APOP is not enabled here"); return; }
 	if (c->nargs != 2 || c->arglen[1] != 32) { bad("usage: APOP name digest"); return; }
 	for (i = 0; i < 32; i++) {
 		char h = c->arg[1][i];
@@ -756,15 +762,21 @@ int main(int argc, char **argv)
 	close(ans[1]);
 	reqfd = req[1];
 	ansfd = ans[0];
-	/* RFC 1939 §7: the APOP timestamp, unique per greeting */
+	/* RFC 1939 §7: the APOP timestamp, unique per greeting; also the
+	 * CRAM-MD5 challenge, so it is made even when APOP is off */
 	if (!str_copys(&stamp, "<") || !str_catu(&stamp, (unsigned long long)getpid()) ||
 	    !str_cats(&stamp, ".") || !str_catu(&stamp, (unsigned long long)time(0)) ||
 	    !str_cats(&stamp, "@") || !str_cat(&stamp, &me) || !str_cats(&stamp, ">") || !str_0(&stamp))
 		die_nomem();
 	stamp.len--;
 	confine();
-	say("+OK kurier POP3 server ready ");
-	say(stamp.s);
+	/* a timestamp in the greeting tells clients APOP works: only say so
+	 * when it is turned on (RFC 1939 §7) */
+	say("+OK kurier POP3 server ready");
+	if (apop) {
+		say(" ");
+		say(stamp.s);
+	}
 	say("\r\n");
 	session();
 	(void)buf_flush(&out);

@@ -1,7 +1,8 @@
 #!/bin/bash
 # 70-pop3 - kurier-pop3-login and kurier-pop3d through a real tcpserver on
 # 127.0.0.1, driven by Python's poplib and raw sockets: the greeting and
-# CAPA, the plaintext policy, USER/PASS, AUTH PLAIN and CRAM-MD5, APOP,
+# CAPA, the plaintext policy, USER/PASS, AUTH PLAIN and CRAM-MD5, APOP
+# (off by default, on with KURIER_POP3_APOP=1),
 # every RFC 1939 command, UIDLs stable across sessions, flag changes and
 # new/ -> cur/, DELE only at QUIT, arrivals during a session, the size
 # cache, byte-stuffing and CRLF on the wire, the SECURITY.md 31/32 cases,
@@ -13,9 +14,10 @@
 if [ ! -x "$LOGIN" ] || [ ! -x "$POP3D" ]; then notok pop3-built "no $LOGIN or $POP3D"; exit 0; fi
 
 pop3_start plain AUTH_PLAINTEXT_OK=1 || notok plain-listens
-pop3_start strict || notok strict-listens
-pop3_start short KURIER_POP3_TIMEOUT_LOGIN=2 || notok short-listens
+pop3_start strict CHECKPW_LOG="$T/checkpw.log" || notok strict-listens
+pop3_start short KURIER_POP3_TIMEOUT_LOGIN=2 KURIER_POP3_APOP=1 || notok short-listens
 pop3_start idle AUTH_PLAINTEXT_OK=1 KURIER_POP3_TIMEOUT=2 || notok idle-listens
+pop3_start apop KURIER_POP3_APOP=1 || notok apop-listens
 
 # the messages: an ordinary one, one with bare LF line ends and dotted
 # lines, one without a final newline, one with CRLF line ends
@@ -25,10 +27,10 @@ printf 'Subject: no end\n\nlast line without newline' >"$T/m3"
 printf 'Subject: crlf\r\n\r\nalready\r\ncrlf\r\n' >"$T/m4"
 for i in 1 2 3 4; do deliver "$T/m$i" >"$T/u$i"; sleep 0.01; done
 
-python3 - "$PORT_plain" "$PORT_strict" "$PORT_short" "$PORT_idle" "$MD" "$T" <<'PY'
+python3 - "$PORT_plain" "$PORT_strict" "$PORT_short" "$PORT_idle" "$PORT_apop" "$MD" "$T" <<'PY'
 import base64, glob, hashlib, hmac, os, poplib, re, socket, sys, time
-plain, strict, short, idle = map(int, sys.argv[1:5])
-MD, T = sys.argv[5], sys.argv[6]
+plain, strict, short, idle, apop = map(int, sys.argv[1:6])
+MD, T = sys.argv[6], sys.argv[7]
 def ok(name, cond, why=""):
     print(("ok %s" % name) if cond else ("not ok %s: %s" % (name, why)))
     sys.stdout.flush()
@@ -89,8 +91,8 @@ def uid_of(name):
 p = poplib.POP3("127.0.0.1", strict, timeout=20)
 w = p.getwelcome()
 ok("greeting-ok", w.startswith(b"+OK"), w)
-m = re.search(rb"<\d+\.\d+@pop3\.example>", w)
-ok("greeting-apop-timestamp", m is not None, w)
+# APOP is off by default: no timestamp, since no kurier helper checks APOP
+ok("greeting-no-apop-timestamp", w.rstrip() == b"+OK kurier POP3 server ready", w)
 caps = p.capa()
 ok("capa-sasl-cram", caps.get("SASL") == ["CRAM-MD5"], caps)
 ok("capa-no-user-without-tls", "USER" not in caps, caps)
@@ -101,12 +103,39 @@ expect("auth-plain-refused-without-tls", lambda: p._shortcmd("AUTH PLAIN " + bas
 expect("stls-without-tlsd", lambda: p._shortcmd("STLS"))
 p.close()
 
-# APOP on the strict server: digest of timestamp + password
-p = poplib.POP3("127.0.0.1", strict, timeout=20)
+# APOP off (the default): refused before the chain runs, even with the
+# right digest; the timestamp is the CRAM-MD5 challenge, so use that
+open(os.path.join(T, "checkpw.log"), "w").close()
+s = socket.create_connection(("127.0.0.1", strict), timeout=10)
+f = s.makefile("rb")
+f.readline()
+s.sendall(b"AUTH CRAM-MD5\r\n")
+stamp = base64.b64decode(f.readline()[2:].strip())
+s.sendall(b"*\r\n")
+f.readline()
+d = hashlib.md5(stamp + b"secret").hexdigest().encode()
+s.sendall(b"APOP test " + d + b"\r\n")
+r = f.readline()
+ok("apop-off-refused", r.startswith(b"-ERR") and b"not enabled" in r, r)
+s.close()
+ok("apop-off-chain-not-run", "apop" not in open(os.path.join(T, "checkpw.log")).read(),
+   open(os.path.join(T, "checkpw.log")).read())
+
+# APOP on (KURIER_POP3_APOP=1): a fresh timestamp in every greeting, and
+# the digest of timestamp + password logs in
+p = poplib.POP3("127.0.0.1", apop, timeout=20)
+w = p.getwelcome()
+m = re.search(rb"^\+OK kurier POP3 server ready (<\d+\.\d+@pop3\.example>)$", w)
+ok("apop-on-greeting-timestamp", m is not None, w)
 r = p.apop("test", "secret")
 ok("apop-login", r.startswith(b"+OK"), r)
 ok("apop-stat", p.stat()[0] == 4, p.stat())
 p.quit()
+p = poplib.POP3("127.0.0.1", apop, timeout=20)
+w2 = p.getwelcome()
+ok("apop-timestamp-fresh", m is not None and m.group(1) not in w2, (w, w2))
+expect("apop-wrong-password", lambda: p.apop("test", "wrong"))
+p.close()
 
 # CRAM-MD5 on the strict server (RFC 5034 with RFC 2195)
 s = socket.create_connection(("127.0.0.1", strict), timeout=10)
