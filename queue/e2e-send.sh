@@ -7,16 +7,41 @@
 # gets one line per recipient the spawners saw.  $T/rules decides their
 # answers (standin-spawn.py).
 
-# s_setup - the instance, the control files the tests rely on, an empty queue
+S_CONTROL="me locals queuelifetime delaywarning doublebounceto concurrencylocal concurrencyremote
+	concurrencydomain defaulthost defaultdomain hosteddomains.cdb aliases.cdb bouncefrom bouncehost"
+
+# s_save - remember the control files these tests change, to put them back on exit
+s_save() {
+	local f
+	mkdir -p "$T/control.saved"
+	for f in $S_CONTROL; do
+		if [ -e "$TH/control/$f" ]; then cp -a "$TH/control/$f" "$T/control.saved/$f"
+		else touch "$T/control.saved/$f.absent"; fi
+	done
+	on_exit s_restore
+}
+# s_restore - put the saved control files back
+s_restore() {
+	local f
+	for f in $S_CONTROL; do
+		if [ -e "$T/control.saved/$f.absent" ]; then rm -f "$TH/control/$f"
+		elif [ -e "$T/control.saved/$f" ]; then cp -a "$T/control.saved/$f" "$TH/control/$f"; fi
+	done
+}
+
+# s_setup - the instance, the control files the tests rely on (restored on
+# exit), an empty queue
 s_setup() {
 	q_instance || return 1
+	s_save
 	q_empty
 	mkdir -p "$T/md" && chmod 777 "$T/md"
 	: >"$T/spawn.log"; chmod 666 "$T/spawn.log"
 	: >"$T/rules"; chmod 644 "$T/rules"
 	echo test.kurier.example >"$TH/control/me"
 	printf 'test.kurier.example\nlocal.example\n' >"$TH/control/locals"
-	rm -f "$TH"/control/{queuelifetime,delaywarning,doublebounceto,concurrencylocal,concurrencyremote,concurrencydomain,defaulthost,defaultdomain,hosteddomains.cdb,aliases.cdb}
+	local f
+	for f in $S_CONTROL; do [ "$f" = me ] || [ "$f" = locals ] || rm -f "$TH/control/$f"; done
 	chmod 644 "$TH"/control/*
 }
 
