@@ -198,7 +198,7 @@ static void table_line(char *l, unsigned lineno, int resolve)
 		errno = 0;
 		pw = getpwnam(name);
 		if (!pw) {
-			if (errno) die(EX_T_TEMP, "unable to look up user: ", name);
+			if (errno && errno != ENOENT && errno != ESRCH) die(EX_T_TEMP, "unable to look up user: ", name);
 			diex(EX_T_TEMP, "no such user (make setup creates it): ", name);
 		}
 		e->uid = pw->pw_uid;
@@ -210,7 +210,7 @@ static void table_line(char *l, unsigned lineno, int resolve)
 		errno = 0;
 		gr = getgrnam(name);
 		if (!gr) {
-			if (errno) die(EX_T_TEMP, "unable to look up group: ", name);
+			if (errno && errno != ENOENT && errno != ESRCH) die(EX_T_TEMP, "unable to look up group: ", name);
 			diex(EX_T_TEMP, "no such group (make setup creates it): ", name);
 		}
 		e->gid = gr->gr_gid;
