@@ -264,6 +264,7 @@ struct lex {
 	const char *p;
 	size_t n, i;
 	int addr;	/* 1: RFC 5322 specials (a dot splits atoms); 0: RFC 2045 tspecials */
+	int ws;		/* blanks came before the last token */
 };
 
 /* special - 1 if c ends an atom in the lexer's mode */
@@ -282,8 +283,10 @@ static int lex_next(struct lex *l, const char **tp, size_t *tl)
 	const char *p = l->p;
 	size_t n = l->n, s;
 
+	s = l->i;
 	while (l->i < n && (p[l->i] == ' ' || p[l->i] == '\t' || p[l->i] == '\r' || p[l->i] == '\n'))
 		l->i++;
+	l->ws = l->i > s;
 	if (l->i >= n)
 		return T_END;
 	s = l->i;
@@ -431,7 +434,7 @@ struct ctype {
 /* ctype_parse - type, subtype and boundary of a Content-Type value */
 static void ctype_parse(const char *v, size_t vl, struct ctype *c)
 {
-	struct lex l = { v, vl, 0, 0 };
+	struct lex l = { v, vl, 0, 0, 0 };
 	struct param pa[IMAPMSG_PARAMS_MAX];
 	const char *tp;
 	size_t tl, np, i;
@@ -660,16 +663,13 @@ static int addr_group(struct str *out, struct addrs *a)
 	    put_str(out, a->name.s ? a->name.s : "", a->name.len) && str_cats(out, " NIL)");
 }
 
-/* word_cat - a word onto a phrase (blank-separated) and onto a local part (joined); 1 ok, 0 no memory */
-static int word_cat(struct addrs *a, int k, const char *tp, size_t tl, int *dot)
+/* word_cat - a word onto a phrase (blanks kept as one) and onto a local part (joined); 1 ok, 0 no memory */
+static int word_cat(struct addrs *a, int k, const char *tp, size_t tl, int ws)
 {
-	if (k == T_SPECIAL) {	/* the dot */
-		*dot = 1;
+	if (k == T_SPECIAL)	/* the dot */
 		return str_append(&a->name, '.') && str_append(&a->mbox, '.');
-	}
-	if (a->name.len && !*dot && !str_append(&a->name, ' '))
+	if (a->name.len && ws && !str_append(&a->name, ' '))
 		return 0;
-	*dot = 0;
 	if (k == T_QUOTED)
 		return cat_unq(&a->name, tp, tl) && cat_unq(&a->mbox, tp, tl);
 	return str_catb(&a->name, tp, tl) && str_catb(&a->mbox, tp, tl);
@@ -678,10 +678,10 @@ static int word_cat(struct addrs *a, int k, const char *tp, size_t tl, int *dot)
 /* put_addrs - an address list (RFC 5322 §3.4, groups and obsolete routes too) or NIL; 1 ok, 0 no memory */
 static int put_addrs(struct str *out, struct addrs *a, const char *v, size_t vl)
 {
-	struct lex l = { v, vl, 0, 1 };
+	struct lex l = { v, vl, 0, 1, 0 };
 	const char *tp, *cp = NULL;
 	size_t tl, cl = 0;
-	int k, words = 0, dot = 0, group = 0;
+	int k, words = 0, group = 0;
 
 	a->count = 0;
 	str_truncate(&a->name, 0);
@@ -689,7 +689,7 @@ static int put_addrs(struct str *out, struct addrs *a, const char *v, size_t vl)
 	for (;;) {
 		k = lex_next(&l, &tp, &tl);
 		if (k == T_ATOM || k == T_QUOTED || (k == T_SPECIAL && *tp == '.')) {
-			if (!word_cat(a, k, tp, tl, &dot))
+			if (!word_cat(a, k, tp, tl, l.ws))
 				return 0;
 			words = 1;
 			continue;
@@ -752,7 +752,6 @@ static int put_addrs(struct str *out, struct addrs *a, const char *v, size_t vl)
 			if (!addr_emit(out, a, 0))
 				return 0;
 			words = 0;
-			dot = 0;
 			cp = NULL;
 			str_truncate(&a->name, 0);
 			str_truncate(&a->mbox, 0);
@@ -786,7 +785,6 @@ static int put_addrs(struct str *out, struct addrs *a, const char *v, size_t vl)
 		}
 		/* anything else ends the words seen so far */
 		words = 0;
-		dot = 0;
 		cp = NULL;
 		str_truncate(&a->name, 0);
 		str_truncate(&a->mbox, 0);
@@ -886,12 +884,18 @@ static int delim_find(const struct mp *it, size_t from, size_t *ls, size_t *next
 
 	while (p < n) {
 		if (n - p >= 2 + it->bl && b[p] == '-' && b[p + 1] == '-' && !memcmp(b + p + 2, it->bnd, it->bl)) {
-			size_t e = p + 2 + it->bl;
-			*ls = p;
+			size_t e = p + 2 + it->bl, w;
 			*close = n - e >= 2 && b[e] == '-' && b[e + 1] == '-';
-			q = memchr(b + e, '\n', n - e);
-			*next = q ? (size_t)(q - b) + 1 : n;
-			return 1;
+			/* only blanks may follow (RFC 2046 §5.1.1), so "--b1" is not "--b10" */
+			for (w = e + (*close ? 2 : 0); w < n && (b[w] == ' ' || b[w] == '\t'); w++)
+				;
+			if (w == n || b[w] == '\n' || (b[w] == '\r' && (w + 1 == n || b[w + 1] == '\n'))) {
+				*ls = p;
+				*next = w < n ? w + (b[w] == '\r' ? 2 : 1) : n;
+				if (*next > n)
+					*next = n;
+				return 1;
+			}
 		}
 		q = memchr(b + p, '\n', n - p);
 		if (!q)
@@ -1614,7 +1618,7 @@ static int srch_part(struct srch *s, const char *m, size_t n, int digest, unsign
 	p = x.m + x.body;
 	pn = x.n - x.body;
 	if (hdr_get(&x, "content-transfer-encoding", &f)) {
-		struct lex l = { f.val, f.vl, 0, 0 };
+		struct lex l = { f.val, f.vl, 0, 0, 0 };
 		const char *tp;
 		size_t tl;
 		int k;
@@ -1629,7 +1633,7 @@ static int srch_part(struct srch *s, const char *m, size_t n, int digest, unsign
 		}
 	}
 	if (c.t) {	/* an ISO-8859-1 text is compared as UTF-8 */
-		struct lex l = { c.v, c.vl, 0, 0 };
+		struct lex l = { c.v, c.vl, 0, 0, 0 };
 		struct param pa[IMAPMSG_PARAMS_MAX];
 		size_t np, i;
 		while (l.i < l.n && l.p[l.i] != ';')
