@@ -50,7 +50,7 @@ PROGS :=
 TESTS :=
 FUZZ :=
 
-.PHONY: all deps run stop check check-only setup instcheck asan fuzz fuzz-programs bench clean FORCE
+.PHONY: all deps deps-run run stop check check-only setup instcheck asan fuzz fuzz-programs bench clean FORCE
 all: programs
 
 # --- the shared library -------------------------------------------------
@@ -138,7 +138,11 @@ fuzz-programs: $(FUZZ_BIN)
 
 # --- dependencies ---------------------------------------------------------
 # Installs whatever Debian package is missing; does nothing when all are
-# there, so it is safe to run every time.
+# there, so it is safe to run every time.  make run needs only what builds
+# and runs kurier (deps-run); make check also what the tests use (deps).
+deps-run:
+	@$(MAKE) --no-print-directory DEPS='$(DEPS_BUILD) $(DEPS_RUN) $(DEPS_EXTRA)' deps
+
 deps:
 	@missing=; for p in $(DEPS); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || missing="$$missing $$p"; \
@@ -167,7 +171,7 @@ instcheck: $(B)/bin/kurier-install
 # --- the demo ------------------------------------------------------------
 # run: everything a fresh machine needs, then the demo configuration
 # (install/demo.sh prints the demo password) and svscan in the background.
-run: deps
+run: deps-run
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory setup
 	@install/demo.sh $(CONF_HOME) $(CURDIR)/$(B)/bin
