@@ -35,7 +35,8 @@ LIB_SSL := -lssl -lcrypto
 LIB_PAM := -lpam
 
 # Debian packages that building, running and testing kurier need.  A
-# directory's Makefile.inc may add its own with DEPS_TEST += name.
+# directory's Makefile.inc may add its own with DEPS_BUILD, DEPS_RUN or
+# DEPS_TEST += name (make run installs the first two, make check all).
 DEPS_BUILD = gcc clang make pkg-config libsodium-dev libssl-dev libcdb-dev \
 	libseccomp-dev libcrypt-dev libpam0g-dev
 DEPS_RUN = daemontools ucspi-tcp-ipv6 tinycdb openssl
