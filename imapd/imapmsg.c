@@ -105,6 +105,7 @@ struct node {
 	size_t n;
 	size_t fend;	/* end of the header fields: start of the blank line, or n */
 	size_t body;	/* start of the body */
+	int digest;	/* a part of multipart/digest: message/rfc822 by default */
 };
 
 /* node_split - find the blank line that ends the header of m[0..n) */
@@ -115,6 +116,7 @@ static void node_split(struct node *x, const char *m, size_t n)
 
 	x->m = m;
 	x->n = n;
+	x->digest = 0;
 	while (p < n) {
 		if (m[p] == '\n' || (m[p] == '\r' && p + 1 < n && m[p + 1] == '\n')) {
 			x->fend = p;
@@ -530,41 +532,44 @@ static int put_params(struct str *out, struct str *tmp, struct lex *l, int text)
 	size_t np = params_parse(l, pa), i, j, written = 0;
 	int charset = 0;
 
-	for (i = 0; i < np; i++) {
-		size_t bl, no, bl2, no2;
-		int ext, ext2;
+	for (i = 0; i < np; i++) {	/* plain parameters first, then the RFC 2231 ones joined */
+		size_t bl, no;
+		int ext;
 
 		if (eqis(pa[i].name, pa[i].nl, "charset"))
 			charset = 1;
-		if (seg_no(pa[i].name, pa[i].nl, &bl, &no, &ext)) {
-			size_t want;
-			if (no != 0)
-				continue;	/* joined into segment 0 */
-			if (!str_cats(out, written++ ? " " : "(") || !str_cats(out, ""))
-				return 0;
-			str_truncate(tmp, 0);
-			if (!str_catb(tmp, pa[i].name, bl) || (ext && !str_append(tmp, '*')))
-				return 0;
-			if (!put_str(out, tmp->s, tmp->len) || !str_append(out, ' '))
-				return 0;
-			str_truncate(tmp, 0);
-			for (want = 0; want < np; want++) {	/* segment want, in order */
-				for (j = 0; j < np; j++)
-					if (seg_no(pa[j].name, pa[j].nl, &bl2, &no2, &ext2) && no2 == want &&
-					    eqi(pa[j].name, bl2, pa[i].name, bl))
-						break;
-				if (j == np)
-					break;
-				if (pa[j].quoted ? !cat_unq(tmp, pa[j].val, pa[j].vl) : !str_catb(tmp, pa[j].val, pa[j].vl))
-					return 0;
-			}
-			if (!put_str(out, tmp->s ? tmp->s : "", tmp->len))
-				return 0;
+		if (seg_no(pa[i].name, pa[i].nl, &bl, &no, &ext))
 			continue;
-		}
 		if (!str_cats(out, written++ ? " " : "("))
 			return 0;
 		if (!put_str(out, pa[i].name, pa[i].nl) || !str_append(out, ' ') || !put_pval(out, tmp, &pa[i]))
+			return 0;
+	}
+	for (i = 0; i < np; i++) {
+		size_t bl, no, bl2, no2, want;
+		int ext, ext2;
+
+		if (!seg_no(pa[i].name, pa[i].nl, &bl, &no, &ext) || no != 0)
+			continue;	/* later segments are joined into segment 0 */
+		if (!str_cats(out, written++ ? " " : "("))
+			return 0;
+		str_truncate(tmp, 0);
+		if (!str_catb(tmp, pa[i].name, bl) || (ext && !str_append(tmp, '*')))
+			return 0;
+		if (!put_str(out, tmp->s, tmp->len) || !str_append(out, ' '))
+			return 0;
+		str_truncate(tmp, 0);
+		for (want = 0; want < np; want++) {	/* segment want, in order */
+			for (j = 0; j < np; j++)
+				if (seg_no(pa[j].name, pa[j].nl, &bl2, &no2, &ext2) && no2 == want &&
+				    eqi(pa[j].name, bl2, pa[i].name, bl))
+					break;
+			if (j == np)
+				break;
+			if (pa[j].quoted ? !cat_unq(tmp, pa[j].val, pa[j].vl) : !str_catb(tmp, pa[j].val, pa[j].vl))
+				return 0;
+		}
+		if (!put_str(out, tmp->s ? tmp->s : "", tmp->len))
 			return 0;
 	}
 	if (text && !charset) {	/* RFC 2045 §5.2: text defaults to us-ascii */
@@ -860,7 +865,15 @@ static void part_type(const struct node *x, struct ctype *c)
 
 	if (hdr_get(x, "content-type", &f))
 		ctype_parse(f.val, f.vl, c);
-	else {
+	else if (x->digest) {
+		c->t = "message";
+		c->tl = 7;
+		c->s = "rfc822";
+		c->sl = 6;
+		c->bl = 0;
+		c->v = NULL;
+		c->vl = 0;
+	} else {
 		c->t = NULL;
 		c->bl = 0;
 		c->v = NULL;
@@ -1096,10 +1109,13 @@ static int sub_part(struct node *x, int *is_msg, unsigned long k, unsigned *dept
 			size_t pn;
 			unsigned long i = 0;
 
+			int dig = eqis(c.s, c.sl, "digest");
+
 			mp_open(&it, x, &c);
 			while (mp_next(&it, &pp, &pn))
 				if (++i == k) {
 					node_split(x, pp, pn);
+					x->digest = dig;
 					*is_msg = 0;
 					return 1;
 				}
@@ -1111,8 +1127,8 @@ static int sub_part(struct node *x, int *is_msg, unsigned long k, unsigned *dept
 			*is_msg = 0;
 			return 1;
 		}
-		if (!is_type(&c, "message", "rfc822"))
-			return 0;
+		if (!is_type(&c, "message", "rfc822"))	/* a leaf: its only part is itself, as other servers answer */
+			return k == 1;
 		node_split(x, x->m + x->body, x->n - x->body);
 		*is_msg = 1;
 	}

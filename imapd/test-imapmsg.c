@@ -6,7 +6,9 @@
  * same messages (tests/e2e/88-imapmsg-dovecot.sh does that on every run
  * where Dovecot is installed).
  * With -p FILE..., prints "* N FETCH (BODYSTRUCTURE .. BODY .. ENVELOPE
- * .. RFC822.SIZE n)" per file instead, for that comparison.
+ * .. RFC822.SIZE n BODY[spec] ..)" per file instead, for that comparison
+ * (the specs of fetch_specs, NIL where the section does not exist); with
+ * -w DIR it writes the table's messages into DIR, one file each.
  * runs as:  anyone, in the test suite
  * exit:     0 all checks passed, 1 a check failed, 111 a file unreadable
  */
@@ -142,6 +144,16 @@ static const char m_params[] =
 	"\n"
 	"data";
 
+static const char m_digest[] =
+	"Content-type: multipart/digest; boundary=b\n"
+	"\n"
+	"--b\n"
+	"\n"
+	"From: x@y\n"
+	"\n"
+	"hi\n"
+	"--b--\n";
+
 static const struct {
 	const char *name, *msg;
 	const char *envelope, *body, *bodystructure;
@@ -206,9 +218,13 @@ static const struct {
 	  "((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 0 0) \"mixed\")", NULL, 0 },
 	{ "unclosed part, broken Content-Type", m_bad2, NULL,
 	  "((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 15 1) \"mixed\")", NULL, 0 },
+	{ "multipart/digest parts default to message/rfc822", m_digest, NULL,
+	  "((\"message\" \"rfc822\" NIL NIL NIL \"7bit\" 15 (NIL NIL ((NIL NIL \"x\" \"y\")) ((NIL NIL \"x\" \"y\")) "
+	  "((NIL NIL \"x\" \"y\")) NIL NIL NIL NIL NIL) (\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 2 0) 2) "
+	  "\"digest\")", NULL, 0 },
 	{ "RFC 2231 and extension fields", m_params, NULL,
-	  "(\"application\" \"octet-stream\" (\"name*\" \"utf-8''a%20bc.txt\" \"x\" \"a \\\"q\\\"\") NIL NIL \"7bit\" 4)",
-	  "(\"application\" \"octet-stream\" (\"name*\" \"utf-8''a%20bc.txt\" \"x\" \"a \\\"q\\\"\") NIL NIL \"7bit\" 4 "
+	  "(\"application\" \"octet-stream\" (\"x\" \"a \\\"q\\\"\" \"name*\" \"utf-8''a%20bc.txt\") NIL NIL \"7bit\" 4)",
+	  "(\"application\" \"octet-stream\" (\"x\" \"a \\\"q\\\"\" \"name*\" \"utf-8''a%20bc.txt\") NIL NIL \"7bit\" 4 "
 	  "\"Q2hlY2sgSW50ZWdyaXR5IQ==\" (\"inline\" NIL) (\"en\" \"de\") \"http://example.org/x\")", 0 },
 };
 
@@ -224,7 +240,8 @@ static const struct {
 	{ m_simple, "1", 1, "Hi Bob.\r\nBye.\r\n" },
 	{ m_simple, "1.MIME", 1, NULL },
 	{ m_simple, "2", 0, "" },
-	{ m_simple, "1.1", 0, "" },
+	{ m_simple, "1.1", 1, "Hi Bob.\r\nBye.\r\n" },	/* a leaf is its own part 1 */
+	{ m_simple, "1.2", 0, "" },
 	{ m_alt, "1", 1, "Caf=E9 au lait, soft=\r\nbreak here" },
 	{ m_alt, "2.MIME", 1, "Content-Type: text/html; charset=utf-8\r\n\r\n" },
 	{ m_alt, "TEXT", 1, NULL },
@@ -243,6 +260,9 @@ static const struct {
 	{ m_mixed, "2.HEADER", 0, "" },
 	{ m_mixed, "4", 0, "" },
 	{ m_mixed, "3.2", 0, "" },
+	{ m_mixed, "3.1.1", 1, "bmVlZGxlIGluIGJhc2U2NA==" },
+	{ m_digest, "1.1", 1, "hi" },
+	{ m_digest, "1.HEADER", 1, "From: x@y\r\n\r\n" },
 	{ m_bare, "HEADER", 1, "Subject: bare LF\r\nTo: x@example.org,\r\n\ty@example.org\r\n\r\n" },
 	{ m_bare, "HEADER.FIELDS (TO)", 1, "To: x@example.org,\r\n\ty@example.org\r\n\r\n" },
 	{ m_bare, "0", -1, "" },
@@ -324,6 +344,29 @@ static char *readfile(const char *path, size_t *n)
 	return b;
 }
 
+/* the sections -p prints */
+static const char *const fetch_specs[] = {
+	"", "HEADER", "TEXT", "1", "1.MIME", "2", "2.MIME", "1.1", "1.2", "1.2.MIME",
+	"3", "3.HEADER", "3.TEXT", "3.1", "HEADER.FIELDS (FROM TO)", "HEADER.FIELDS.NOT (SUBJECT)",
+};
+
+/* write_msgs - the -w mode: the golden table's messages as DIR/NN; 0 ok, 111 on failure */
+static int write_msgs(const char *dir)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof golden / sizeof *golden; i++) {
+		char path[4096];
+		FILE *f;
+
+		snprintf(path, sizeof path, "%s/%02zu", dir, i);
+		f = fopen(path, "wb");
+		if (!f || fwrite(golden[i].msg, 1, strlen(golden[i].msg), f) != strlen(golden[i].msg) || fclose(f))
+			return 111;
+	}
+	return 0;
+}
+
 /* print_fetch - the -p mode; 0 ok, 111 a file could not be read */
 static int print_fetch(int argc, char **argv)
 {
@@ -331,7 +374,7 @@ static int print_fetch(int argc, char **argv)
 
 	for (i = 2; i < argc; i++) {
 		struct str o = STR_INIT;
-		size_t n, sz;
+		size_t n, sz, k;
 		char *b = readfile(argv[i], &n);
 
 		if (!b)
@@ -350,6 +393,23 @@ static int print_fetch(int argc, char **argv)
 		imapmsg_size_crlf(b, n, &sz);
 		str_cats(&o, " RFC822.SIZE ");
 		str_catu(&o, sz);
+		for (k = 0; k < sizeof fetch_specs / sizeof *fetch_specs; k++) {
+			struct str sec = STR_INIT;
+			const char *sp = fetch_specs[k];
+			int r = imapmsg_section(b, n, sp, strlen(sp), &sec);
+
+			str_cats(&o, " BODY[");
+			str_cats(&o, sp);
+			str_cats(&o, "] ");
+			if (r == 1) {
+				str_append(&o, '{');
+				str_catu(&o, sec.len);
+				str_cats(&o, "}\r\n");
+				str_catb(&o, sec.s, sec.len);
+			} else
+				str_cats(&o, r == 0 ? "NIL" : "ERROR");
+			str_free(&sec);
+		}
 		str_cats(&o, ")\r\n");
 		fwrite(o.s, 1, o.len, stdout);
 		str_free(&o);
@@ -459,6 +519,8 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "-p"))
 		return print_fetch(argc, argv);
+	if (argc > 2 && !strcmp(argv[1], "-w"))
+		return write_msgs(argv[2]);
 	for (i = 0; i < sizeof golden / sizeof *golden; i++) {
 		const char *msg = golden[i].msg;
 		size_t n = strlen(msg), sz;
