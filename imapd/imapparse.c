@@ -559,7 +559,9 @@ int imap_utf7_encode(const char *s, size_t n, struct str *out)
 	while (i < n) {
 		if (!utf8next(s, n, &i, &u))
 			return 0;
-		if (u >= 0x20 && u <= 0x7e) {
+		if (u < 0x20 || u == 0x7f)
+			return 0;	/* control characters have no place in a mailbox name */
+		if (u <= 0x7e) {
 			if (open) {
 				if (nbits && !str_append(out, b64[(bits << (6 - nbits)) & 0x3f]))
 					return -1;

@@ -81,7 +81,7 @@ void imap_seqset_free(struct imap_seqset *set);
 
 /* imap_utf7_decode - modified UTF-7 s[0..n) as UTF-8 into out (replaced); 1 ok, 0 not valid, -1 no memory */
 int imap_utf7_decode(const char *s, size_t n, struct str *out);
-/* imap_utf7_encode - UTF-8 s[0..n) as modified UTF-7 into out (replaced); 1 ok, 0 not valid UTF-8, -1 no memory */
+/* imap_utf7_encode - UTF-8 s[0..n) as modified UTF-7 into out (replaced); 1 ok, 0 not valid UTF-8 or a control character, -1 no memory */
 int imap_utf7_encode(const char *s, size_t n, struct str *out);
 
 /* imap_date - "1-Feb-1994" (date of RFC 3501 §9) as days since 1970-01-01 in *days; 1 ok, 0 bad */

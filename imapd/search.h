@@ -54,7 +54,8 @@ struct search_msg {
 
 /*
  * search_parse - tokens t[0..nt) after SEARCH (and after CHARSET x) into
- * s; nmsgs and maxuid give "*"; 1 ok, 0 bad syntax (s->err), -1 no memory
+ * s; nmsgs and maxuid give "*"; 1 ok, 0 bad syntax (s->err), -1 no memory;
+ * search_free(s) afterwards in every case
  */
 int search_parse(struct search *s, const struct imap_tok *t, size_t nt, uint32_t nmsgs, uint32_t maxuid);
 /* search_match - 1 if m matches, 0 not, -1 the message could not be read or parsed */

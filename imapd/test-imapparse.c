@@ -187,6 +187,7 @@ int main(void)
 	}
 	CHECK(imap_utf7_encode("\xc3", 1, &o) == 0, "utf7-encode-bad-utf8");
 	CHECK(imap_utf7_encode("\xed\xa0\x80", 3, &o) == 0, "utf7-encode-surrogate");
+	CHECK(imap_utf7_encode("a\x01", 2, &o) == 0, "utf7-encode-control");
 	for (i = 0; i < sizeof dates / sizeof *dates; i++) {
 		long long t = -1;
 		int r = imap_datetime(dates[i].in, strlen(dates[i].in), &t);
