@@ -149,6 +149,7 @@ static void server_start(char **argv, int implicit)
 
 		if (dup2(data[1], 0) == -1 || dup2(data[1], 1) == -1)
 			_exit(EX_T_TEMP);
+		signal(SIGPIPE, SIG_DFL);	/* an ignored signal would stay ignored across exec */
 		if (implicit) {
 			if (setenv("KURIER_TLS", "1", 1) == -1)
 				_exit(EX_T_TEMP);
