@@ -237,6 +237,8 @@ static int do_make(const char *path)
 	making = 0;
 	if (cdbx_make_finish(&mk) < 0)
 		die(EX_T_TEMP, "cannot write ", path);
+	str_free(&k);
+	str_free(&d);
 	return EX_T_OK;
 }
 

@@ -30,5 +30,7 @@ int main(int argc, char **argv)
 		mt_add(&t, key.s, key.len, "", 0, off, 0, &dup, "domain");
 	}
 	mt_write(&t, 0);
+	str_free(&key);
+	mt_free(&t);
 	return 0;
 }

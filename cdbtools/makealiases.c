@@ -198,5 +198,15 @@ int main(int argc, char **argv)
 		mt_put(&t, t.arena.s + x->koff, x->klen, merged.s, merged.len);
 	}
 	mt_close(&t);
+	str_free(&val);
+	str_free(&merged);
+	str_free(&buf);
+	for (k = 0; k < AHEAD; k++)
+		str_free(&ring[k].key);
+	free(seen);
+	seen = 0;
+	nseen = 0;
+	str_free(&err.file);
+	mt_free(&t);
 	return 0;
 }

@@ -43,5 +43,8 @@ int main(int argc, char **argv)
 			mt_die(&t, x->src, "aliases a domain that is itself an alias");
 	}
 	mt_write(&t, 0);
+	str_free(&key);
+	str_free(&val);
+	mt_free(&t);
 	return 0;
 }

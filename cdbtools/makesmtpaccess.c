@@ -35,5 +35,8 @@ int main(int argc, char **argv)
 		mt_add(&t, key.s, key.len, val.s, val.len, off, 0, &dup, "netblock");
 	}
 	mt_write(&t, 0);
+	str_free(&key);
+	str_free(&val);
+	mt_free(&t);
 	return 0;
 }

@@ -200,6 +200,22 @@ void mt_close(struct mt *t)
 		die(EX_T_TEMP, "cannot write ", out_path.s);
 }
 
+void mt_free(struct mt *t)
+{
+	str_free(&t->source);
+	str_free(&t->outdir);
+	ctlsrc_free(&t->src);
+	str_free(&t->join);
+	str_free(&t->arena);
+	free(t->e);
+	t->e = 0;
+	t->ne = t->ae = 0;
+	free(t->slot);
+	t->slot = 0;
+	t->nslot = 0;
+	str_free(&out_path);
+}
+
 int mt_line(struct mt *t, int cont, const char **line, size_t *n, size_t *off)
 {
 	while (t->file < t->src.n) {

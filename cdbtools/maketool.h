@@ -92,6 +92,8 @@ void mt_open(struct mt *t);
 void mt_put(struct mt *t, const char *k, size_t kl, const char *v, size_t vl);
 /* mt_close - finish, fsync, rename into place, fsync the directory (nothing with -n) */
 void mt_close(struct mt *t);
+/* mt_free - release everything mt_start and the walk allocated */
+void mt_free(struct mt *t);
 /* mt_write - write every key, in first-seen order, with its value(s) joined by join (or as the first value when join is 0); exits 111 on failure */
 void mt_write(struct mt *t, int (*join)(struct mt *, size_t first, struct str *out));
 

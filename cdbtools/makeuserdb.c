@@ -322,5 +322,17 @@ int main(int argc, char **argv)
 	str_free(&tmp_pub);
 	if (fsync_dir(final.s) < 0)
 		die(EX_T_TEMP, "cannot fsync ", dir.s);
+	/* everything is released, so that a leak checker sees none */
+	str_free(&src);
+	str_free(&dir);
+	str_free(&final);
+	str_wipe(&key);
+	str_wipe(&pub);
+	str_free(&bad);
+	str_wipe(&arena);
+	free(seen);
+	seen = 0;
+	seen_size = seen_count = 0;
+	udb_src_free(&files);
 	return EX_T_OK;
 }

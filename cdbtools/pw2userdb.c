@@ -113,6 +113,7 @@ int main(int argc, char **argv)
 	endpwent();
 	str_wipe(&line);
 	str_wipe(&hash);
+	str_wipe(&pub);
 	str_wipe(&sh);
 	if (buf_flush(&out) < 0)
 		die(EX_T_TEMP, "cannot write");

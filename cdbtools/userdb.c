@@ -122,12 +122,14 @@ static int locate(const struct str *key, struct str *file, struct str *data, siz
 	if (r < 0 && errno == ENOENT && !s.isdir) {
 		/* no source yet: a new file */
 		data->len = 0;
+		str_free(&bad);
 		if (!str_copy(file, &src))
 			die_nomem();
 		return 0;
 	}
 	if (r < 0)
 		die(EX_T_TEMP, "cannot read ", bad.s);
+	str_free(&bad);
 	if (r == 0)
 		diex(EX_T_USAGE, bad.s, ": ", why);
 	for (f = 0; f < s.n; f++) {
@@ -266,6 +268,8 @@ static int show(const char *addr)
 			die_nomem();
 		if (!locate(&key, &file, &data, &start, &len, &l))
 			diex(EX_T_FAIL, addr, ": no such address");
+		str_free(&key);
+		str_free(&file);
 		while (i < l.rlen) {
 			const char *bar = memchr(l.rec + i, '|', l.rlen - i);
 			size_t n = bar ? (size_t)(bar - l.rec - i) : l.rlen - i;
@@ -279,6 +283,7 @@ static int show(const char *addr)
 			die(EX_T_TEMP, "cannot read ", bad.s);
 		if (r == 0)
 			diex(EX_T_USAGE, bad.s, ": ", why);
+		str_free(&bad);
 		for (f = 0; f < s.n; f++) {
 			size_t i = 0;
 			load_or_die(s.files[f], &data);
@@ -438,5 +443,8 @@ int main(int argc, char **argv)
 	str_wipe(&data);
 	str_wipe(&line);
 	str_wipe(&rec);
+	str_free(&key);
+	str_free(&file);
+	str_wipe(&v);
 	return EX_T_OK;
 }
