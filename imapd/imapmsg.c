@@ -192,11 +192,13 @@ static int hdr_get(const struct node *x, const char *name, struct field *f)
 static int unfold(struct str *out, const char *v, size_t vl, int collapse)
 {
 	size_t i;
-	int blank = 0;
+	int blank = 0, folded = 0;
 
 	str_truncate(out, 0);
 	for (i = 0; i < vl; i++) {
 		char c = v[i];
+		if (c == '\n')
+			folded = 1;
 		if (c == '\r' || c == '\n' || c == '\0')
 			continue;
 		if (collapse && (c == ' ' || c == '\t')) {
@@ -206,8 +208,8 @@ static int unfold(struct str *out, const char *v, size_t vl, int collapse)
 		if (blank && out->len && !str_append(out, ' '))
 			return 0;
 		blank = 0;
-		if (!out->len && (c == ' ' || c == '\t'))
-			continue;
+		if (!out->len && !folded && (c == ' ' || c == '\t'))
+			continue;	/* blanks after the colon; those of a folded first line stay */
 		if (!str_append(out, c))
 			return 0;
 	}
@@ -680,15 +682,14 @@ static int word_cat(struct addrs *a, int k, const char *tp, size_t tl, int ws)
 	return str_catb(&a->name, tp, tl) && str_catb(&a->mbox, tp, tl);
 }
 
-/* put_addrs - an address list (RFC 5322 §3.4, groups and obsolete routes too) or NIL; 1 ok, 0 no memory */
-static int put_addrs(struct str *out, struct addrs *a, const char *v, size_t vl)
+/* addr_list - the addresses of one field value (RFC 5322 §3.4, groups and obsolete routes too); 1 ok, 0 no memory */
+static int addr_list(struct str *out, struct addrs *a, const char *v, size_t vl)
 {
 	struct lex l = { v, vl, 0, 1, 0 };
 	const char *tp, *cp = NULL;
 	size_t tl, cl = 0;
 	int k, words = 0, group = 0;
 
-	a->count = 0;
 	str_truncate(&a->name, 0);
 	str_truncate(&a->mbox, 0);
 	for (;;) {
@@ -794,6 +795,19 @@ static int put_addrs(struct str *out, struct addrs *a, const char *v, size_t vl)
 		str_truncate(&a->name, 0);
 		str_truncate(&a->mbox, 0);
 	}
+	return 1;
+}
+
+/* put_addrs - the addresses of every field called name in x, as one list, or NIL; 1 ok, 0 no memory */
+static int put_addrs(struct str *out, struct addrs *a, const struct node *x, const char *name)
+{
+	struct field f;
+	size_t pos = 0, nl = strlen(name);
+
+	a->count = 0;
+	while (field_next(x->m, x->fend, &pos, &f))
+		if (eqi(f.name, f.nl, name, nl) && !addr_list(out, a, f.val, f.vl))
+			return 0;
 	return str_cats(out, a->count ? ")" : "NIL");
 }
 
@@ -803,9 +817,9 @@ static int envelope(struct str *out, const struct node *x)
 	static const char *const addr_fields[] = { "from", "sender", "reply-to", "to", "cc", "bcc" };
 	struct addrs a = { STR_INIT, STR_INIT, STR_INIT, STR_INIT, STR_INIT, 0 };
 	struct str tmp = STR_INIT;
-	struct field f, from;
+	struct field f;
 	size_t i;
-	int ok = 0, have_from;
+	int ok = 0;
 
 	if (!str_append(out, '(') || !put_field(out, &tmp, x, "date") || !str_append(out, ' '))
 		goto done;
@@ -814,21 +828,17 @@ static int envelope(struct str *out, const struct node *x)
 			goto done;
 	} else if (!unfold(&tmp, f.val, f.vl, 1) || !put_str(out, tmp.s, tmp.len))
 		goto done;
-	have_from = hdr_get(x, "from", &from);
 	for (i = 0; i < sizeof addr_fields / sizeof *addr_fields; i++) {
 		size_t before;
 		if (!str_append(out, ' '))
 			goto done;
 		before = out->len;
-		if (hdr_get(x, addr_fields[i], &f)) {
-			if (!put_addrs(out, &a, f.val, f.vl))
-				goto done;
-		} else if (!str_cats(out, "NIL"))
+		if (!put_addrs(out, &a, x, addr_fields[i]))
 			goto done;
 		/* RFC 3501: sender and reply-to default to from */
-		if ((i == 1 || i == 2) && have_from && out->len - before == 3 && !memcmp(out->s + before, "NIL", 3)) {
+		if ((i == 1 || i == 2) && !a.count) {
 			str_truncate(out, before);
-			if (!put_addrs(out, &a, from.val, from.vl))
+			if (!put_addrs(out, &a, x, "from"))
 				goto done;
 		}
 	}
@@ -1094,7 +1104,10 @@ int imapmsg_size_crlf(const char *msg, size_t len, size_t *out)
 
 /* ---- BODY[section] ---- */
 
-/* sub_part - part k (from 1) of node x seen as a message or part (RFC 3501 §6.4.5); 1 found, 0 not, -1 limit */
+/* What a node stands for while a section path is followed. */
+enum { AS_PART, AS_MESSAGE, AS_BODY /* the body of a single-part message, its header the MIME header */ };
+
+/* sub_part - part k (from 1) of node x seen as *is_msg (RFC 3501 §6.4.5); 1 found, 0 not, -1 limit */
 static int sub_part(struct node *x, int *is_msg, unsigned long k, unsigned *depth)
 {
 	struct ctype c;
@@ -1116,21 +1129,21 @@ static int sub_part(struct node *x, int *is_msg, unsigned long k, unsigned *dept
 				if (++i == k) {
 					node_split(x, pp, pn);
 					x->digest = dig;
-					*is_msg = 0;
+					*is_msg = AS_PART;
 					return 1;
 				}
 			return 0;
 		}
-		if (*is_msg) {	/* a single-part message: part 1 is its body, with the message header as MIME header */
+		if (*is_msg == AS_MESSAGE) {	/* a single-part message has only part 1 */
 			if (k != 1)
 				return 0;
-			*is_msg = 0;
+			*is_msg = AS_BODY;
 			return 1;
 		}
-		if (!is_type(&c, "message", "rfc822"))	/* a leaf: its only part is itself, as other servers answer */
-			return k == 1;
+		if (!is_type(&c, "message", "rfc822"))	/* a leaf inside a multipart is its own part 1, as other servers answer */
+			return k == 1 && *is_msg == AS_PART;
 		node_split(x, x->m + x->body, x->n - x->body);
-		*is_msg = 1;
+		*is_msg = AS_MESSAGE;
 	}
 }
 
@@ -1207,13 +1220,49 @@ int imapmsg_section(const char *msg, size_t len, const char *spec, size_t slen, 
 {
 	struct node x;
 	size_t i = 0, keep = out->len;
-	int is_msg = 1, path = 0, r;
+	int is_msg = AS_MESSAGE, path = 0, r, not = 0;
+	const char *l = NULL;
+	size_t ln = 0;
 	unsigned depth = 0;
 	const char *t;
 	size_t tl;
 
 	errno = 0;
+	/* the syntax first (RFC 3501 §9 section-spec), so a bad spec is EINVAL whatever the message holds */
+	while (i < slen && spec[i] >= '0' && spec[i] <= '9') {
+		if (spec[i] == '0') {	/* nz-number */
+			errno = EINVAL;
+			return -1;
+		}
+		while (i < slen && spec[i] >= '0' && spec[i] <= '9')
+			i++;
+		if (i < slen) {
+			if (spec[i] != '.' || i + 1 == slen) {
+				errno = EINVAL;
+				return -1;
+			}
+			i++;
+		}
+	}
+	t = spec + i;
+	tl = slen - i;
+	if (tl > 18 && eqi(t, 18, "HEADER.FIELDS.NOT ", 18)) {
+		not = 1;
+		l = t + 18;
+		ln = tl - 18;
+	} else if (tl > 14 && eqi(t, 14, "HEADER.FIELDS ", 14)) {
+		l = t + 14;
+		ln = tl - 14;
+	} else if (tl && !eqis(t, tl, "HEADER") && !eqis(t, tl, "TEXT") && !eqis(t, tl, "MIME")) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((l && !fields_ok(l, ln)) || (!i && eqis(t, tl, "MIME"))) {
+		errno = EINVAL;
+		return -1;
+	}
 	node_split(&x, msg, len);
+	i = 0;
 	while (i < slen && spec[i] >= '0' && spec[i] <= '9') {
 		unsigned long k = 0;
 		for (; i < slen && spec[i] >= '0' && spec[i] <= '9'; i++) {
@@ -1237,8 +1286,6 @@ int imapmsg_section(const char *msg, size_t len, const char *spec, size_t slen, 
 			i++;
 		}
 	}
-	t = spec + i;
-	tl = slen - i;
 	if (!tl) {
 		if (!path)
 			return cat_crlf(out, x.m, x.n) ? 1 : nomem();
@@ -1254,10 +1301,6 @@ int imapmsg_section(const char *msg, size_t len, const char *spec, size_t slen, 
 	/* HEADER, TEXT and HEADER.FIELDS address a message: the top one or a message/rfc822 part */
 	if (path) {
 		struct ctype c;
-		if (is_msg) {
-			errno = EINVAL;	/* "1.2.HEADER" on a part that is a message's body */
-			return 0;
-		}
 		part_type(&x, &c);
 		if (!is_type(&c, "message", "rfc822"))
 			return 0;
@@ -1268,27 +1311,9 @@ int imapmsg_section(const char *msg, size_t len, const char *spec, size_t slen, 
 	if (eqis(t, tl, "TEXT"))
 		return cat_crlf(out, x.m + x.body, x.n - x.body) ? 1 : nomem();
 	{
-		int not = 0;
 		size_t pos = 0;
 		struct field f;
-		const char *l;
-		size_t ln;
 
-		if (tl > 18 && eqi(t, 18, "HEADER.FIELDS.NOT ", 18)) {
-			not = 1;
-			l = t + 18;
-			ln = tl - 18;
-		} else if (tl > 14 && eqi(t, 14, "HEADER.FIELDS ", 14)) {
-			l = t + 14;
-			ln = tl - 14;
-		} else {
-			errno = EINVAL;
-			return -1;
-		}
-		if (!fields_ok(l, ln)) {
-			errno = EINVAL;
-			return -1;
-		}
 		while (field_next(x.m, x.fend, &pos, &f))
 			if (fields_match(l, ln, f.name, f.nl) != not) {
 				if (!cat_crlf(out, x.m + f.start, f.end - f.start))
@@ -1296,7 +1321,8 @@ int imapmsg_section(const char *msg, size_t len, const char *spec, size_t slen, 
 				if (f.end == x.fend && (f.end == 0 || x.m[f.end - 1] != '\n') && !str_catb(out, "\r\n", 2))
 					goto oom;
 			}
-		if (!str_catb(out, "\r\n", 2))
+		/* the blank line; HEADER.FIELDS.NOT copies the header's own end, absent in a header-only message */
+		if ((!not || x.body > x.fend) && !str_catb(out, "\r\n", 2))
 			goto oom;
 		return 1;
 	}

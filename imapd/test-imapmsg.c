@@ -240,7 +240,8 @@ static const struct {
 	{ m_simple, "1", 1, "Hi Bob.\r\nBye.\r\n" },
 	{ m_simple, "1.MIME", 1, NULL },
 	{ m_simple, "2", 0, "" },
-	{ m_simple, "1.1", 1, "Hi Bob.\r\nBye.\r\n" },	/* a leaf is its own part 1 */
+	{ m_simple, "1.1", 0, "" },	/* a single-part message has only part 1 */
+	{ m_alt, "1.1", 1, "Caf=E9 au lait, soft=\r\nbreak here" },	/* a leaf inside a multipart is its own part 1 */
 	{ m_simple, "1.2", 0, "" },
 	{ m_alt, "1", 1, "Caf=E9 au lait, soft=\r\nbreak here" },
 	{ m_alt, "2.MIME", 1, "Content-Type: text/html; charset=utf-8\r\n\r\n" },
@@ -268,6 +269,8 @@ static const struct {
 	{ m_bare, "0", -1, "" },
 	{ m_bare, "1.", -1, "" },
 	{ m_bare, "BOGUS", -1, "" },
+	{ m_bare, "7.BOGUS", -1, "" },	/* bad syntax even where no part 7 exists */
+	{ m_bare, "01", -1, "" },
 	{ m_bare, "HEADER.FIELDS ()", -1, "" },
 	{ m_bare, "MIME", -1, "" },
 };
