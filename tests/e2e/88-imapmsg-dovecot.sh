@@ -59,8 +59,6 @@ for f in $files; do
 done
 chown -R nobody "$D"
 SPECS='[] [HEADER] [TEXT] [1] [1.MIME] [2] [2.MIME] [1.1] [1.2] [1.2.MIME] [3] [3.HEADER] [3.TEXT] [3.1] [HEADER.FIELDS (FROM TO)] [HEADER.FIELDS.NOT (SUBJECT)]'
-items=
-for s in "${SPECS// /_}"; do :; done
 items=$(echo "$SPECS" | sed 's/\[\([^]]*\)\]/BODY.PEEK[\1]/g')
 printf 'a SELECT INBOX\r\nb FETCH 1:* (BODYSTRUCTURE BODY ENVELOPE RFC822.SIZE %s)\r\nc LOGOUT\r\n' "$items" |
 	(cd "$D" && timeout 30 setpriv --reuid=nobody --regid=nogroup --clear-groups \
