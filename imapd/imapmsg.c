@@ -861,9 +861,14 @@ int imapmsg_envelope(const char *msg, size_t len, struct str *out)
 {
 	struct node x;
 
+	size_t keep = out->len;
+
 	node_split(&x, msg, len);
 	errno = 0;
-	return envelope(out, &x) ? 1 : nomem();
+	if (envelope(out, &x))
+		return 1;
+	str_truncate(out, keep);
+	return nomem();
 }
 
 /* ---- MIME structure ---- */
@@ -1215,8 +1220,8 @@ static int fields_ok(const char *l, size_t ln)
 	return !inq && words && words <= IMAPMSG_FIELDS_MAX;
 }
 
-/* imapmsg_section - contents of BODY[spec]; 1 ok, 0 no such section, -1 error (EINVAL: bad spec) */
-int imapmsg_section(const char *msg, size_t len, const char *spec, size_t slen, struct str *out)
+/* section - imapmsg_section without the clean-up of out on failure */
+static int section(const char *msg, size_t len, const char *spec, size_t slen, struct str *out)
 {
 	struct node x;
 	size_t i = 0, keep = out->len;
@@ -1329,6 +1334,19 @@ int imapmsg_section(const char *msg, size_t len, const char *spec, size_t slen, 
 oom:
 	str_truncate(out, keep);
 	return nomem();
+}
+
+/* imapmsg_section - contents of BODY[spec]; 1 ok, 0 no such section, -1 error (EINVAL: bad spec) */
+int imapmsg_section(const char *msg, size_t len, const char *spec, size_t slen, struct str *out)
+{
+	size_t keep = out->len;
+	int r;
+
+	errno = 0;
+	r = section(msg, len, spec, slen, out);
+	if (r != 1)
+		str_truncate(out, keep);
+	return r;
 }
 
 /* ---- searching ---- */

@@ -154,6 +154,14 @@ static const char m_digest[] =
 	"hi\n"
 	"--b--\n";
 
+static const char m_8bit[] =
+	"Subject: caf\xc3\xa9 \"quoted\" back\\slash\n"
+	"To: \"J\xc3\xb6rg\" <j@example.org>\n"
+	"Content-Type: text/plain; charset=utf-8\n"
+	"Content-Transfer-Encoding: 8bit\n"
+	"\n"
+	"caf\xc3\xa9\n";
+
 static const struct {
 	const char *name, *msg;
 	const char *envelope, *body, *bodystructure;
@@ -218,6 +226,11 @@ static const struct {
 	  "((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 0 0) \"mixed\")", NULL, 0 },
 	{ "unclosed part, broken Content-Type", m_bad2, NULL,
 	  "((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 15 1) \"mixed\")", NULL, 0 },
+	{ "8-bit strings as literals, quotes escaped", m_8bit,
+	  "(NIL {25}\r\ncaf\xc3\xa9 \"quoted\" back\\slash NIL NIL NIL (({5}\r\nJ\xc3\xb6rg NIL \"j\" \"example.org\")) NIL NIL NIL NIL)",
+	  "(\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"8bit\" 7 1)", NULL, 0 },
+	{ "quoted string escapes", "Subject: say \"hi\" \\ there\n\n",
+	  "(NIL \"say \\\"hi\\\" \\\\ there\" NIL NIL NIL NIL NIL NIL NIL NIL)", NULL, NULL, 0 },
 	{ "multipart/digest parts default to message/rfc822", m_digest, NULL,
 	  "((\"message\" \"rfc822\" NIL NIL NIL \"7bit\" 15 (NIL NIL ((NIL NIL \"x\" \"y\")) ((NIL NIL \"x\" \"y\")) "
 	  "((NIL NIL \"x\" \"y\")) NIL NIL NIL NIL NIL) (\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 2 0) 2) "
