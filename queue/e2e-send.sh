@@ -82,7 +82,22 @@ s_wait() {
 s_inject() {
 	[ -f "$T/msg" ] || printf 'Subject: test\n\nbody\n' >"$T/msg"
 	q_env "$@" >"$T/env.$$"
+	S_NEWS=$(grep -c '^new msg' "$T/send.log" 2>/dev/null)
 	q_run "$T/env.$$" "$T/msg"
+}
+
+# s_newid - the id of the first message kurier-send took in after the last
+# s_inject (waits up to 10 s for it)
+s_newid() {
+	local i
+	for i in $(seq 100); do
+		if [ "$(grep -c '^new msg' "$T/send.log")" -gt "${S_NEWS:-0}" ]; then
+			grep '^new msg' "$T/send.log" | sed -n "$((${S_NEWS:-0} + 1))p" | cut -d' ' -f3
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
 }
 
 # s_trigger - wake kurier-send

@@ -1188,9 +1188,6 @@ static int preprocess(unsigned long long id)
 		goto out;
 	}
 	if (!birth) birth = (unsigned long long)st.st_mtime;
-	L("new msg "); Lu(id); Lend();
-	L("info msg "); Lu(id); Ls(": bytes "); Lu((unsigned long long)st.st_size); Ls(" from <");
-	Lx(sender, strlen(sender)); Ls("> qp "); Lu(qp); Ls(" uid "); Lu(uid); Lend();
 	for (c = 0; c < 2; c++) {
 		qpath(&p, chan_dir[c], id);
 		if (!ch[c].len) { unlink(p.s); continue; }
@@ -1204,6 +1201,10 @@ static int preprocess(unsigned long long id)
 	qpath(&p, "info", id);
 	if (!file_put(p.s, info.s, info.len, 1, 0600)) goto fail;
 	synced[0][id % auto_split] = 1;
+	/* logged once the state is written, so a retried preprocessing logs it once */
+	L("new msg "); Lu(id); Lend();
+	L("info msg "); Lu(id); Ls(": bytes "); Lu((unsigned long long)st.st_size); Ls(" from <");
+	Lx(sender, strlen(sender)); Ls("> qp "); Lu(qp); Ls(" uid "); Lu(uid); Lend();
 	m = msg_find(id);
 	if (!m) m = msg_new(id);
 	m->birth = (long long)birth;

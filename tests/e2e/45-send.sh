@@ -76,3 +76,22 @@ s_wait "delivery .*success" 10 3 && ok "send: SIGTERM: the delivery in flight is
 for i in $(seq 50); do kill -0 "$SPID" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$SPID" 2>/dev/null && notok "send: SIGTERM exits" "still running" || ok "send: SIGTERM: exits afterwards"
 grep -q 'status: exiting$' "$T/send.log" && ok "send: SIGTERM: exit logged" || notok "send: exit log" "$(tail -3 "$T/send.log")"
+
+# --- concurrency limits: concurrencylocal and concurrencydomain hold ----------------
+echo 2 >"$TH/control/concurrencylocal"
+echo 1 >"$TH/control/concurrencydomain"
+chmod 644 "$TH/control/concurrencylocal" "$TH/control/concurrencydomain"
+: >"$T/send.log"
+S_DELAY=0.4 s_start
+for i in 1 2 3 4 5; do s_inject 's@x.example' "c$i@local.example" "d$i@dom.example"; done
+s_wait '^end msg' 30 5 || notok "send: limits: all ended" "$(tail "$T/send.log")"
+# the most deliveries in flight at once, per channel, from the log's order
+peak() {
+	awk -v ch="$1" '
+		/^starting delivery/ { split($3, d, ":"); if ($7 == ch) { f[d[1]] = 1; n++; if (n > m) m = n } }
+		/^delivery [0-9]+:/ { split($2, d, ":"); if (d[1] in f) { delete f[d[1]]; n-- } }
+		END { print m + 0 }' "$T/send.log"
+}
+[ "$(peak local)" = 2 ] && ok "send: concurrencylocal 2 is reached and never passed" || notok "send: local peak" "$(peak local)"
+[ "$(peak remote)" = 1 ] && ok "send: concurrencydomain 1 holds for one remote domain" || notok "send: domain peak" "$(peak remote)"
+s_stop

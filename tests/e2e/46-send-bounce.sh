@@ -64,7 +64,7 @@ s_start
 
 # --- a bounce ---------------------------------------------------------------
 s_inject 'snd@far.example' 'ok1@local.example' 'nouser@local.example' 'nouser@far.example'
-id=$(grep '^new msg' "$T/send.log" | head -1 | cut -d' ' -f3)
+id=$(s_newid)
 s_end "$id" || notok "bounce: message finished" "$(cat "$T/send.log")"
 s_wait "^bounce msg $id qp [0-9]" 10 && ok "bounce: log: bounce msg M qp Q" || notok "bounce: log" "$(cat "$T/send.log")"
 s_wait "delivery .*: success: delivered by the stand-in" 10 2
@@ -113,7 +113,7 @@ rm -f "$TH/control/queuelifetime"
 echo 1 >"$TH/control/delaywarning"
 kill -HUP "$SPID"; s_wait "control files reread" 5 3
 s_inject 'warn@far.example' 'later@local.example'
-id=$(grep '^new msg' "$T/send.log" | tail -1 | cut -d' ' -f3)
+id=$(s_newid)
 s_wait "msg $id to local later@" 10; sleep 1.2
 kill -ALRM "$SPID"
 s_wait "^delay warning msg $id qp [0-9]" 10 && ok "warn: log: delay warning" || notok "warn: log" "$(tail "$T/send.log")"
@@ -133,7 +133,7 @@ kill -HUP "$SPID"; s_wait "control files reread" 5 4
 
 # --- kurier-qmsg retry: at once, not at the next scheduled time --------------------
 s_inject 'r@far.example' 'later@local.example'
-id=$(grep '^new msg' "$T/send.log" | tail -1 | cut -d' ' -f3)
+id=$(s_newid)
 s_wait "msg $id to local later@" 10
 n=$(grep -c "msg $id to local" "$T/send.log")
 "$QB/kurier-qmsg" retry "$id" >/dev/null 2>&1
@@ -143,7 +143,7 @@ s_wait "msg $id to local" 5 $((n + 1)) && ok "qmsg: retry delivers at once" || n
 # --- a crash with a bounce still owed (SECURITY.md 45) ------------------------------
 chmod 0700 "$Q/bounce"	# kurier-clean cannot read the bounce, so it cannot be queued...
 s_inject 'crash@far.example' 'nouser@local.example'
-id=$(grep '^new msg' "$T/send.log" | tail -1 | cut -d' ' -f3)
+id=$(s_newid)
 s_wait "bounce msg $id deferred" 10 && ok "crash: bounce deferred while it cannot be queued" || notok "crash: deferred" "$(tail "$T/send.log")"
 kill -KILL "$SPID"; wait "$SPID" 2>/dev/null	# ...and kurier-send dies
 [ -s "$Q/bounce/$id" ] && ok "crash: the failure record is on disk" || notok "crash: bounce record" "$(ls -l "$Q/bounce")"
