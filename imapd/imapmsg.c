@@ -1643,8 +1643,9 @@ static int srch_header(struct srch *s, const struct node *x)
 	return 0;
 }
 
-/* srch_part - feed the decoded text of the part m[0..n) and everything inside it; 1 seen, 0 not, -1 error */
-static int srch_part(struct srch *s, const char *m, size_t n, int digest, unsigned depth)
+/* srch_part - feed the decoded text of the part m[0..n) and everything inside it, with every header
+ * (the part's own, those of parts and attached messages inside) when hdrs is set; 1 seen, 0 not, -1 error */
+static int srch_part(struct srch *s, const char *m, size_t n, int digest, unsigned depth, int hdrs)
 {
 	struct node x;
 	struct ctype c;
@@ -1656,23 +1657,21 @@ static int srch_part(struct srch *s, const char *m, size_t n, int digest, unsign
 	if (depth > IMAPMSG_DEPTH_MAX || ++s->parts > IMAPMSG_PARTS_MAX)
 		return big();
 	node_split(&x, m, n);
+	x.digest = digest;
+	if (hdrs && (r = srch_header(s, &x)) != 0)
+		return r;
 	part_type(&x, &c);
 	if (is_type(&c, "multipart", NULL)) {
 		struct mp it;
 		int dig = eqis(c.s, c.sl, "digest");
 		mp_open(&it, &x, &c);
 		while (mp_next(&it, &p, &pn))
-			if ((r = srch_part(s, p, pn, dig, depth + 1)) != 0)
+			if ((r = srch_part(s, p, pn, dig, depth + 1, hdrs)) != 0)
 				return r;
 		return 0;
 	}
-	if (is_type(&c, "message", "rfc822") || (!c.t && digest)) {
-		struct node in;
-		node_split(&in, x.m + x.body, x.n - x.body);
-		if ((r = srch_header(s, &in)) != 0)
-			return r;
-		return srch_part(s, in.m, in.n, 0, depth + 1);
-	}
+	if (is_type(&c, "message", "rfc822"))
+		return srch_part(s, x.m + x.body, x.n - x.body, 0, depth + 1, hdrs);
 	if (c.t && !is_type(&c, "text", NULL) && !is_type(&c, "message", NULL))
 		return 0;	/* images, archives and the like are not text */
 	p = x.m + x.body;
@@ -1722,17 +1721,12 @@ static int srch_part(struct srch *s, const char *m, size_t n, int digest, unsign
 int imapmsg_search_text(const char *msg, size_t len, const char *needle, size_t nlen, int body_only)
 {
 	struct srch s = { { 0 }, STR_INIT, STR_INIT, STR_INIT, 0 };
-	struct node x;
-	int r = 0;
+	int r;
 
 	errno = 0;
 	if (!match_init(&s.m, needle, nlen))
 		return -1;
-	node_split(&x, msg, len);
-	if (!body_only)
-		r = srch_header(&s, &x);
-	if (!r)
-		r = srch_part(&s, msg, len, 0, 0);
+	r = srch_part(&s, msg, len, 0, 0, !body_only);
 	match_free(&s.m);
 	str_free(&s.a);
 	str_free(&s.b);

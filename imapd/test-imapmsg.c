@@ -8,7 +8,9 @@
  * With -p FILE..., prints "* N FETCH (BODYSTRUCTURE .. BODY .. ENVELOPE
  * .. RFC822.SIZE n BODY[spec] ..)" per file instead, for that comparison
  * (the specs of fetch_specs, NIL where the section does not exist); with
- * -w DIR it writes the table's messages into DIR, one file each.
+ * -w DIR it writes the table's messages into DIR, one file each; with
+ * -s BODY|TEXT|HEADER FIELD NEEDLE FILE... it prints "* SEARCH n ..." of
+ * the files that match.
  * runs as:  anyone, in the test suite
  * exit:     0 all checks passed, 1 a check failed, 111 a file unreadable
  */
@@ -318,7 +320,11 @@ static const struct {
 	{ m_alt, "epilogue", 1, 0 },
 	{ m_alt, "MIME message", 1, 0 },		/* the preamble is not text */
 	{ m_mixed, "needle in base64", 1, 1 },	/* inside message/rfc822 inside multipart */
-	{ m_mixed, "inner message", 1, 1 },	/* the attached message's header is body text */
+	{ m_mixed, "inner message", 1, 0 },	/* an attached message's header is not body text */
+	{ m_mixed, "inner message", 0, 1 },	/* but TEXT covers every header */
+	{ m_mixed, "part2@example", 0, 1 },	/* MIME headers too */
+	{ m_mixed, "part2@example", 1, 0 },
+	{ m_mixed, "bmVlZGxl", 0, 0 },		/* base64 is decoded, never matched raw */
 	{ m_mixed, "%PDF", 1, 0 },			/* application/pdf is not searched */
 	{ m_mixed, "<B>HTML", 1, 1 },
 	{ m_enc, "w\xc3\xb6rld", 0, 1 },
@@ -380,6 +386,36 @@ static int write_msgs(const char *dir)
 		if (!f || fwrite(golden[i].msg, 1, strlen(golden[i].msg), f) != strlen(golden[i].msg) || fclose(f))
 			return 111;
 	}
+	return 0;
+}
+
+/* print_search - the -s mode; 0 ok, 100 bad kind, 111 a file could not be read */
+static int print_search(int argc, char **argv)
+{
+	const char *kind = argv[2], *field = argv[3], *needle = argv[4];
+	int i;
+
+	if (strcmp(kind, "BODY") && strcmp(kind, "TEXT") && strcmp(kind, "HEADER"))
+		return 100;
+	printf("* SEARCH");
+	for (i = 5; i < argc; i++) {
+		size_t n;
+		char *b = readfile(argv[i], &n);
+		int r;
+
+		if (!b)
+			return 111;
+		if (!strcmp(kind, "HEADER"))
+			r = imapmsg_search_header(b, n, field, strlen(field), needle, strlen(needle));
+		else
+			r = imapmsg_search_text(b, n, needle, strlen(needle), !strcmp(kind, "BODY"));
+		if (r == 1)
+			printf(" %d", i - 4);
+		else if (r < 0)
+			printf(" ERROR");
+		free(b);
+	}
+	printf("\n");
 	return 0;
 }
 
@@ -535,6 +571,8 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "-p"))
 		return print_fetch(argc, argv);
+	if (argc > 4 && !strcmp(argv[1], "-s"))
+		return print_search(argc, argv);
 	if (argc > 2 && !strcmp(argv[1], "-w"))
 		return write_msgs(argv[2]);
 	for (i = 0; i < sizeof golden / sizeof *golden; i++) {

@@ -2,7 +2,8 @@
 # 88-imapmsg-dovecot.sh - kurier's imapmsg and Dovecot answer the same
 # FETCH items for the same messages: BODYSTRUCTURE, BODY, ENVELOPE,
 # RFC822.SIZE and sixteen BODY[section]s, compared as parsed IMAP values
-# (a quoted string equals a literal of the same bytes).  The messages are
+# (a quoted string equals a literal of the same bytes), and SEARCH BODY,
+# TEXT and HEADER with ASCII and UTF-8 needles.  The messages are
 # the golden table of imapd/test-imapmsg.c (written out by its -w mode)
 # and a few more below.  Dovecot runs privately: its imap binary in
 # preauth mode on a scratch maildir, talked to over a pipe, as nobody.
@@ -162,3 +163,68 @@ for n, name in enumerate(sys.argv[4:], 1):
               ' (known differences: %s)' % ' '.join(excused) if excused else ''))
 EOF
 python3 "$T/cmp.py" "$T/kurier.out" "$T/dovecot.out" "$ALLOWED" $files
+
+# SEARCH: "KIND FIELD NEEDLE" per line (FIELD "-" unless HEADER); needles
+# differ in case only in ASCII letters, since Dovecot folds Unicode too
+cat > "$T/queries" <<'EOF'
+BODY - needle in base64
+BODY - NEEDLE IN BASE64
+BODY - %PDF
+BODY - softbreak
+BODY - MIME message
+BODY - epilogue
+BODY - inner message
+BODY - carl@example.com
+BODY - café au lait
+BODY - CAFé
+BODY - Item 2.
+BODY - bottom line
+BODY - Caf
+BODY - ✓
+BODY - <IMG src
+TEXT - hello
+TEXT - inner message
+TEXT - part2@example
+TEXT - bmVlZGxl
+TEXT - Content-Type
+TEXT - example.org
+TEXT - minutes
+TEXT - deepest
+HEADER SUBJECT wörld again
+HEADER Subject Grüße
+HEADER SUBJECT café
+HEADER FROM andré
+HEADER FROM Jörg
+HEADER X-Latin grüß
+HEADER TO undisclosed
+HEADER CC two@
+HEADER Content-Description Résumé
+HEADER Message-ID folded
+EOF
+cat > "$T/search.py" <<'EOF'
+# search.py TEST-IMAPMSG DOVECOT-CONF HOME QUERIES FILE... - SEARCH answers of both, query by query
+import subprocess, sys
+prog, conf, home, qfile, files = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:]
+queries = [l.rstrip('\n').split(' ', 2) for l in open(qfile, encoding='utf-8') if l.strip()]
+cmd = b'a SELECT INBOX\r\n'
+for n, (kind, field, needle) in enumerate(queries):
+    nb = needle.encode()
+    key = (b'HEADER ' + field.encode() + b' ') if kind == 'HEADER' else kind.encode() + b' '
+    cmd += b'q%d SEARCH CHARSET UTF-8 %s{%d+}\r\n%s\r\n' % (n, key, len(nb), nb)
+cmd += b'z LOGOUT\r\n'
+out = subprocess.run(['timeout', '30', 'setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups',
+                      'env', '-i', 'USER=nobody', 'HOME=' + home, '/usr/lib/dovecot/imap', '-c', conf],
+                     input=cmd, capture_output=True, cwd=home).stdout
+dv = [l.decode().strip() for l in out.split(b'\r\n') if l.startswith(b'* SEARCH')]
+if len(dv) != len(queries):
+    print('not ok dovecot SEARCH: %d answers for %d queries: %r' % (len(dv), len(queries), out[-500:]))
+    sys.exit(0)
+for (kind, field, needle), want in zip(queries, dv):
+    got = subprocess.run([prog, '-s', kind, field, needle] + files, capture_output=True).stdout.decode().strip()
+    name = 'dovecot agrees on SEARCH %s%s "%s"' % (kind, '' if field == '-' else ' ' + field, needle)
+    if got == want:
+        print('ok %s: %s' % (name, want))
+    else:
+        print('not ok %s: kurier "%s", dovecot "%s"' % (name, got, want))
+EOF
+(cd "$M" && python3 "$T/search.py" "$P" "$D/dovecot.conf" "$D" "$T/queries" $files)
