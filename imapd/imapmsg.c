@@ -271,6 +271,16 @@ struct lex {
 	int ws;		/* blanks came before the last token */
 };
 
+/* lex_init - a lexer over p[0..n) in RFC 5322 (addr 1) or RFC 2045 (addr 0) mode */
+static void lex_init(struct lex *l, const char *p, size_t n, int addr)
+{
+	l->p = p;
+	l->n = n;
+	l->i = 0;
+	l->addr = addr;
+	l->ws = 0;
+}
+
 /* special - 1 if c ends an atom in the lexer's mode */
 static int special(const struct lex *l, unsigned char c)
 {
@@ -531,16 +541,16 @@ static int put_pval(struct str *out, struct str *tmp, const struct param *p)
 static int put_params(struct str *out, struct str *tmp, struct lex *l, int text)
 {
 	struct param pa[IMAPMSG_PARAMS_MAX];
+	size_t sbl[IMAPMSG_PARAMS_MAX], sno[IMAPMSG_PARAMS_MAX];
+	int sext[IMAPMSG_PARAMS_MAX], seg[IMAPMSG_PARAMS_MAX];
 	size_t np = params_parse(l, pa), i, j, written = 0;
 	int charset = 0;
 
 	for (i = 0; i < np; i++) {	/* plain parameters first, then the RFC 2231 ones joined */
-		size_t bl, no;
-		int ext;
-
+		seg[i] = seg_no(pa[i].name, pa[i].nl, &sbl[i], &sno[i], &sext[i]);
 		if (eqis(pa[i].name, pa[i].nl, "charset"))
 			charset = 1;
-		if (seg_no(pa[i].name, pa[i].nl, &bl, &no, &ext))
+		if (seg[i])
 			continue;
 		if (!str_cats(out, written++ ? " " : "("))
 			return 0;
@@ -548,23 +558,27 @@ static int put_params(struct str *out, struct str *tmp, struct lex *l, int text)
 			return 0;
 	}
 	for (i = 0; i < np; i++) {
-		size_t bl, no, bl2, no2, want;
-		int ext, ext2;
+		size_t want;
 
-		if (!seg_no(pa[i].name, pa[i].nl, &bl, &no, &ext) || no != 0)
+		if (!seg[i] || sno[i] != 0)
 			continue;	/* later segments are joined into segment 0 */
+		for (j = 0; j < i; j++)	/* a repeated segment 0 was joined already: at most
+					 * IMAPMSG_PARAMS_MAX^2 steps per header */
+			if (seg[j] && sno[j] == 0 && eqi(pa[j].name, sbl[j], pa[i].name, sbl[i]))
+				break;
+		if (j < i)
+			continue;
 		if (!str_cats(out, written++ ? " " : "("))
 			return 0;
 		str_truncate(tmp, 0);
-		if (!str_catb(tmp, pa[i].name, bl) || (ext && !str_append(tmp, '*')))
+		if (!str_catb(tmp, pa[i].name, sbl[i]) || (sext[i] && !str_append(tmp, '*')))
 			return 0;
 		if (!put_str(out, tmp->s, tmp->len) || !str_append(out, ' '))
 			return 0;
 		str_truncate(tmp, 0);
 		for (want = 0; want < np; want++) {	/* segment want, in order */
 			for (j = 0; j < np; j++)
-				if (seg_no(pa[j].name, pa[j].nl, &bl2, &no2, &ext2) && no2 == want &&
-				    eqi(pa[j].name, bl2, pa[i].name, bl))
+				if (seg[j] && sno[j] == want && eqi(pa[j].name, sbl[j], pa[i].name, sbl[i]))
 					break;
 			if (j == np)
 				break;
@@ -604,10 +618,7 @@ static int put_disposition(struct str *out, struct str *tmp, const struct node *
 
 	if (!hdr_get(x, "content-disposition", &f))
 		return str_cats(out, "NIL");
-	l.p = f.val;
-	l.n = f.vl;
-	l.i = 0;
-	l.addr = 0;
+	lex_init(&l, f.val, f.vl, 0);
 	while ((k = lex_next(&l, &tp, &tl)) == T_COMMENT)
 		;
 	if (k != T_ATOM)
@@ -627,10 +638,7 @@ static int put_language(struct str *out, const struct node *x)
 
 	if (!hdr_get(x, "content-language", &f))
 		return str_cats(out, "NIL");
-	l.p = f.val;
-	l.n = f.vl;
-	l.i = 0;
-	l.addr = 0;
+	lex_init(&l, f.val, f.vl, 0);
 	while ((k = lex_next(&l, &tp, &tl)) != T_END) {
 		if (k != T_ATOM)
 			continue;
@@ -1020,10 +1028,7 @@ static int bs_part(struct bs *s, const char *m, size_t n, int digest, unsigned d
 		if (!str_append(out, ' ') || !put_str(out, c.s, c.sl))
 			return nomem();
 		if (s->ext) {
-			l.p = c.v;
-			l.n = c.vl;
-			l.i = 0;
-			l.addr = 0;
+			lex_init(&l, c.v, c.vl, 0);
 			while (l.i < l.n && l.p[l.i] != ';')	/* past type/subtype */
 				l.i++;
 			if (!str_append(out, ' ') || !put_params(out, &s->tmp, &l, 0) ||
@@ -1041,10 +1046,7 @@ static int bs_part(struct bs *s, const char *m, size_t n, int digest, unsigned d
 		msg = is_type(&c, "message", "rfc822");
 		if (!put_str(out, c.t, c.tl) || !str_append(out, ' ') || !put_str(out, c.s, c.sl) || !str_append(out, ' '))
 			return nomem();
-		l.p = c.v;
-		l.n = c.vl;
-		l.i = 0;
-		l.addr = 0;
+		lex_init(&l, c.v, c.vl, 0);
 		while (l.i < l.n && l.p[l.i] != ';')
 			l.i++;
 		if (!put_params(out, &s->tmp, &l, text))

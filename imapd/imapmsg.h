@@ -31,7 +31,6 @@
 #define IMAPMSG_BOUNDARY_MAX 200	/* RFC 2046 §5.1.1 allows 70; some senders exceed it */
 #define IMAPMSG_QUOTED_MAX 1024		/* longer strings go out as literals */
 #define IMAPMSG_FIELDS_MAX 256		/* names in HEADER.FIELDS (...) */
-#define IMAPMSG_COMMENT_MAX 1000	/* nesting of ( ) comments counted, never recursed */
 
 /* imapmsg_envelope - "(date subject from sender reply-to to cc bcc in-reply-to message-id)"; 1 ok, -1 error */
 int imapmsg_envelope(const char *msg, size_t len, struct str *out);
