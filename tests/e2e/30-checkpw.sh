@@ -223,23 +223,90 @@ for i in 1 2 3 4 5 6; do (login alice@example.org Secret-1 >"$T/out/slot.$i") & 
 wait
 good=$(cat "$T"/out/slot.* | grep -c '^0$')
 check "checkpw: with one slot, 6 parallel logins all succeed ($good)" test "$good" = 6
-# 40 logins at once with 2 slots: only the slot holders have argon2id's 64 MiB
+# 40 logins at once with 2 slots: only the slot holders have argon2id's
+# 64 MiB.  A sampler counts the holders from /proc/locks, which the kernel
+# writes in one piece (so a hand-over never shows two holders for one
+# slot, as a ps scan across processes did), and checks that every
+# kurier-checkpw seen with the hashing memory held a slot in the lock
+# table read just before or just after its memory was (a sample is used
+# only when both reads are within SAMPLE_MS, far less than one hash).
 printf 'afterfail 0\nslots 2\nslotwait 30\n' >"$H/control/checkpwlimits"
-for i in $(seq 40); do (login alice@example.org Secret-1 >"$T/out/storm.$i") & done
-peak=0
-for i in $(seq 400); do
-	n=$(ps -C kurier-checkpw -o rss= | awk '$1 > 40000' | wc -l)
-	[ "$n" -gt "$peak" ] && peak=$n
-	jobs -r | grep -q . || break
-	sleep 0.02
-done
+python3 - "$H/checkpw/slot" "$T/out/storm.sampler" <<'PY' &
+import os, sys, time
+slotdir, out = sys.argv[1], sys.argv[2]
+SAMPLE_MS = 40		# one argon2id verification takes longer than this
+RSS_KB = 40000		# argon2id interactive: 64 MiB while it hashes
+def slot_ids():
+    ids = set()
+    try:
+        for n in os.listdir(slotdir):
+            st = os.stat(os.path.join(slotdir, n))
+            ids.add("%02x:%02x:%d" % (os.major(st.st_dev), os.minor(st.st_dev), st.st_ino))
+    except OSError:
+        pass
+    return ids
+def locks():
+    # "N: FLOCK ADVISORY WRITE PID MAJ:MIN:INODE 0 EOF"; waiters have "->"
+    with open("/proc/locks") as f:
+        return [line.split() for line in f.read().splitlines()]
+def holders(lk, ids):
+    return set(w[4] for w in lk if len(w) >= 6 and w[1] == "FLOCK" and w[5] in ids)
+def big():
+    b = set()
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            if open("/proc/%s/comm" % pid).read().strip() != "kurier-checkpw":
+                continue
+            rss = int(open("/proc/%s/statm" % pid).read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+        except (OSError, ValueError, IndexError):
+            continue
+        if rss > RSS_KB:
+            b.add(pid)
+    return b
+peak = used = seen_big = outside = 0
+why = ""
+end = time.time() + 60
+open(out + ".ready", "w").close()
+while time.time() < end:
+    t0 = time.monotonic()
+    l1 = locks()
+    b = big()
+    l2 = locks()
+    t1 = time.monotonic()
+    ids = slot_ids()	# afterwards: it includes every slot file created meanwhile
+    h1, h2 = holders(l1, ids), holders(l2, ids)
+    peak = max(peak, len(h1), len(h2))
+    if (t1 - t0) * 1000 <= SAMPLE_MS:
+        used += 1
+        if b:
+            seen_big += 1
+        if b - (h1 | h2):
+            outside += 1
+            why = "pids %s hashing, holders %s/%s" % (sorted(b), sorted(h1), sorted(h2))
+    if not h1 and not h2 and not b and os.path.exists(out + ".done"):
+        break
+    time.sleep(0.01)
+open(out, "w").write("%d %d %d %d %s\n" % (peak, used, seen_big, outside, why))
+PY
+sampler=$!
+for i in $(seq 100); do [ -e "$T/out/storm.sampler.ready" ] && break; sleep 0.05; done
+storm=()
+for i in $(seq 40); do (login alice@example.org Secret-1 >"$T/out/storm.$i") & storm+=($!); done
+wait "${storm[@]}"
+touch "$T/out/storm.sampler.done"
+wait "$sampler"
 wait
-good=$(cat "$T"/out/storm.* | grep -c '^0$')
+good=$(cat "$T"/out/storm.[0-9]* | grep -c '^0$')
 check "checkpw: 40 logins at once with 2 slots all succeed ($good)" test "$good" = 40
-# ps reads one process after another, so a slot handed over during a scan
-# can show both holders: allow that slack (without slots the peak is ~40)
-check "checkpw: ... and at most 2 (+ hand-overs ps sees) hold hashing memory at a time (peak $peak)" \
-	test "$peak" -le 4 -a "$peak" -ge 1
+read -r peak used seen_big outside why <"$T/out/storm.sampler" || peak=x
+check "checkpw: ... at most 2 hold a hashing slot at a time, and some did (peak $peak in $used samples)" \
+	test "$peak" -le 2 -a "$peak" -ge 1
+if [ "${seen_big:-0}" -ge 1 ] && [ "${outside:-1}" = 0 ]; then
+	ok "checkpw: ... and only slot holders had the hashing memory ($seen_big of $used samples saw it)"
+else notok "checkpw: ... and only slot holders had the hashing memory" \
+	"$outside samples saw it outside a slot, $seen_big saw it at all: ${why:-}"; fi
 printf 'afterfail 0\nslots 1\nslotwait 5\n' >"$H/control/checkpwlimits"
 # while something holds the only slot, a login waits for it, then succeeds
 flock "$H/checkpw/slot/0" sleep 1.5 &
