@@ -9,7 +9,8 @@
  *           the addresses or the message; conf-home's control/ and
  *           users/ files and the passwd file
  * exit:     0 at EOF on fd 0 once every delivery has reported;
- *           111 on a malformed request or a system failure
+ *           111 on a system failure, or on a malformed or truncated
+ *           request, after the deliveries under way have reported
  * cost:     one fork per request (no exec): the child opens the message
  *           as root, resolves the address, becomes the user and delivers
  *           in-process; requests with several recipients fork once more
@@ -35,7 +36,9 @@
 #define RCPTS_MAX 1000		/* recipients in one request; lspawn normally gets exactly one */
 #define PENDING_MAX 100000	/* requests held beyond conf-spawn before kurier-send is wrong */
 #define FIELD_MAX 1100		/* one field: an address of RESOLVE_ADDR_MAX and some slack */
+#define SLOT_MAX 20		/* digits of a slot: a 64-bit number */
 #define PASSWD "/etc/passwd"
+#define BAD_REQUEST ((size_t)-1)	/* parse: the request breaks the contract */
 
 struct job {
 	pid_t pid;
@@ -299,12 +302,12 @@ static void finish(unsigned i)
 
 /*
  * parse - the first complete request in s[0..n); its length, 0 when it is
- * not complete yet; the recipient count into *nrcpt.  Exits when the
- * request breaks the contract.
+ * not complete yet, BAD_REQUEST (with *why set) when it breaks the
+ * contract; the recipient count into *nrcpt.
  */
-static size_t parse(const char *s, size_t n, unsigned *nrcpt)
+static size_t parse(const char *s, size_t n, unsigned *nrcpt, const char **why)
 {
-	size_t i = 0, fields = 0;
+	size_t i = 0, fields = 0, k;
 
 	*nrcpt = 0;
 	if (!n)
@@ -313,27 +316,41 @@ static size_t parse(const char *s, size_t n, unsigned *nrcpt)
 		const char *z = memchr(s + i, 0, n - i);
 		size_t fl;
 		if (!z) {
-			if (n > REQUEST_MAX)
-				diex(EX_T_TEMP, "request from kurier-send too long");
-			return 0;
+			*why = "request from kurier-send too long";
+			return n > REQUEST_MAX ? BAD_REQUEST : 0;
 		}
 		fl = (size_t)(z - s) - i;
-		if (fl > FIELD_MAX)
-			diex(EX_T_TEMP, "field from kurier-send too long");
+		if (fl > FIELD_MAX) {
+			*why = "field from kurier-send too long";
+			return BAD_REQUEST;
+		}
+		if (fields == 0) {
+			/* the slot: a decimal number, as kurier-send numbers deliveries */
+			for (k = 0; k < fl && s[k] >= '0' && s[k] <= '9'; k++)
+				;
+			if (!fl || k != fl || fl > SLOT_MAX) {
+				*why = "malformed slot from kurier-send";
+				return BAD_REQUEST;
+			}
+		}
 		fields++;
 		i += fl + 1;
-		if (fields == 1 && fl == 0)
-			diex(EX_T_TEMP, "empty slot from kurier-send");
-		if (fields == 2 && fl == 0)
-			diex(EX_T_TEMP, "empty message path from kurier-send");
+		if (fields == 2 && fl == 0) {
+			*why = "empty message path from kurier-send";
+			return BAD_REQUEST;
+		}
 		if (fields >= 4) {
 			if (fl == 0) {
-				if (!*nrcpt)
-					diex(EX_T_TEMP, "request from kurier-send without a recipient");
+				if (!*nrcpt) {
+					*why = "request from kurier-send without a recipient";
+					return BAD_REQUEST;
+				}
 				return i;
 			}
-			if (++*nrcpt > RCPTS_MAX)
-				diex(EX_T_TEMP, "too many recipients in one request");
+			if (++*nrcpt > RCPTS_MAX) {
+				*why = "too many recipients in one request";
+				return BAD_REQUEST;
+			}
 		}
 	}
 }
@@ -343,7 +360,8 @@ static void drain(void)
 {
 	while (npending && njobs < maxjobs) {
 		unsigned nr;
-		size_t len = parse(pending.s, pending.len, &nr);
+		const char *why;
+		size_t len = parse(pending.s, pending.len, &nr, &why);
 		start(pending.s, len, nr);
 		memmove(pending.s, pending.s + len, pending.len - len);
 		pending.len -= len;
@@ -355,7 +373,7 @@ int main(int argc, char **argv)
 {
 	struct str in = STR_INIT;
 	char b[8192];
-	int eof = 0;
+	int eof = 0, bad = 0;
 
 	log_prog("kurier-lspawn");
 	if (argc > 2)
@@ -408,26 +426,40 @@ int main(int argc, char **argv)
 			ssize_t n = read(0, b, sizeof b);
 			if (n == -1 && errno != EINTR && errno != EAGAIN)
 				die(EX_T_TEMP, "cannot read from kurier-send");
-			if (n == 0) {
-				eof = 1;
-				if (in.len)
-					log_warnx("kurier-send closed the pipe inside a request; ignored");
-			}
 			if (n > 0 && !str_catb(&in, b, (size_t)n))
 				die_nomem();
 			for (;;) {
 				unsigned nr;
-				size_t len = parse(in.s, in.len, &nr);
+				const char *why = 0;
+				size_t len = parse(in.s, in.len, &nr, &why);
+				if (len && len != BAD_REQUEST && npending >= PENDING_MAX) {
+					len = BAD_REQUEST;
+					why = "kurier-send sent far more requests than conf-spawn";
+				} else if (!len && n == 0 && in.len) {
+					len = BAD_REQUEST;
+					why = "kurier-send closed the pipe inside a request";
+				}
+				if (len == BAD_REQUEST) {
+					/*
+					 * kurier-send broke the contract: read no more, but let
+					 * the deliveries under way report before exiting 111,
+					 * so none is done twice; the rest it retries
+					 */
+					log_warnx(why);
+					bad = eof = 1;
+					in.len = 0;
+					break;
+				}
 				if (!len)
 					break;
-				if (npending >= PENDING_MAX)
-					diex(EX_T_TEMP, "kurier-send sent far more requests than conf-spawn");
 				if (!str_catb(&pending, in.s, len))
 					die_nomem();
 				npending++;
 				memmove(in.s, in.s + len, in.len - len);
 				in.len -= len;
 			}
+			if (n == 0)
+				eof = 1;
 		}
 		/* jobs: collect output; a closed pipe means the job is done */
 		for (i = 0; i < nj; i++) {
@@ -458,5 +490,5 @@ int main(int argc, char **argv)
 	str_free(&pending);
 	str_free(&outq);
 	free(jobs);
-	return 0;
+	return bad ? EX_T_TEMP : 0;
 }

@@ -51,7 +51,9 @@ int main(int argc, char **argv)
 		maildir_abort(&t);
 		if (over < 0)
 			die(EX_D_TEMP, "cannot read the quota of ", dir);
-		if (control_readline(&pol, "overquota", "defer") > 0 && str_equals(&pol, "bounce"))
+		over = control_readline(&pol, "overquota", "defer") > 0 && str_equals(&pol, "bounce");
+		str_free(&pol);	/* nothing held at exit: the tests run it under LeakSanitizer */
+		if (over)
 			diex(EX_D_PERM, "mailbox is over quota: ", dir);
 		diex(EX_D_TEMP, "mailbox is over quota: ", dir);
 	}

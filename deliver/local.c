@@ -389,6 +389,16 @@ static char do_mbox(struct ctx *c, const char *path, struct str *text)
 	return code;
 }
 
+/*
+ * only_stdio - mark every descriptor above 2 close-on-exec, so that a
+ * program run for a user gets the message, its output pipe and nothing
+ * else, whatever the process that started kurier left open; 1 ok, 0 error
+ */
+static int only_stdio(void)
+{
+	return close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) == 0;
+}
+
 /* envset - append "name=value\0" to env; 1 ok, 0 no memory */
 static int envset(struct str *env, const char *name, const char *v, size_t n)
 {
@@ -454,8 +464,10 @@ static char do_program(struct ctx *c, const char *cmd, struct str *text)
 		char *argv[4] = { (char *)"sh", (char *)"-c", (char *)cmd, 0 };
 		signal(SIGXFSZ, SIG_DFL);
 		signal(SIGPIPE, SIG_DFL);
+		/* its own process group, so a timeout ends whatever it started */
+		setpgid(0, 0);
 		if (lseek(c->m->fd, 0, SEEK_SET) == -1 || dup2(c->m->fd, 0) == -1 ||
-		    dup2(pfd[1], 1) == -1 || dup2(pfd[1], 2) == -1)
+		    dup2(pfd[1], 1) == -1 || dup2(pfd[1], 2) == -1 || !only_stdio())
 			_exit(EX_D_TEMP);
 		execve("/bin/sh", argv, envp);
 		_exit(EX_D_TEMP);
@@ -468,6 +480,7 @@ static char do_program(struct ctx *c, const char *cmd, struct str *text)
 		time_t left = LOCAL_PROG_TIMEOUT - (time(0) - start);
 		ssize_t n;
 		if (left <= 0) {
+			kill(-pid, SIGKILL);
 			kill(pid, SIGKILL);
 			break;
 		}
@@ -543,7 +556,7 @@ static char do_forwards(struct ctx *c, struct str *text)
 	}
 	if (pid == 0) {
 		char *argv[2] = { (char *)"kurier-queue", 0 };
-		if (dup2(mp[0], 0) == -1 || dup2(ep[0], 1) == -1)
+		if (dup2(mp[0], 0) == -1 || dup2(ep[0], 1) == -1 || !only_stdio())
 			_exit(EX_Q_BUG);
 		signal(SIGPIPE, SIG_DFL);
 		execv(qpath.s, argv);
@@ -645,12 +658,16 @@ static char follow(struct ctx *c, const struct localfile_instr *in, size_t n, in
 	return code;
 }
 
-/* check_home - the home directory is the user's and not writable by others; 'K', 'Z' */
+/*
+ * check_home - the current directory (the home just entered) is the
+ * user's and not writable by others; checking "." rather than the path
+ * leaves no window for swapping the directory after the check.  'K', 'Z'
+ */
 static char check_home(const struct resolved *r, struct str *text)
 {
 	struct stat st;
 
-	if (stat(r->acct.home.s, &st) == -1)
+	if (stat(".", &st) == -1)
 		return syserr(text, 'Z', "cannot reach the home directory");
 	if (!S_ISDIR(st.st_mode))
 		return settext(text, 'Z', "the home directory is not a directory", "", "");
@@ -695,20 +712,23 @@ static char find_file(const struct resolved *r, struct str *content, struct str 
 				goto out;
 			}
 			fname->len--;
-			fd = open(fname->s, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+			/* no symbolic link and (below) one link only: a file that is
+			 * really the account's, not a name for someone else's */
+			fd = open(fname->s, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
 			if (fd == -1) {
 				fname->len = 0;
 				if (errno == ENOENT)
 					continue;
-				code = syserr(text, 'Z', "cannot open the delivery file");
+				code = errno == ELOOP ? settext(text, 'Z', "refusing the delivery file (a symbolic "
+				    "link): ", fname->s, "") : syserr(text, 'Z', "cannot open the delivery file");
 				goto out;
 			}
-			if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+			if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || st.st_nlink != 1 ||
 			    (st.st_uid != r->acct.uid && st.st_uid != 0) ||
 			    (st.st_mode & (S_IWGRP | S_IWOTH)) || st.st_size > LOCALFILE_MAX) {
 				close(fd);
 				code = settext(text, 'Z', "refusing the delivery file (not a plain file of the "
-				    "account's, group or world writable, or too long): ", fname->s, "");
+				    "account's with one link, group or world writable, or too long): ", fname->s, "");
 				goto out;
 			}
 			for (;;) {
@@ -848,13 +868,13 @@ char local_deliver(const struct resolved *r, const struct local_msg *m, struct s
 		goto out;
 	}
 	c.home = r->acct.home.s;
-	code = check_home(r, text);
-	if (code != 'K')
-		goto out;
 	if (chdir(c.home) == -1) {
 		code = syserr(text, 'Z', "cannot enter the home directory");
 		goto out;
 	}
+	code = check_home(r, text);
+	if (code != 'K')
+		goto out;
 	code = find_file(r, &content, &fname, &c.defpart, text);
 	if (code != 'K')
 		goto out;

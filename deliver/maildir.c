@@ -377,6 +377,7 @@ void maildir_abort(struct maildir_tmp *t)
 	if (t->dirfd != -1)
 		close(t->dirfd);
 	str_free(&t->tmpname);
+	str_free(&t->name);	/* a commit that failed after naming the file */
 	tmp_reset(t);
 	errno = e;
 }

@@ -206,7 +206,8 @@ int resolve_passwd(const char *passwd, const char *name, size_t n, struct accoun
 		return r < 0 ? -1 : 0;
 	}
 	r = 0;
-	while (i < pw.len && n) {
+	/* a ':' would let "alice:x" match alice's line as a name of its own */
+	while (i < pw.len && n && !memchr(name, ':', n)) {
 		const char *line = pw.s + i;
 		const char *nl = memchr(line, '\n', pw.len - i);
 		size_t ll = nl ? (size_t)(nl - line) : pw.len - i;
@@ -292,8 +293,6 @@ static int system_account(struct resolved *r, const char *l, size_t n, const cha
 		k = prev_dash(l, k);
 	}
 	acct_clear(&r->acct);
-	if (n == 10 && memcmp(l, "postmaster", 10) == 0)
-		return fail(r, RES_TEMP, "postmaster has no alias in control/aliases");
 	return fail(r, RES_UNKNOWN, "no such user here");
 }
 
@@ -439,15 +438,64 @@ static int alias_user(struct resolved *r, const char *passwd)
 	return RES_ALIAS;
 }
 
+/*
+ * addr_bytes_ok - 1 if a[0..n) has no control byte (it goes into a
+ * Delivered-To line, the mbox From line and programs' environment) and
+ * no '/' (it becomes part of file names); 0 otherwise
+ */
+static int addr_bytes_ok(const char *a, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)a[i];
+		if (c < 32 || c == 127 || c == '/')
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * postmaster_targets - control/postmaster's lines as alias targets into
+ * r->targets; 1 set, 0 no such file (or empty), -1 error
+ */
+static int postmaster_targets(struct resolved *r)
+{
+	int k = control_readlist(&r->targets, "postmaster");
+
+	if (k <= 0 || !r->targets.len) {
+		r->targets.len = 0;
+		return k < 0 ? -1 : 0;
+	}
+	why(r, "postmaster: control/postmaster", (const char *)0);
+	return 1;
+}
+
+/*
+ * postmaster_default - RFC 5321 4.5.1: postmaster must be deliverable.
+ * With neither control/postmaster, an alias nor an account, its mail
+ * goes to the maildir conf-home/postmaster/ as the alias user; RES_*
+ */
+static int postmaster_default(struct resolved *r, const char *passwd)
+{
+	r->text.len = r->targets.len = 0;
+	if (!str_copys(&r->targets, auto_home) || !str_cats(&r->targets, "/" RESOLVE_POSTMASTER_DIR "/") ||
+	    !str_0(&r->targets))
+		return RES_TEMP;
+	why(r, "postmaster: no control/postmaster, alias or account; the default maildir ",
+	    r->targets.s, (const char *)0);
+	return alias_user(r, passwd);
+}
+
 int resolve_address(const char *a, size_t n, const char *passwd, struct resolved *r)
 {
 	struct str addr = STR_INIT, key = STR_INIT, canon = STR_INIT, val = STR_INIT, t = STR_INIT;
 	size_t at = n, ll;
-	int dom, f, res;
+	int dom, f, res, ispm;
 
 	r->why.len = r->text.len = r->targets.len = 0;
 	acct_clear(&r->acct);
-	if (n > RESOLVE_ADDR_MAX || memchr(a, 0, n) || memchr(a, '\n', n) || memchr(a, '/', n))
+	if (n > RESOLVE_ADDR_MAX || !addr_bytes_ok(a, n))
 		return fail(r, RES_UNKNOWN, "malformed address");
 	while (at > 0 && a[at - 1] != '@')
 		at--;
@@ -474,14 +522,31 @@ int resolve_address(const char *a, size_t n, const char *passwd, struct resolved
 	}
 	addr.len--;
 	resolve_lower(addr.s, addr.len);
+	ispm = ll == 10 && memcmp(addr.s, "postmaster", 10) == 0;
 	dom = domain_class(r, &canon);
 	if (dom < 0) {
 		res = fail(r, RES_TEMP, "cannot read the domain lists in control/");
 		goto out;
 	}
+	if (dom == 0 && ispm && !at) {
+		/* <postmaster> alone is this host's, whatever control/locals lists */
+		why(r, "postmaster alone: local", (const char *)0);
+		dom = 1;
+	}
 	if (dom == 0) {
 		res = RES_FOREIGN;
 		goto out;
+	}
+	if (ispm) {
+		f = postmaster_targets(r);
+		if (f < 0) {
+			res = fail(r, RES_TEMP, "cannot read control/postmaster");
+			goto out;
+		}
+		if (f > 0) {
+			res = alias_user(r, passwd);
+			goto out;
+		}
 	}
 	/* aliases: the whole address, the bare name for local domains, then "@dom" */
 	f = lookup("control", "aliases.cdb", addr.s, addr.len, &val);
@@ -541,6 +606,8 @@ int resolve_address(const char *a, size_t n, const char *passwd, struct resolved
 		res = system_account(r, addr.s, ll, passwd);
 	else
 		res = virtual_account(r, addr.s, ll, &canon, passwd);
+	if (ispm && res == RES_UNKNOWN)
+		res = postmaster_default(r, passwd);
 out:
 	str_free(&addr);
 	str_free(&key);

@@ -4,6 +4,9 @@
  *   control/me, control/locals     local domains (".dom" wildcard, "!host"
  *                                  exception; no locals: only me)
  *   control/hosteddomains.cdb      virtual domains (value: canonical domain)
+ *   control/postmaster             postmaster's targets, one per line
+ *                                  (before aliases; default: the maildir
+ *                                  conf-home/postmaster/)
  *   control/aliases.cdb            key: lower-case address, bare local name
  *                                  (local domains), or "@dom"; value: the
  *                                  targets, each NUL-terminated
@@ -25,6 +28,9 @@
 #define RESOLVE_MINUID_DEFAULT 1000	/* Debian's adduser starts regular users here */
 #define RESOLVE_ADDR_MAX 1000		/* longest address handled; the RFC 5321 path limit is 256 */
 #define RESOLVE_EXT_TRIES 16		/* most "-ext" splits tried for one local part */
+/* postmaster's maildir under conf-home when nothing else names a target
+ * (RFC 5321 4.5.1: postmaster must be deliverable); owned by kuriera */
+#define RESOLVE_POSTMASTER_DIR "postmaster"
 
 /* results of resolve_address */
 #define RES_TEMP    -1	/* a file could not be read: try later */

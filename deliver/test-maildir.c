@@ -205,9 +205,22 @@ int main(void)
 	CHECK(count(cmd) == 1, "one file in new/");
 	snprintf(cmd, sizeof cmd, "%s/tmp", p);
 	CHECK(count(cmd) == 0, "tmp/ empty after commit");
+	str_free(&t.name);
 	CHECK(maildir_tmp_open(&t, p) == 1, "tmp open for abort");
 	maildir_abort(&t);
 	CHECK(count(cmd) == 0, "abort leaves tmp/ empty");
+	/* a commit that fails after the name is made (no new/) frees the name */
+	{
+		char nw[600], away[600];
+		snprintf(nw, sizeof nw, "%s/new", p);
+		snprintf(away, sizeof away, "%s/new-away", p);
+		CHECK(maildir_tmp_open(&t, p) == 1 && maildir_tmp_write(&t, "x\n", 2) == 1 &&
+		    rename(nw, away) == 0, "tmp open, new/ moved away");
+		CHECK(maildir_commit(&t) == -1, "commit without new/ fails");
+		CHECK(t.name.s == 0 && t.tmpname.s == 0, "a failed commit holds no memory (the name is freed)");
+		CHECK(count(cmd) == 0, "a failed commit leaves tmp/ empty");
+		CHECK(rename(away, nw) == 0, "new/ back");
+	}
 
 	/* sizes: new 6 (+ one file without S= of 10), .Work/cur 100, .Trash 1000 (not counted) */
 	snprintf(cmd, sizeof cmd, "%s/cur/1.M1P1V1I1.h:2,S", p);

@@ -133,7 +133,7 @@ check "concurrency: 15 messages each" test "$(( $(l_count "$HA/Maildir/new") - n
 
 # a malformed request from kurier-send is fatal (111), never guessed at
 printf '1\0mess/0/x\0s@r\0' | timeout 10 "$TH/bin/kurier-lspawn" >/dev/null 2>&1; rc=$?
-check "contract: EOF inside a request ends with 0 and no delivery" test $rc = 0
+check "contract: EOF inside a request (alone) exits 111" test $rc = 111
 r=$(l_req 7 ../../etc/shadow s@r.example $A@local.example | l_spawn | sed -n 2p)
 case $r in Z*path*) ok "contract: a message path with .. is refused";; *) notok "contract: a message path with .. is refused" "$r";; esac
 printf '\0x\0' | timeout 10 "$TH/bin/kurier-lspawn" >/dev/null 2>&1; rc=$?
@@ -160,3 +160,49 @@ if mount -t tmpfs -o size=128k,mode=0755 tmpfs "$T/full" 2>/dev/null; then
 else
 	skip "full disk" "cannot mount a tmpfs here"
 fi
+
+# --- a broken request from kurier-send: exit 111, lose nothing ---------------
+# the delivery already under way still reports; nothing is delivered twice
+n0=$(l_count "$HA/Maildir/new")
+l_msg
+out=$({ l_req 41 "$L_MSG" s@r.example $A@local.example; printf 'x1\0%s\0s@r.example\0%s\0\0' "$L_MSG" $A@local.example; } |
+	timeout 60 "$TH/bin/kurier-lspawn" 2>"$T/lspawn.err" | tr '\0' '\n'; echo "rc=${PIPESTATUS[1]}")
+check "contract: a non-decimal slot after a good request exits 111" grep -qx 'rc=111' <<<"$out"
+check "contract: the good request before it is still answered" test "$(sed -n 1,2p <<<"$out" | tr '\n' ' ' | cut -c1-4)" = "41 K"
+check "contract: the broken request is not delivered" test "$(l_count "$HA/Maildir/new")" = $((n0 + 1))
+check "contract: the reason is logged" grep -q "malformed slot" "$T/lspawn.err"
+# a request cut short by EOF after a complete one
+l_msg
+out=$({ l_req 42 "$L_MSG" s@r.example $A@local.example; printf '43\0%s\0s@r' "$L_MSG"; } |
+	timeout 60 "$TH/bin/kurier-lspawn" 2>/dev/null | tr '\0' '\n'; echo "rc=${PIPESTATUS[1]}")
+check "contract: EOF inside a request exits 111" grep -qx 'rc=111' <<<"$out"
+check "contract: the complete request before it is answered" test "$(sed -n 1,2p <<<"$out" | tr '\n' ' ' | cut -c1-4)" = "42 K"
+check "contract: the cut request is not delivered" test "$(l_count "$HA/Maildir/new")" = $((n0 + 2))
+
+# --- postmaster (RFC 5321 4.5.1: always deliverable) ------------------------
+# nothing configured: the maildir conf-home/postmaster/ (kuriera, as hier-local.tab makes it)
+l_save postmaster
+rm -f "$TH/control/postmaster"
+PM=$TH/postmaster
+if [ ! -d "$PM/new" ]; then
+	mkdir -p "$PM/tmp" "$PM/new" "$PM/cur"; chown -R kuriera:nofiles "$PM"; chmod -R 0700 "$PM"
+	on_exit "rm -rf '$PM'"
+fi
+p0=$(l_count "$PM/new")
+l_msg
+r=$(l_one s@r.example postmaster@local.example)
+case $r in K*) ok "postmaster: without alias or control/postmaster it is delivered";; *) notok "postmaster: without alias or control/postmaster it is delivered" "$r";; esac
+check "postmaster: into conf-home/postmaster/new" test "$(l_count "$PM/new")" = $((p0 + 1))
+check "postmaster: the file belongs to kuriera" test "$(stat -c %U "$(ls -t "$PM/new/"* | head -n 1)")" = kuriera
+r=$(l_one s@r.example PostMaster@virt.example)
+case $r in K*) ok "postmaster: at a hosted domain too, any case";; *) notok "postmaster: at a hosted domain too, any case" "$r";; esac
+r=$(l_one s@r.example postmaster)
+case $r in K*) ok "postmaster: the bare name (<postmaster>)";; *) notok "postmaster: the bare name (<postmaster>)" "$r";; esac
+# control/postmaster names the target, and wins over the default
+mkdir -p "$T/pmbox"; "$M" "$T/pmbox/Maildir"; chown -R kuriera:nofiles "$T/pmbox"; chmod 0755 "$T"
+printf '# where postmaster mail goes\n%s\n' "$T/pmbox/Maildir/" > "$TH/control/postmaster"
+p0=$(l_count "$PM/new")
+r=$(l_one s@r.example postmaster@local.example)
+case $r in K*) ok "postmaster: control/postmaster's target";; *) notok "postmaster: control/postmaster's target" "$r";; esac
+check "postmaster: the message is in control/postmaster's maildir" test "$(l_count "$T/pmbox/Maildir/new")" = 1
+check "postmaster: and not in the default" test "$(l_count "$PM/new")" = $p0

@@ -180,3 +180,28 @@ res $A-km@local.example; want "kurier-maildir in a delivery file delivers" 'K*' 
 check "kurier-maildir: into the folder it was given" test "$(l_count "$H/Maildir/.Work/new")" = $((n0 + 1))
 dot .courier-kmq "|$TH/bin/kurier-maildir -q 10S ./Maildir/.Work/"
 res $A-kmq@local.example; want "kurier-maildir over its quota: its 111 is a deferral" 'Z*quota*' "$R"
+
+# --- hardening: links, descriptors, address bytes --------------------------
+# a delivery file that is a symbolic link, even to a file of the user's, is
+# refused (O_NOFOLLOW): it could name a file the user does not control
+dot real-instr './Maildir/.Work/'
+ln -sf "$H/real-instr" "$H/.courier-sym"; chown -h $A: "$H/.courier-sym"
+res $A-sym@local.example; want "links: a symbolic link as delivery file is refused (Z)" 'Z*symbolic link*' "$R"
+# a hard link (two names for one inode) is refused as well
+ln -f "$H/real-instr" "$H/.courier-hard"
+res $A-hard@local.example; want "links: a hard-linked delivery file is refused (Z)" 'Z*one link*' "$R"
+rm -f "$H/.courier-sym" "$H/.courier-hard" "$H/real-instr"
+# a program gets fds 0-2 only, even when kurier-lspawn was started with
+# more open (a descriptor kurier-start or anyone above it leaked)
+dot .courier-fds '|for i in 3 4 5 6 7 8 9; do [ -e /proc/$$/fd/$i ] && echo $i; done > "$HOME/fds.out"; true'
+l_msg
+R=$(l_req 1 "$L_MSG" s@r.example $A-fds@local.example | (exec 7>"$T/leaked-fd"; timeout 60 "$TH/bin/kurier-lspawn") | tr '\0' '\n' | sed -n 2p)
+want "fds: the program ran" 'K*' "$R"
+check "fds: the program holds nothing beyond 0 1 2 (fd 7 of lspawn's parent is gone)" test -f "$H/fds.out" -a ! -s "$H/fds.out"
+# control bytes in the address never reach Delivered-To or a program's environment
+dot .courier-default './Maildir/.Work/'
+res "$A-x"$'\r'"y@local.example"; want "address: a CR in the local part is malformed (D)" 'D*malformed*' "$R"
+res "$A-x"$'\t'"y@local.example"; want "address: a TAB in the local part is malformed (D)" 'D*malformed*' "$R"
+rm -f "$H/.courier-default"
+# "user:x" is not a name for user through the passwd file's field separator
+res "$A:x@local.example"; want "address: user:x does not match user's passwd line (D)" 'D*no such user*' "$R"
