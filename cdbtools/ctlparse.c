@@ -306,8 +306,7 @@ int ip6_scan(const char *s, size_t n, unsigned char ip[16])
 			if (nh + nt + 4 > 16 || !ip4_scan(s + i, n - i, g + *ng))
 				return 0;
 			*ng += 4;
-			i = n;
-			break;
+			break;	/* the IPv4 tail ends the address */
 		}
 		if (j == i || j - i > 4 || nh + nt + 2 > 16)
 			return 0;
