@@ -76,8 +76,12 @@ out=$(msg | r_send best.test s@x.test u@best.test)
 [[ $out == h5.4.6*'mail would loop'* ]] && ok route-best-mx-is-me || notok route-best-mx-is-me "$out"
 
 # IPv6: an MX with only an AAAA record
-out=$(msg | r_send six.test s@x.test u@six.test)
-[[ $out == 'rmx6.six.test [::1]: 250'* ]] && ok route-ipv6 || notok route-ipv6 "$out"
+if "$PY" -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null; then
+	out=$(msg | r_send six.test s@x.test u@six.test)
+	[[ $out == 'rmx6.six.test [::1]: 250'* ]] && ok route-ipv6 || notok route-ipv6 "$out"
+else
+	skip route-ipv6 "no IPv6 on the loopback interface here"
+fi
 
 # an MX name with shell syntax: skipped, escaped, never run
 out=$("$TB/kurier-remote" -x evil.test)
