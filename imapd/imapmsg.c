@@ -8,6 +8,7 @@
  * IMAPMSG_DEPTH_MAX; every size sum is overflow-checked.
  * runs as:  inside kurier-imapd, as the mail user
  * trusts:   nothing in the message
+ * exit:     never; errors are returned (imapmsg.h)
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -1060,11 +1061,28 @@ static int bs_part(struct bs *s, const char *m, size_t n, int digest, unsigned d
 	if (!str_append(out, ' ') || !put_field(out, &s->tmp, &x, "content-id") ||
 	    !str_append(out, ' ') || !put_field(out, &s->tmp, &x, "content-description") || !str_append(out, ' '))
 		return nomem();
-	if (hdr_get(&x, "content-transfer-encoding", &(struct field){ 0 })) {
-		if (!put_field(out, &s->tmp, &x, "content-transfer-encoding"))
+	{	/* the encoding's token, comments and all else dropped; 7bit by default (RFC 2045 §6.1) */
+		struct field f;
+		const char *tp = "7bit";
+		size_t tl = 4;
+
+		if (hdr_get(&x, "content-transfer-encoding", &f)) {
+			struct lex el;
+			const char *ep;
+			size_t en;
+			int k;
+
+			lex_init(&el, f.val, f.vl, 0);
+			while ((k = lex_next(&el, &ep, &en)) == T_COMMENT)
+				;
+			if (k == T_ATOM) {
+				tp = ep;
+				tl = en;
+			}
+		}
+		if (!put_str(out, tp, tl))
 			return nomem();
-	} else if (!str_cats(out, "\"7bit\""))
-		return nomem();
+	}
 	if (!measure(x.m + x.body, x.n - x.body, &size, &lines))
 		return big();
 	if (!str_append(out, ' ') || !str_catu(out, size))

@@ -160,10 +160,12 @@ static const char m_8bit[] =
 	"Subject: caf\xc3\xa9 \"quoted\" back\\slash\n"
 	"To: \"J\xc3\xb6rg\" <j@example.org>\n"
 	"Content-Type: text/plain; charset=utf-8\n"
-	"Content-Transfer-Encoding: 8bit\n"
+	"Content-Transfer-Encoding: 8bit (really)\n"
 	"\n"
 	"caf\xc3\xa9\n";
 
+/* tests/e2e/88-imapmsg-dovecot.sh names entries 02 and 08 by position
+ * (-w writes them as NN): add new messages at the end */
 static const struct {
 	const char *name, *msg;
 	const char *envelope, *body, *bodystructure;
