@@ -23,20 +23,28 @@
 #include "store.h"
 
 #define FLAGLETTERS "DFPRST"		/* maildir flag letters in the order they are written */
-#define UIDLIST_LINE_MAX 512		/* a line of the uid list: numbers and a name of at most NAME_MAX */
+#define STORE_SETTLE 2		/* seconds: a directory time this recent may hide a change made in the same tick */
+
+/* a directory's modification time as the list records it; 0 0 means "look again" */
+struct mtime {
+	unsigned long long sec, nsec;
+};
 
 /* one entry of the uid list */
 struct uent {
 	uint32_t uid;
 	unsigned long long size;
 	long long idate;
-	const char *name;	/* in the list's text */
+	const char *name;	/* the unique name, in the list's text */
 	size_t len;
+	const char *file;	/* "cur/NAME:2,FLAGS" or "new/NAME", in the list's text */
+	size_t flen;
 	int seen;		/* the file exists */
 };
 
 struct ulist {
 	uint32_t uidvalidity, uidnext;
+	struct mtime curm, newm;	/* cur/ and new/ as they were when the list was complete */
 	struct uent *e;
 	size_t n;
 	size_t *hash;		/* open addressing: entry index + 1, 0 empty */
@@ -140,7 +148,7 @@ static int readfile(int dfd, const char *name, char **text, size_t *len)
 static int ulist_read(int dfd, struct ulist *u)
 {
 	size_t len, i, a = 0, e, k;
-	unsigned long long v1, v2, v3;
+	unsigned long long v2, v3;
 	int r;
 
 	memset(u, 0, sizeof *u);
@@ -149,16 +157,30 @@ static int ulist_read(int dfd, struct ulist *u)
 		return r;
 	for (i = 0; i < len && u->text[i] != '\n'; i++)
 		;
-	if (i == len || i < 16 || memcmp(u->text, "kurier-uidlist 1 ", 17))
+	if (i == len || i < 17 || memcmp(u->text, "kurier-uidlist 2 ", 17))
 		return 0;
-	k = 17;
-	if (!(e = scan_ulong(u->text + k, i - k, &v1)) || u->text[k + e] != ' ')
-		return 0;
-	k += e + 1;
-	if (scan_ulong(u->text + k, i - k, &v2) != i - k || !v1 || v1 > 0xffffffffULL || !v2 || v2 > 0xffffffffULL)
-		return 0;
-	u->uidvalidity = (uint32_t)v1;
-	u->uidnext = (uint32_t)v2;
+	{
+		/* UIDVALIDITY UIDNEXT CURSEC.NSEC NEWSEC.NSEC */
+		unsigned long long v[6];
+		int f;
+		k = 17;
+		for (f = 0; f < 6; f++) {
+			if (!(e = scan_ulong(u->text + k, i - k, &v[f])))
+				return 0;
+			k += e;
+			if (f < 5 && (k >= i || u->text[k] != (f == 2 || f == 4 ? '.' : ' ')))
+				return 0;
+			k++;
+		}
+		if (k != i + 1 || !v[0] || v[0] > 0xffffffffULL || !v[1] || v[1] > 0xffffffffULL)
+			return 0;
+		u->uidvalidity = (uint32_t)v[0];
+		u->uidnext = (uint32_t)v[1];
+		u->curm.sec = v[2];
+		u->curm.nsec = v[3];
+		u->newm.sec = v[4];
+		u->newm.nsec = v[5];
+	}
 	for (i++; i < len; i = e + 1) {
 		const char *l = u->text + i;
 		size_t ll, p = 0, d;
@@ -177,7 +199,7 @@ static int ulist_read(int dfd, struct ulist *u)
 		if (!(d = scan_ulong(l + p, ll - p, &v3)) || l[p + d] != ' ')
 			return 0;
 		p += d + 1;
-		if (p >= ll || ll - p > IMAP_NAME_MAX)
+		if (p + 4 >= ll || ll - p > IMAP_NAME_MAX + 4 || (memcmp(l + p, "cur/", 4) && memcmp(l + p, "new/", 4)))
 			return 0;
 		if (u->n == a) {
 			struct uent *ne;
@@ -190,8 +212,12 @@ static int ulist_read(int dfd, struct ulist *u)
 		u->e[u->n].uid = (uint32_t)ud;
 		u->e[u->n].size = v2;
 		u->e[u->n].idate = (long long)v3;
-		u->e[u->n].name = l + p;
-		u->e[u->n].len = ll - p;
+		u->e[u->n].file = l + p;
+		u->e[u->n].flen = ll - p;
+		u->e[u->n].name = l + p + 4;
+		for (d = p + 4; d < ll && l[d] != ':'; d++)
+			;
+		u->e[u->n].len = d - p - 4;
 		u->e[u->n].seen = 0;
 		u->n++;
 	}
@@ -238,19 +264,51 @@ static int ulist_write(int dfd, const struct str *out)
 	return 1;
 }
 
-/* ulist_line - one "UID SIZE IDATE NAME\n" onto out; 1 ok, 0 no memory */
-static int ulist_line(struct str *out, uint32_t uid, unsigned long long size, long long idate, const char *name, size_t n)
+/* ulist_line - one "UID SIZE IDATE FILE\n" onto out; 1 ok, 0 no memory */
+static int ulist_line(struct str *out, uint32_t uid, unsigned long long size, long long idate, const char *file, size_t n)
 {
 	return str_catu(out, uid) && str_append(out, ' ') && str_catu(out, size) && str_append(out, ' ') &&
 	    str_catu(out, idate > 0 ? (unsigned long long)idate : 0) && str_append(out, ' ') &&
-	    str_catb(out, name, n) && str_append(out, '\n');
+	    str_catb(out, file, n) && str_append(out, '\n');
 }
 
 /* ulist_head - the first line onto out */
-static int ulist_head(struct str *out, uint32_t uidvalidity, uint32_t uidnext)
+static int ulist_head(struct str *out, const struct ulist *u)
 {
-	return str_cats(out, "kurier-uidlist 1 ") && str_catu(out, uidvalidity) && str_append(out, ' ') &&
-	    str_catu(out, uidnext) && str_append(out, '\n');
+	return str_cats(out, "kurier-uidlist 2 ") && str_catu(out, u->uidvalidity) && str_append(out, ' ') &&
+	    str_catu(out, u->uidnext) && str_append(out, ' ') && str_catu(out, u->curm.sec) && str_append(out, '.') &&
+	    str_catu(out, u->curm.nsec) && str_append(out, ' ') && str_catu(out, u->newm.sec) && str_append(out, '.') &&
+	    str_catu(out, u->newm.nsec) && str_append(out, '\n');
+}
+
+/* dirmtime - the mtime of dfd/sub; zero when missing */
+static struct mtime dirmtime(int dfd, const char *sub)
+{
+	struct mtime m = { 0, 0 };
+	struct stat st;
+
+	if (fstatat(dfd, sub, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		m.sec = (unsigned long long)st.st_mtim.tv_sec;
+		m.nsec = (unsigned long long)st.st_mtim.tv_nsec;
+	}
+	return m;
+}
+
+/* settled - m, if it is older than STORE_SETTLE seconds before since, else zero: a change within a
+ * file system's timestamp granularity of our look could otherwise leave the time unchanged */
+static struct mtime settled(struct mtime m, time_t since)
+{
+	struct mtime z = { 0, 0 };
+
+	if (!m.sec || (long long)m.sec + STORE_SETTLE >= (long long)since)
+		return z;
+	return m;
+}
+
+/* sametime - 1 if a and b are the same non-zero time */
+static int sametime(struct mtime a, struct mtime b)
+{
+	return a.sec && a.sec == b.sec && a.nsec == b.nsec;
 }
 
 /* store_flags_of - the flags after ":2," */
@@ -316,13 +374,45 @@ static int addmsg(struct folder *f, const char *sub, const char *name, size_t n,
 	return 1;
 }
 
-/* basecmp - order messages by unique name (Courier names start with the delivery time) */
+/* leadnum - the decimal number at s[*i] (at most 19 digits), moving *i past it */
+static unsigned long long leadnum(const char *s, size_t n, size_t *i)
+{
+	unsigned long long v = 0;
+	size_t k = 0;
+
+	while (*i < n && s[*i] >= '0' && s[*i] <= '9' && k++ < 19)
+		v = v * 10 + (unsigned long long)(s[(*i)++] - '0');
+	return v;
+}
+
+/*
+ * basecmp - order messages by delivery: unique names start with the
+ * seconds and, in Courier's and kurier's form, ".M" and the microseconds,
+ * which compare as numbers (as text "M99" would sort after "M123");
+ * then by the whole name
+ */
 static int basecmp(const void *a, const void *b)
 {
 	const struct smsg *x = a, *y = b;
-	size_t n = x->baselen < y->baselen ? x->baselen : y->baselen;
-	int c = memcmp(x->file + 4, y->file + 4, n);
+	const char *p = x->file + 4, *q = y->file + 4;
+	size_t i = 0, j = 0, n;
+	unsigned long long u, v;
+	int c;
 
+	u = leadnum(p, x->baselen, &i);
+	v = leadnum(q, y->baselen, &j);
+	if (u != v)
+		return u < v ? -1 : 1;
+	if (i + 1 < x->baselen && j + 1 < y->baselen && p[i] == '.' && q[j] == '.' && p[i + 1] == 'M' && q[j + 1] == 'M') {
+		i += 2;
+		j += 2;
+		u = leadnum(p, x->baselen, &i);
+		v = leadnum(q, y->baselen, &j);
+		if (u != v)
+			return u < v ? -1 : 1;
+	}
+	n = x->baselen < y->baselen ? x->baselen : y->baselen;
+	c = memcmp(p, q, n);
 	return c ? c : (x->baselen > y->baselen) - (x->baselen < y->baselen);
 }
 
@@ -421,12 +511,33 @@ void store_free(struct folder *f)
 	memset(f, 0, sizeof *f);
 }
 
+/* fromlist - f's messages straight from the uid list, when the directories have not changed; 1 ok, -1 no memory */
+static int fromlist(struct folder *f, const struct ulist *u)
+{
+	size_t i;
+
+	for (i = 0; i < u->n && f->n < IMAP_MSGS_MAX; i++) {
+		const struct uent *e = &u->e[i];
+		int isnew = e->file[0] == 'n';
+		if (addmsg(f, isnew ? "new/" : "cur/", e->file + 4, e->flen - 4, e->len,
+		    isnew ? 0 : store_flags_of(e->file + 4, e->flen - 4), isnew) < 0)
+			return -1;
+		f->m[f->n - 1].uid = e->uid;
+		f->m[f->n - 1].size = e->size;
+		f->m[f->n - 1].idate = e->idate;
+		f->recent += (size_t)isnew;
+	}
+	return 1;
+}
+
 /* store_load - the messages of dir with their UIDs; 1 ok, -1 error */
 int store_load(const char *dir, struct folder *f, int takenew)
 {
 	struct ulist u;
+	struct mtime mc, mn;
 	struct str out = STR_INIT;
 	size_t i, fresh = 0;
+	time_t start = time(0);
 	int dfd, r, dirty = 0, e;
 
 	store_free(f);
@@ -436,11 +547,31 @@ int store_load(const char *dir, struct folder *f, int takenew)
 	dfd = lockdir(dir);
 	if (dfd == -1)
 		return -1;
-	if (scansub(dfd, f, "cur", takenew) < 0 || scansub(dfd, f, "new", takenew) < 0)
-		goto fail;
 	r = ulist_read(dfd, &u);
 	if (r < 0)
 		goto fail;
+	if (r == 1) {
+		/* the fast way: neither directory changed since the list was complete */
+		int sorted = 1, innew = 0;
+		for (i = 0; i < u.n; i++) {
+			innew |= u.e[i].file[0] == 'n';
+			if (i && u.e[i].uid <= u.e[i - 1].uid)
+				sorted = 0;
+		}
+		if (sorted && !(takenew && innew) && sametime(u.curm, dirmtime(dfd, "cur")) && sametime(u.newm, dirmtime(dfd, "new"))) {
+			if (fromlist(f, &u) < 0)
+				goto failu;
+			f->uidvalidity = u.uidvalidity;
+			f->uidnext = u.uidnext;
+			ulist_free(&u);
+			close(dfd);
+			return 1;
+		}
+	}
+	if (scansub(dfd, f, "cur", takenew) < 0 || scansub(dfd, f, "new", takenew) < 0)
+		goto failu;
+	mc = settled(dirmtime(dfd, "cur"), start);
+	mn = settled(dirmtime(dfd, "new"), start);
 	if (r == 0) {
 		/* a new list: a UIDVALIDITY above the old one, if any could be read */
 		uint32_t old = u.uidvalidity;
@@ -451,6 +582,10 @@ int store_load(const char *dir, struct folder *f, int takenew)
 		u.uidnext = 1;
 		dirty = 1;
 	}
+	if (mc.sec != u.curm.sec || mc.nsec != u.curm.nsec || mn.sec != u.newm.sec || mn.nsec != u.newm.nsec)
+		dirty = 1;
+	u.curm = mc;
+	u.newm = mn;
 	for (i = 0; i < f->n; i++) {
 		struct smsg *m = &f->m[i];
 		long k = ulist_find(&u, m->file + 4, m->baselen);
@@ -459,6 +594,8 @@ int store_load(const char *dir, struct folder *f, int takenew)
 			m->uid = u.e[k].uid;
 			m->size = u.e[k].size;
 			m->idate = u.e[k].idate;
+			if (u.e[k].flen != strlen(m->file) || memcmp(u.e[k].file, m->file, u.e[k].flen))
+				dirty = 1;	/* flags or place changed */
 		} else
 			fresh++;
 	}
@@ -491,10 +628,10 @@ int store_load(const char *dir, struct folder *f, int takenew)
 	f->uidvalidity = u.uidvalidity;
 	f->uidnext = u.uidnext;
 	if (dirty) {
-		if (!ulist_head(&out, u.uidvalidity, u.uidnext))
+		if (!ulist_head(&out, &u))
 			goto failu;
 		for (i = 0; i < f->n; i++)
-			if (!ulist_line(&out, f->m[i].uid, f->m[i].size, f->m[i].idate, f->m[i].file + 4, f->m[i].baselen))
+			if (!ulist_line(&out, f->m[i].uid, f->m[i].size, f->m[i].idate, f->m[i].file, strlen(f->m[i].file)))
 				goto failu;
 		if (ulist_write(dfd, &out) < 0)
 			goto failu;
@@ -539,9 +676,9 @@ int store_save_sizes(struct folder *f)
 				u.e[k].size = f->m[i].size;
 			f->m[i].sizedirty = 0;
 		}
-		r = ulist_head(&out, u.uidvalidity, u.uidnext) ? 1 : -1;
+		r = ulist_head(&out, &u) ? 1 : -1;
 		for (i = 0; r == 1 && i < u.n; i++)
-			if (!ulist_line(&out, u.e[i].uid, u.e[i].size, u.e[i].idate, u.e[i].name, u.e[i].len))
+			if (!ulist_line(&out, u.e[i].uid, u.e[i].size, u.e[i].idate, u.e[i].file, u.e[i].flen))
 				r = -1;
 		if (r == 1)
 			r = ulist_write(dfd, &out);
@@ -818,8 +955,8 @@ int store_rename(const char *from, const char *to)
 	return r;
 }
 
-/* assign - give the new file name (base) in dir the next UID; 1 ok, -1 error */
-static int assign(const char *dir, const char *base, size_t blen, long long idate, unsigned long long size,
+/* assign - give the new file ("cur/NAME:2,FLAGS") in dir the next UID; 1 ok, -1 error */
+static int assign(const char *dir, const char *file, size_t flen, long long idate, unsigned long long size,
     uint32_t *uid, uint32_t *uidvalidity)
 {
 	struct ulist u;
@@ -846,11 +983,13 @@ static int assign(const char *dir, const char *base, size_t blen, long long idat
 	}
 	*uid = u.uidnext++;
 	*uidvalidity = u.uidvalidity;
-	r = ulist_head(&out, u.uidvalidity, u.uidnext) ? 1 : -1;
+	/* the directories changed under the list: the next load looks at them */
+	u.curm.sec = u.curm.nsec = u.newm.sec = u.newm.nsec = 0;
+	r = ulist_head(&out, &u) ? 1 : -1;
 	for (i = 0; r == 1 && i < u.n; i++)
-		if (!ulist_line(&out, u.e[i].uid, u.e[i].size, u.e[i].idate, u.e[i].name, u.e[i].len))
+		if (!ulist_line(&out, u.e[i].uid, u.e[i].size, u.e[i].idate, u.e[i].file, u.e[i].flen))
 			r = -1;
-	if (r == 1 && !ulist_line(&out, *uid, size, idate, base, blen))
+	if (r == 1 && !ulist_line(&out, *uid, size, idate, file, flen))
 		r = -1;
 	if (r == 1)
 		r = ulist_write(dfd, &out);
@@ -860,12 +999,14 @@ static int assign(const char *dir, const char *base, size_t blen, long long idat
 	return r;
 }
 
-/* tocur - move dir/new/NAME to dir/cur/NAME:2,FLAGS and set its mtime; 1 ok, -1 error */
-static int tocur(const char *dir, const char *name, unsigned flags, long long idate)
+/* tocur - move dir/new/NAME to dir/cur/NAME:2,FLAGS (that in rel, "cur/...") and set its mtime; 1 ok, -1 error */
+static int tocur(const char *dir, const char *name, unsigned flags, long long idate, struct str *rel)
 {
 	struct str from = STR_INIT, to = STR_INIT;
 	int r = -1;
 
+	if (!str_copys(rel, "cur/") || !str_cats(rel, name) || !flagsuffix(rel, flags))
+		return -1;
 	if (str_copys(&from, dir) && str_cats(&from, "/new/") && str_cats(&from, name) && str_0(&from) &&
 	    str_copys(&to, dir) && str_cats(&to, "/cur/") && str_cats(&to, name) && flagsuffix(&to, flags) && str_0(&to) &&
 	    rename(from.s, to.s) == 0) {
@@ -885,6 +1026,7 @@ static int tocur(const char *dir, const char *name, unsigned flags, long long id
 /* store_deliver - APPEND: write, fsync, commit, move to cur/ with flags, assign a UID */
 int store_deliver(const char *dir, const char *msg, size_t n, unsigned flags, long long idate, uint32_t *uid, uint32_t *uidvalidity)
 {
+	struct str rel = STR_INIT;
 	struct maildir_tmp t;
 	size_t sz;
 	int r;
@@ -899,7 +1041,7 @@ int store_deliver(const char *dir, const char *msg, size_t n, unsigned flags, lo
 		return -1;
 	if (idate <= 0)
 		idate = (long long)time(0);
-	r = tocur(dir, t.name.s, flags, idate);
+	r = tocur(dir, t.name.s, flags, idate, &rel);
 	sz = n;
 	{
 		size_t i;
@@ -908,15 +1050,16 @@ int store_deliver(const char *dir, const char *msg, size_t n, unsigned flags, lo
 				sz++;
 	}
 	if (r == 1)
-		r = assign(dir, t.name.s, t.name.len, idate, sz, uid, uidvalidity);
+		r = assign(dir, rel.s, rel.len, idate, sz, uid, uidvalidity);
 	str_free(&t.name);
+	str_free(&rel);
 	return r;
 }
 
 /* store_copy - COPY: the message into dir under a new name with flags */
 int store_copy(const char *srcdir, const char *src, const char *dir, unsigned flags, uint32_t *uid, uint32_t *uidvalidity)
 {
-	struct str p = STR_INIT;
+	struct str p = STR_INIT, rel = STR_INIT;
 	struct maildir_tmp t;
 	struct stat st;
 	int fd, r;
@@ -939,10 +1082,11 @@ int store_copy(const char *srcdir, const char *src, const char *dir, unsigned fl
 	close(fd);
 	if (maildir_commit(&t) != 1)
 		return -1;
-	r = tocur(dir, t.name.s, flags, (long long)st.st_mtime);
+	r = tocur(dir, t.name.s, flags, (long long)st.st_mtime, &rel);
 	if (r == 1)
-		r = assign(dir, t.name.s, t.name.len, (long long)st.st_mtime, 0, uid, uidvalidity);
+		r = assign(dir, rel.s, rel.len, (long long)st.st_mtime, 0, uid, uidvalidity);
 	str_free(&t.name);
+	str_free(&rel);
 	return r;
 }
 

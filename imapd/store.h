@@ -7,8 +7,11 @@
  * subscription list.
  *
  * The uid list, FOLDER/kurier-uidlist, is text:
- *   line 1:  "kurier-uidlist 1 UIDVALIDITY UIDNEXT"
- *   then:    "UID SIZE IDATE NAME" per message, SIZE 0 when not known yet
+ *   line 1:  "kurier-uidlist 2 UIDVALIDITY UIDNEXT CURMTIME NEWMTIME"
+ *   then:    "UID SIZE IDATE FILE" per message, SIZE 0 when not known yet,
+ *            FILE "cur/NAME:2,FLAGS" or "new/NAME"
+ * While cur/ and new/ still carry the recorded times (sec.nsec), a load
+ * takes everything from the list without reading the directories.
  * It is only written under an exclusive flock(2) of the folder directory,
  * to a temporary file that is fsynced and renamed over it, so a reader
  * sees the old list or the new one.  A missing or damaged list is built
