@@ -39,7 +39,9 @@ int local_become(uid_t uid, gid_t gid)
 	}
 	if (setgroups(1, &gid) == -1 || setgid(gid) == -1 || setuid(uid) == -1)
 		return -1;
-	if (getuid() != uid || geteuid() != uid || getegid() != gid) {
+	/* all of real, effective and saved ids changed: root cannot come back */
+	if (getuid() != uid || geteuid() != uid || getgid() != gid || getegid() != gid ||
+	    setuid(0) != -1) {
 		errno = EPERM;
 		return -1;
 	}
