@@ -5,7 +5,7 @@
 # (a quoted string equals a literal of the same bytes), and SEARCH BODY,
 # TEXT and HEADER with ASCII and UTF-8 needles.  The messages are
 # the golden table of imapd/test-imapmsg.c (written out by its -w mode)
-# and a few more below.  Dovecot runs privately: its imap binary in
+# and a few more below, and 300 random ones.  Dovecot runs privately: its imap binary in
 # preauth mode on a scratch maildir, talked to over a pipe, as nobody.
 # Known, deliberate differences are listed in ALLOWED with their reason.
 . "$KURIER_SRC"/tests/lib.sh
@@ -30,6 +30,83 @@ printf 'From: b@example.org\nContent-Type: multipart/mixed;\n boundary="=_(x)+,-
 printf 'From: outer@example.org\nContent-Type: message/rfc822\n\nFrom: middle@example.org\nContent-Type: message/rfc822\n\nFrom: inner@example.org\nSubject: deepest\n\nbottom line\n' > "$M/x7"
 printf 'From: c@example.org\nContent-Type: application/pdf\nContent-Disposition: attachment; filename="a b.pdf"; creation-date="Wed, 12 Feb 1997 16:29:51 -0500"\nContent-Language: fr\nContent-Location: report.pdf\nContent-Description: =?utf-8?q?R=C3=A9sum=C3=A9?=\nContent-Transfer-Encoding: base64\n\nJVBERg==\n' > "$M/x8"
 : > "$M/x9"
+# and 300 random ones from Python's email package: trees of multipart,
+# text in three charsets, attachments, images and attached messages, with
+# RFC 2047 headers, groups, CRLF or LF line ends (seeded: the same each run)
+cat > "$T/gen.py" <<'EOF'
+# gen.py DIR N SEED - random MIME messages written with Python's email package
+import random, sys, os
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.mime.application import MIMEApplication
+from email.mime.image import MIMEImage
+from email.mime.message import MIMEMessage
+from email.header import Header
+from email.utils import formataddr, formatdate
+d, n, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+R = random.Random(seed)
+W = ['alpha', 'beta', 'Gamma', 'délta', 'ε', 'zeta', 'Ωmega', 'naïve', 'x', 'long' * 5]
+def text():
+    return ' '.join(R.choice(W) for _ in range(R.randint(0, 30))) + ('\n' if R.random() < .7 else '')
+def addr():
+    name = R.choice(['', 'Ann Example', 'Doe, John', 'Jörg Müller', 'O\'Brien', '"quoted"'])
+    a = R.choice(['a', 'b.c', 'x+y']) + '@' + R.choice(['example.org', 'example.net'])
+    return formataddr((name, a)) if name else a
+def leaf(depth):
+    k = R.random()
+    if k < .5:
+        cs = R.choice(['us-ascii', 'utf-8', 'iso-8859-1'])
+        t = text()
+        if cs != 'utf-8':
+            t = t.encode(cs, 'replace').decode(cs)
+        return MIMEText(t, R.choice(['plain', 'html']), cs)
+    if k < .7:
+        p = MIMEApplication(os.urandom(R.randint(0, 300)), R.choice(['pdf', 'octet-stream', 'zip']))
+        p.add_header('Content-Disposition', 'attachment', filename=R.choice(['a.pdf', 'résumé.pdf', 'x y.zip']))
+        return p
+    if k < .8:
+        p = MIMEImage(b'\x89PNG\r\n' + os.urandom(40), 'png')
+        p.add_header('Content-ID', '<img%d@x>' % R.randint(0, 99))
+        return p
+    if depth < 3:
+        return MIMEMessage(message(depth + 1))
+    return MIMEText(text())
+def tree(depth):
+    if depth >= 3 or R.random() < .4:
+        return leaf(depth)
+    m = MIMEMultipart(R.choice(['mixed', 'alternative', 'related']))
+    if R.random() < .3:
+        m.preamble = 'This is a MIME message.'
+    for _ in range(R.randint(1, 4)):
+        m.attach(tree(depth + 1))
+    if R.random() < .3:
+        m.epilogue = 'epilogue'
+    return m
+def message(depth=0):
+    m = tree(depth)
+    m['From'] = addr()
+    if R.random() < .7:
+        m['To'] = ', '.join(addr() for _ in range(R.randint(1, 3)))
+    if R.random() < .3:
+        m['Cc'] = 'team: ' + addr() + ', ' + addr() + ';'
+    if R.random() < .9:
+        m['Subject'] = Header(text().strip(), 'utf-8') if R.random() < .5 else text().strip().encode('ascii', 'replace').decode()
+    if R.random() < .8:
+        m['Date'] = formatdate(R.randint(0, 2000000000), localtime=False)
+    if R.random() < .8:
+        m['Message-ID'] = '<%d@example.org>' % R.randint(0, 10**9)
+    if R.random() < .2:
+        m['In-Reply-To'] = '<%d@example.org>' % R.randint(0, 10**9)
+    if R.random() < .2:
+        m['Reply-To'] = addr()
+    return m
+for i in range(n):
+    b = message().as_bytes()
+    if R.random() < .5:
+        b = b.replace(b'\n', b'\r\n')
+    open(os.path.join(d, 'g%03d' % i), 'wb').write(b)
+EOF
+python3 "$T/gen.py" "$M" 300 11 || { notok "imapmsg vs dovecot: random messages" "gen.py failed"; exit 1; }
 
 # deliberate differences: "file items" (space-separated FETCH items)
 ALLOWED='
@@ -182,6 +259,13 @@ BODY - bottom line
 BODY - Caf
 BODY - ✓
 BODY - <IMG src
+BODY - délta
+BODY - NAïVE beta
+BODY - GAMMA
+BODY - longlonglonglonglong
+BODY - PNG
+TEXT - zeta Ωmega
+TEXT - résumé
 TEXT - hello
 TEXT - inner message
 TEXT - part2@example
@@ -200,6 +284,10 @@ HEADER TO undisclosed
 HEADER CC two@
 HEADER Content-Description Résumé
 HEADER Message-ID folded
+HEADER SUBJECT ε
+HEADER SUBJECT Alpha
+HEADER Content-Disposition x y.zip
+HEADER To O'Brien
 EOF
 cat > "$T/search.py" <<'EOF'
 # search.py TEST-IMAPMSG DOVECOT-CONF HOME QUERIES FILE... - SEARCH answers of both, query by query
