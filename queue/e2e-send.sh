@@ -48,6 +48,8 @@ s_setup() {
 # s_start [ARGS] - start the queue in the background; its pid in $SPID
 # (S_LSPAWN= empty runs the real kurier-lspawn of the instance)
 s_start() {
+	local started
+	started=$(grep -c 'started with' "$T/send.log" 2>/dev/null)
 	env STANDIN_QUEUE="$Q" STANDIN_LOG="$T/spawn.log" STANDIN_MAILDIR="$T/md" \
 		STANDIN_RULES="$T/rules" STANDIN_DELAY="${S_DELAY:-0}" \
 		KURIER_LSPAWN="${S_LSPAWN-$KURIER_SRC/queue/standin-spawn.py}" \
@@ -55,7 +57,7 @@ s_start() {
 		"$QB/kurier-start" "$@" >>"$T/send.log" 2>&1 </dev/null &
 	SPID=$!
 	on_exit "kill $SPID"
-	s_wait 'started with' 10
+	s_wait 'started with' 10 $((${started:-0} + 1))
 }
 
 # s_stop - SIGTERM the queue and wait for it (at most 20 s)

@@ -32,6 +32,22 @@ alive() {
 }
 
 s_start
+# --- a link planted where kurier-send writes is never followed (SECURITY.md 23) ---
+kill -STOP "$SPID"
+s_inject 's@far.example' 'l1@local.example'
+id=$(q_files "$Q/todo"); id=${id##*/}
+echo keep >"$T/victim"; chmod 666 "$T/victim"
+ln -s "$T/victim" "$Q/local/$((id % split))/$id"
+kill -CONT "$SPID"; s_trigger
+s_wait "trouble preprocessing todo/$id" 10 && ok "faults: a planted link makes preprocessing fail" ||
+	notok "faults: planted link" "$(tail -3 "$T/send.log")"
+[ "$(cat "$T/victim")" = keep ] && ok "faults: the link's target is untouched" || notok "faults: victim" "$(cat "$T/victim")"
+[ -e "$Q/todo/$((id % split))/$id" ] && [ ! -e "$Q/info/$((id % split))/$id" ] && ok "faults: the message waits in todo" ||
+	notok "faults: todo after link" "$(q_files "$Q")"
+rm -f "$Q/local/$((id % split))/$id"
+kill -ALRM "$SPID"
+s_end "$id" && ok "faults: once the link is gone the message is delivered" || notok "faults: after link" "$(tail -3 "$T/send.log")"
+
 # --- fsync fails while preprocessing: todo stays, no state, later delivered once --
 fault fsync EIO
 s_inject 's@far.example' 'a1@local.example'
@@ -44,6 +60,7 @@ id=$(q_files "$Q/todo"); id=${id##*/}
 unfault; alive
 kill -ALRM "$SPID"
 s_wait "end msg $id" 10 && ok "faults: after the fault the message is delivered" || notok "faults: delivery after fsync fault" "$(tail -5 "$T/send.log")"
+for i in $(seq 50); do grep -q ' a1@local.example K$' "$T/spawn.log" && break; sleep 0.1; done
 [ "$(grep -c ' a1@local.example K$' "$T/spawn.log")" = 1 ] && ok "faults: exactly once" || notok "faults: once" "$(cat "$T/spawn.log")"
 
 # --- write fails (ENOSPC) while preprocessing ---------------------------------------
@@ -61,7 +78,7 @@ s_wait "end msg $id\$" 10 $((n + 1)) && ok "faults: write ENOSPC: delivered once
 
 # --- fsync fails for the bounce record: the recipient stays pending -----------------
 s_inject 'b@far.example' 'nouser@local.example'
-id=$(grep '^new msg' "$T/send.log" | tail -1 | cut -d' ' -f3)
+id=$(s_newid)
 s_wait "end msg $id" 10
 : >"$T/spawn.log"
 s_stop; S_DELAY=3 s_start
