@@ -334,6 +334,10 @@ static void refresh(int force)
 				q->size = m->size;
 				q->sizedirty = m->sizedirty;
 			}
+			if (q->idate <= 0 && m->idate > 0) {
+				q->idate = m->idate;
+				q->sizedirty = m->sizedirty;
+			}
 			if ((q->flags & ~STORE_PASSED) != (m->flags & ~STORE_PASSED)) {
 				say("* ");
 				sayu(k + 1);
@@ -1130,7 +1134,7 @@ static int fetchone(size_t i, const struct fetchitem *v, size_t n, int seen)
 		switch (it->what) {
 		case FI_UID: say("UID "); sayu(m->uid); break;
 		case FI_FLAGS: say("FLAGS "); sayflags(m); flagsdone = 1; break;
-		case FI_INTERNALDATE: say("INTERNALDATE "); internaldate(m->idate); break;
+		case FI_INTERNALDATE: say("INTERNALDATE "); internaldate(store_idate(&sel, i)); break;
 		case FI_SIZE: say("RFC822.SIZE "); sayu(msgsize(i)); break;
 		case FI_ENVELOPE:
 		case FI_BODY:
@@ -1442,7 +1446,7 @@ static void cmd_search(const struct imap_cmd *c, int byuid)
 		m.uid = sel.m[i].uid;
 		m.flags = sel.m[i].flags;
 		m.recent = sel.m[i].recent;
-		m.idate = sel.m[i].idate;
+		m.idate = s.needdate ? store_idate(&sel, i) : 0;
 		m.ctx = (void *)(uintptr_t)i;
 		m.size = cb_size;
 		m.text = cb_text;

@@ -153,6 +153,8 @@ static int key(struct pstate *p, int depth)
 			p->s->n[x].num = d;
 			if (dates[k].op >= SK_SENTBEFORE)
 				p->s->needtext = 1;
+			else
+				p->s->needdate = 1;
 			return 1;
 		}
 	for (k = 0; k < sizeof strs / sizeof *strs; k++)

@@ -36,6 +36,7 @@ struct search {
 	size_t nn, na;
 	int root;
 	int needtext;			/* some key needs the message bytes */
+	int needdate;			/* some key needs the internal date */
 	const char *err;
 };
 

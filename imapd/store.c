@@ -74,12 +74,14 @@ static void ulist_free(struct ulist *u)
 	memset(u, 0, sizeof *u);
 }
 
-/* ulist_find - the entry for name, or -1 */
-static long ulist_find(const struct ulist *u, const char *s, size_t n)
+static int ulist_index(struct ulist *u);
+
+/* ulist_find - the entry for name, or -1 (-1 also when the index cannot be built: the caller then assigns afresh) */
+static long ulist_find(struct ulist *u, const char *s, size_t n)
 {
 	size_t h;
 
-	if (!u->hsize)
+	if (!u->hsize && (!u->n || ulist_index(u) < 0))
 		return -1;
 	for (h = hashname(s, n) & (u->hsize - 1); u->hash[h]; h = (h + 1) & (u->hsize - 1)) {
 		const struct uent *e = &u->e[u->hash[h] - 1];
@@ -221,7 +223,7 @@ static int ulist_read(int dfd, struct ulist *u)
 		u->e[u->n].seen = 0;
 		u->n++;
 	}
-	return ulist_index(u) < 0 ? -1 : 1;
+	return 1;
 }
 
 /* writeall - write n bytes; 1 ok, -1 error */
@@ -612,12 +614,9 @@ int store_load(const char *dir, struct folder *f, int takenew)
 			if (!f->m[i].uid)
 				tmp[k++] = f->m[i];
 		qsort(tmp, fresh, sizeof *tmp, basecmp);
-		for (k = 0; k < fresh; k++) {
-			struct stat st;
+		/* internal dates (the files' mtimes) are looked up when first asked for */
+		for (k = 0; k < fresh; k++)
 			tmp[k].uid = u.uidnext++;
-			if (fstatat(dfd, tmp[k].file, &st, AT_SYMLINK_NOFOLLOW) == 0)
-				tmp[k].idate = (long long)st.st_mtime;
-		}
 		for (i = 0, k = 0; i < f->n; i++)
 			if (!f->m[i].uid)
 				f->m[i] = tmp[k++];
@@ -672,8 +671,12 @@ int store_save_sizes(struct folder *f)
 			if (!f->m[i].sizedirty)
 				continue;
 			k = ulist_find(&u, f->m[i].file + 4, f->m[i].baselen);
-			if (k >= 0 && u.e[k].uid == f->m[i].uid)
-				u.e[k].size = f->m[i].size;
+			if (k >= 0 && u.e[k].uid == f->m[i].uid) {
+				if (f->m[i].size)
+					u.e[k].size = f->m[i].size;
+				if (f->m[i].idate > 0)
+					u.e[k].idate = f->m[i].idate;
+			}
 			f->m[i].sizedirty = 0;
 		}
 		r = ulist_head(&out, &u) ? 1 : -1;
@@ -725,6 +728,24 @@ nomem:
 	str_free(&from);
 	errno = ENOMEM;
 	return -1;
+}
+
+/* store_idate - the internal date of message i: the file's mtime, learned once; 0 if the file is gone */
+long long store_idate(struct folder *f, size_t i)
+{
+	struct smsg *m = &f->m[i];
+	struct str p = STR_INIT;
+	struct stat st;
+
+	if (m->idate > 0)
+		return m->idate;
+	if (str_copys(&p, f->dir) && str_append(&p, '/') && str_cats(&p, m->file) && str_0(&p) &&
+	    lstat(p.s, &st) == 0) {
+		m->idate = (long long)st.st_mtime;
+		m->sizedirty = 1;	/* worth keeping in the uid list */
+	}
+	str_free(&p);
+	return m->idate;
 }
 
 /* store_find_uid - binary search by UID */

@@ -41,10 +41,10 @@ struct smsg {
 	unsigned flags;
 	unsigned char recent;		/* moved from new/ by this session */
 	unsigned char gone;		/* the file has disappeared (expunged elsewhere) */
-	unsigned char sizedirty;	/* size learned here, not yet in the uid list */
+	unsigned char sizedirty;	/* size or date learned here, not yet in the uid list */
 	unsigned short baselen;		/* bytes of the unique name at file + 4 */
 	unsigned long long size;	/* RFC822.SIZE; 0 not known yet */
-	long long idate;		/* INTERNALDATE: the file's mtime */
+	long long idate;		/* INTERNALDATE: the file's mtime; 0 until store_idate looks */
 	char *file;			/* "cur/NAME:2,FLAGS" or "new/NAME", relative to the folder */
 };
 
@@ -66,6 +66,8 @@ int store_save_sizes(struct folder *f);
 int store_setflags(struct folder *f, size_t i, unsigned flags);
 /* store_flags_of - the flags in a file name's ":2," part */
 unsigned store_flags_of(const char *name, size_t n);
+/* store_idate - INTERNALDATE of message i (the file's mtime), looked up once; 0 if gone */
+long long store_idate(struct folder *f, size_t i);
 /* store_find_uid - index of uid in f (sorted by uid), or f->n */
 size_t store_find_uid(const struct folder *f, uint32_t uid);
 
