@@ -601,19 +601,25 @@ int maildir_quota_check(const char *dir, const struct maildir_quota *q,
 	struct maildir_quota fq, use;
 	struct stat st;
 	long long bytes = 0, count = 0;
-	int r, recalc = 0, parsed = 0;
+	int r, recalc = 0, parsed = 0, firstok = 0;
 
 	r = read_sizefile(dir, &text, &st);
 	if (r < 0) {
 		str_free(&text);
 		return -1;
 	}
-	if (r > 0)
+	if (r > 0) {
 		parsed = maildir_size_parse(text.s, text.len, &fq, &bytes, &count);
+		if (!parsed) {
+			/* a file cut at the read limit still names its quota on line 1 */
+			const char *nl = memchr(text.s, '\n', text.len);
+			firstok = nl && maildir_quota_parse(text.s, (size_t)(nl - text.s), &fq);
+		}
+	}
 	str_free(&text);
 	if (q)
 		use = *q;
-	else if (parsed)
+	else if (parsed || firstok)
 		use = fq;
 	else
 		return 0;	/* no quota given and none readable in the file */

@@ -277,6 +277,23 @@ int main(void)
 			CHECK(stat(cmd, &st) == 0 && st.st_size < MAILDIR_SIZEFILE_MAX, "long maildirsize is rebuilt short");
 		}
 	}
+	/* a file far past the read limit, quota from its own line 1 only: the
+	 * cut text does not parse, yet the quota applies and the file is rebuilt */
+	{
+		FILE *f = fopen(cmd, "w");
+		int k;
+		struct stat st;
+		if (f) {
+			fputs("100000000S\n", f);
+			for (k = 0; k < 262144; k++)
+				fputs("0 0\n", f);
+			fclose(f);
+		}
+		CHECK(maildir_quota_check(p, 0, 1, 1) == 0, "1 MiB maildirsize without a given quota: check works");
+		CHECK(stat(cmd, &st) == 0 && st.st_size < MAILDIR_SIZEFILE_MAX,
+		    "1 MiB maildirsize without a given quota is rebuilt short");
+		CHECK(strcmp(firstline(cmd), "100000000S") == 0, "and keeps its own quota line");
+	}
 	/* a symlink in place of tmp/ is refused */
 	snprintf(cmd, sizeof cmd, "%s/tmp", p);
 	{

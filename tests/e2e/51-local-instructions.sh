@@ -184,7 +184,7 @@ res $A-kmq@local.example; want "kurier-maildir over its quota: its 111 is a defe
 # --- hardening: links, descriptors, address bytes --------------------------
 # a delivery file that is a symbolic link, even to a file of the user's, is
 # refused (O_NOFOLLOW): it could name a file the user does not control
-dot real-instr './Maildir/.Work/'
+dot real-instr './Maildir/'
 ln -sf "$H/real-instr" "$H/.courier-sym"; chown -h $A: "$H/.courier-sym"
 res $A-sym@local.example; want "links: a symbolic link as delivery file is refused (Z)" 'Z*symbolic link*' "$R"
 # a hard link (two names for one inode) is refused as well
@@ -199,9 +199,33 @@ R=$(l_req 1 "$L_MSG" s@r.example $A-fds@local.example | (exec 7>"$T/leaked-fd"; 
 want "fds: the program ran" 'K*' "$R"
 check "fds: the program holds nothing beyond 0 1 2 (fd 7 of lspawn's parent is gone)" test -f "$H/fds.out" -a ! -s "$H/fds.out"
 # control bytes in the address never reach Delivered-To or a program's environment
-dot .courier-default './Maildir/.Work/'
+dot .courier-default './Maildir/'
 res "$A-x"$'\r'"y@local.example"; want "address: a CR in the local part is malformed (D)" 'D*malformed*' "$R"
 res "$A-x"$'\t'"y@local.example"; want "address: a TAB in the local part is malformed (D)" 'D*malformed*' "$R"
 rm -f "$H/.courier-default"
 # "user:x" is not a name for user through the passwd file's field separator
 res "$A:x@local.example"; want "address: user:x does not match user's passwd line (D)" 'D*no such user*' "$R"
+
+# --- hardening: sizes and names --------------------------------------------
+# a delivery file over 64 KiB is refused, not read without bound
+{ for i in $(seq 2000); do echo "# comment line $i, padding padding padding"; done; echo './Maildir/'; } > "$H/.courier-big"
+chown $A: "$H/.courier-big"
+res $A-big@local.example; want "sizes: a delivery file over 64 KiB is refused (Z)" 'Z*too long*' "$R"
+rm -f "$H/.courier-big"
+# an extension longer than a file name can hold bounces; so does an address over 1000 bytes
+res "$A-$(head -c 250 /dev/zero | tr '\0' e)@local.example"; want "sizes: a 250-byte extension bounces (D)" 'D*too long*' "$R"
+res "$A-$(head -c 1000 /dev/zero | tr '\0' e)@local.example"; want "sizes: an address over 1000 bytes is malformed (D)" 'D*malformed*' "$R"
+# path bytes in the extension never reach a file name
+res "$A-../../../etc/x@local.example"; want "names: '/' in the extension is malformed (D)" 'D*malformed*' "$R"
+dot .courier-default './Maildir/'
+res "$A-..@local.example"; want "names: '..' as extension stays a file name (.courier-::, then -default)" 'K*' "$R"
+rm -f "$H/.courier-default"
+# a maildirsize of 1 GiB (sparse, unparsable) is read only up to its limit
+# (kurier-lspawn's own 60 s timeout in l_spawn bounds the whole delivery)
+printf '100000000S\n' > "$H/Maildir/maildirsize"; truncate -s 1G "$H/Maildir/maildirsize"; chown $A: "$H/Maildir/maildirsize"
+res $A@local.example; want "sizes: a 1 GiB maildirsize does not stop delivery" 'K*' "$R"
+# a valid one of 1 MiB is read up to its limit, then rebuilt short
+{ printf '100000000S\n'; yes '0 0' | head -n 262144; } > "$H/Maildir/maildirsize"; chown $A: "$H/Maildir/maildirsize"
+res $A@local.example; want "sizes: a 1 MiB maildirsize does not stop delivery" 'K*' "$R"
+check "sizes: the 1 MiB maildirsize is rebuilt short" test "$(stat -c %s "$H/Maildir/maildirsize")" -lt 5120
+rm -f "$H/Maildir/maildirsize"
