@@ -103,6 +103,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	r = imapmsg_date(msg, len, &t);
 	if (r == 0 && t != 0)
 		abort();
+	if (imapmsg_sentday(msg, len, &t) != r || (r == 0 && t != 0))
+		abort();
 	str_free(&o);
 	return 0;
 }

@@ -1805,8 +1805,8 @@ static void date_skip(const char *p, size_t n, size_t *i)
 	}
 }
 
-/* date_parse - RFC 5322 §3.3 date-time (and §4.3 obsolete forms); 1 ok with *t, 0 bad */
-static int date_parse(const char *p, size_t n, long long *t)
+/* date_parse - RFC 5322 §3.3 date-time (and §4.3 obsolete forms); 1 ok with *t and the zone in *zsec, 0 bad */
+static int date_parse(const char *p, size_t n, long long *t, long long *zsec)
 {
 	static const char months[] = "janfebmaraprmayjunjulaugsepoctnovdec";
 	static const struct { const char *name; int off; } zones[] = {
@@ -1886,24 +1886,41 @@ static int date_parse(const char *p, size_t n, long long *t)
 		if (day > mdays[mon - 1] || (mon == 2 && day == 29 && !leap))
 			return 0;
 	}
-	*t = days_from_civil(year, mon, (unsigned)day) * 86400 + hh * 3600 + mm * 60 + ss -
-	    ((zone < 0 ? -1 : 1) * ((labs(zone) / 100) * 3600 + (labs(zone) % 100) * 60));
+	*zsec = (zone < 0 ? -1 : 1) * ((labs(zone) / 100) * 3600 + (labs(zone) % 100) * 60);
+	*t = days_from_civil(year, mon, (unsigned)day) * 86400 + hh * 3600 + mm * 60 + ss - *zsec;
 	return 1;
+}
+
+/* msg_date - parse the Date: header; 1 ok, 0 absent or bad */
+static int msg_date(const char *msg, size_t len, long long *t, long long *zsec)
+{
+	struct node x;
+	struct field f;
+
+	node_split(&x, msg, len);
+	return hdr_get(&x, "date", &f) && date_parse(f.val, f.vl, t, zsec);
 }
 
 /* imapmsg_date - the Date: header in seconds since the epoch; 1 ok, 0 absent or bad */
 int imapmsg_date(const char *msg, size_t len, long long *t)
 {
-	struct node x;
-	struct field f;
+	long long z;
 
+	if (msg_date(msg, len, t, &z))
+		return 1;
 	*t = 0;
-	node_split(&x, msg, len);
-	if (!hdr_get(&x, "date", &f))
+	return 0;
+}
+
+/* imapmsg_sentday - the day of the Date: header as written, in days since 1970-01-01; 1 ok, 0 absent or bad */
+int imapmsg_sentday(const char *msg, size_t len, long long *day)
+{
+	long long t, z;
+
+	*day = 0;
+	if (!msg_date(msg, len, &t, &z))
 		return 0;
-	if (!date_parse(f.val, f.vl, t)) {
-		*t = 0;
-		return 0;
-	}
+	t += z;		/* back to the sender's wall clock */
+	*day = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
 	return 1;
 }

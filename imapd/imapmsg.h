@@ -46,5 +46,8 @@ int imapmsg_search_header(const char *msg, size_t len, const char *field, size_t
 int imapmsg_search_text(const char *msg, size_t len, const char *needle, size_t nlen, int body_only);
 /* imapmsg_date - the Date: header (RFC 5322, obsolete forms too) in seconds since the epoch; 1 ok, 0 absent or bad (*t = 0) */
 int imapmsg_date(const char *msg, size_t len, long long *t);
+/* imapmsg_sentday - the calendar day of the Date: header as written, time and zone disregarded (RFC 3501 §6.4.4
+ * SENTBEFORE/SENTON/SENTSINCE), in days since 1970-01-01; 1 ok, 0 absent or bad (*day = 0) */
+int imapmsg_sentday(const char *msg, size_t len, long long *day);
 
 #endif

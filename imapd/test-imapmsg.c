@@ -339,19 +339,21 @@ static const struct {
 	const char *date;
 	int rc;
 	long long t;
+	long long day;	/* the day as written: 0 for the failures */
 } dates[] = {
-	{ "Mon, 7 Feb 1994 21:52:25 -0800 (PST)", 1, 760686745 },
-	{ "7 Feb 1994 21:52:25 -0800", 1, 760686745 },
-	{ "Tue, 1 Jan 2019 10:00:00 +0000", 1, 1546336800 },
-	{ "1 Jan 70 00:00 GMT", 1, 0 },
-	{ "Thu, 13 Feb 69 23:32 -0330 (Newfoundland Time)", 1, -27723480 },
-	{ "Fri, 21 Nov 1997 09:55:06 EST", 1, 880124106 },
-	{ "Sat, 29 Feb 2020 12:00:00 Z", 1, 1582977600 },
-	{ "Sun, 29 Feb 2019 12:00:00 +0000", 0, 0 },
-	{ "32 Jan 2020 00:00 +0000", 0, 0 },
-	{ "1 Foo 2020 00:00 +0000", 0, 0 },
-	{ "yesterday", 0, 0 },
-	{ "", 0, 0 },
+	{ "Mon, 7 Feb 1994 21:52:25 -0800 (PST)", 1, 760686745, 8803 },	/* 8 Feb in UTC, but SENTON 7-Feb-1994 */
+	{ "7 Feb 1994 21:52:25 -0800", 1, 760686745, 8803 },
+	{ "Tue, 1 Jan 2019 10:00:00 +0000", 1, 1546336800, 17897 },
+	{ "1 Jan 70 00:00 GMT", 1, 0, 0 },
+	{ "Thu, 13 Feb 69 23:32 -0330 (Newfoundland Time)", 1, -27723480, -322 },
+	{ "Thu, 1 Jan 1970 01:00 +0200", 1, -3600, 0 },
+	{ "Fri, 21 Nov 1997 09:55:06 EST", 1, 880124106, 10186 },
+	{ "Sat, 29 Feb 2020 12:00:00 Z", 1, 1582977600, 18321 },
+	{ "Sun, 29 Feb 2019 12:00:00 +0000", 0, 0, 0 },
+	{ "32 Jan 2020 00:00 +0000", 0, 0, 0 },
+	{ "1 Foo 2020 00:00 +0000", 0, 0, 0 },
+	{ "yesterday", 0, 0, 0 },
+	{ "", 0, 0, 0 },
 };
 
 /* readfile - all of path into a malloc'ed buffer; NULL on failure */
@@ -647,6 +649,10 @@ int main(int argc, char **argv)
 		str_cats(&m, "\n\n");
 		snprintf(label, sizeof label, "Date: %s -> %lld", dates[i].date, dates[i].t);
 		if (!CHECK(imapmsg_date(m.s, m.len, &t) == dates[i].rc && t == dates[i].t, label))
+			printf("#   got %lld\n", t);
+		t = -1;
+		snprintf(label, sizeof label, "SENTON day of %s -> %lld", dates[i].date, dates[i].day);
+		if (!CHECK(imapmsg_sentday(m.s, m.len, &t) == dates[i].rc && t == dates[i].day, label))
 			printf("#   got %lld\n", t);
 		str_free(&m);
 	}
