@@ -575,8 +575,14 @@ int store_load(const char *dir, struct folder *f, int takenew)
 	mc = settled(dirmtime(dfd, "cur"), start);
 	mn = settled(dirmtime(dfd, "new"), start);
 	if (r == 0) {
-		/* a new list: a UIDVALIDITY above the old one, if any could be read */
+		/* a new list: a UIDVALIDITY above the old one, whether or not it
+		 * could be read; a damaged list was written after its UIDVALIDITY
+		 * was chosen, so its mtime bounds it */
 		uint32_t old = u.uidvalidity;
+		struct stat st;
+		if (fstatat(dfd, STORE_UIDLIST, &st, AT_SYMLINK_NOFOLLOW) == 0 && (long long)st.st_mtime >= (long long)old &&
+		    st.st_mtime < 0xffffffffL)
+			old = (uint32_t)st.st_mtime;
 		ulist_free(&u);
 		u.uidvalidity = (uint32_t)time(0);
 		if (u.uidvalidity <= old)

@@ -1,0 +1,159 @@
+/*
+ * test-store - the maildir storage of kurier-imapd on a scratch maildir:
+ * UIDs in delivery order, new/ to cur/, flags in file names, UIDs kept
+ * across loads, a damaged uid list giving a new UIDVALIDITY, expunged
+ * files dropping out, the fast path through an unchanged folder, mailbox
+ * names and flag letters.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "store.h"
+#include "test.h"
+
+static const struct { const char *name; const char *dir; } names[] = {
+	{ "INBOX", "." }, { "inbox", "." }, { "INBOX.a", ".a" }, { "Inbox.a.b", ".a.b" }, { "INBOX.a.", ".a" },
+	{ "INBOX.Entw&APw-rfe", ".Entw&APw-rfe" },
+	{ "../x", 0 }, { "/etc", 0 }, { "INBOX/../x", 0 }, { "INBOX..x", 0 }, { "INBOX.a/b", 0 }, { "INBOX.", 0 },
+	{ "INBOX.&Jjo", 0 }, { "INBOX.&AGE-", 0 }, { "Other", 0 }, { "INBOX.*", 0 }, { "INBOX.%", 0 }, { "INBOX..", 0 },
+	{ "INBOX.a\x01", 0 }, { "", 0 },
+};
+
+static const struct { const char *file; unsigned flags; } letters[] = {
+	{ "x:2,", 0 }, { "x:2,S", STORE_SEEN }, { "x:2,DFPRST", STORE_DRAFT | STORE_FLAGGED | STORE_PASSED | STORE_ANSWERED | STORE_SEEN | STORE_DELETED },
+	{ "x", 0 }, { "x:1,S", 0 }, { "x:2,Sa", STORE_SEEN },
+};
+
+/* put - a file with body s at path */
+static void put(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	if (fd < 0 || write(fd, s, strlen(s)) != (ssize_t)strlen(s)) {
+		perror(path);
+		exit(1);
+	}
+	close(fd);
+}
+
+/* age - set the mtime of path n seconds into the past */
+static void age(const char *path, int n)
+{
+	struct timespec ts[2];
+
+	clock_gettime(CLOCK_REALTIME, &ts[0]);
+	ts[0].tv_sec -= n;
+	ts[1] = ts[0];
+	utimensat(AT_FDCWD, path, ts, 0);
+}
+
+int main(void)
+{
+	char dir[] = "/tmp/kurier-test-store.XXXXXX", name[128];
+	struct folder f;
+	struct str d = STR_INIT;
+	uint32_t uv;
+	size_t i;
+
+	for (i = 0; i < sizeof names / sizeof *names; i++) {
+		int r = store_mailbox_dir(names[i].name, strlen(names[i].name), &d);
+		snprintf(name, sizeof name, "mailbox-%zu", i);
+		if (!CHECK(names[i].dir ? r == 1 && d.len == strlen(names[i].dir) && !memcmp(d.s, names[i].dir, d.len) : r == 0, name))
+			printf("# %s -> %d\n", names[i].name, r);
+	}
+	{
+		static char big[1100];
+		memcpy(big, "INBOX.", 6);
+		memset(big + 6, 'x', sizeof big - 7);
+		CHECK(store_mailbox_dir(big, strlen(big), &d) == 0, "mailbox-too-long");
+	}
+	for (i = 0; i < sizeof letters / sizeof *letters; i++) {
+		snprintf(name, sizeof name, "flags-%zu", i);
+		CHECK(store_flags_of(letters[i].file, strlen(letters[i].file)) == letters[i].flags, name);
+	}
+
+	if (!mkdtemp(dir) || chdir(dir) == -1)
+		return 1;
+	mkdir("cur", 0700);
+	mkdir("new", 0700);
+	mkdir("tmp", 0700);
+	/* delivery order: 999 before 1000.M99 before 1000.M123 (microseconds compare as numbers) */
+	put("new/1000.M123P1.host,S=3", "c\n");
+	put("new/1000.M99P1.host,S=3", "b\n");
+	put("new/999.M5P1.host,S=3", "a\n");
+	memset(&f, 0, sizeof f);
+	CHECK(store_load(".", &f, 1) == 1 && f.n == 3 && f.recent == 3, "load-new");
+	CHECK(f.n == 3 && f.m[0].uid == 1 && !strcmp(f.m[0].file, "cur/999.M5P1.host,S=3:2,") &&
+	    !strcmp(f.m[1].file, "cur/1000.M99P1.host,S=3:2,") && !strcmp(f.m[2].file, "cur/1000.M123P1.host,S=3:2,"), "uids-in-delivery-order");
+	CHECK(access("new/999.M5P1.host,S=3", F_OK) == -1 && access("cur/999.M5P1.host,S=3:2,", F_OK) == 0, "moved-to-cur");
+	uv = f.uidvalidity;
+	CHECK(f.uidnext == 4, "uidnext");
+	CHECK(store_setflags(&f, 1, STORE_SEEN | STORE_FLAGGED) == 1 && access("cur/1000.M99P1.host,S=3:2,FS", F_OK) == 0, "setflags-renames");
+	CHECK(store_idate(&f, 0) > 0, "idate-from-mtime");
+	f.m[0].size = 4;
+	f.m[0].sizedirty = 1;
+	CHECK(store_save_sizes(&f) == 1, "save-sizes");
+	CHECK(store_load(".", &f, 1) == 1 && f.n == 3 && f.recent == 0 && f.uidvalidity == uv && f.m[1].uid == 2 &&
+	    f.m[1].flags == (STORE_SEEN | STORE_FLAGGED) && f.m[0].size == 4, "reload-keeps-uids-flags-sizes");
+	/* a new arrival gets the next UID */
+	put("new/2000.M1P1.host,S=3", "d\n");
+	CHECK(store_load(".", &f, 0) == 1 && f.n == 4 && f.m[3].uid == 4 && f.m[3].recent && !strncmp(f.m[3].file, "new/", 4), "arrival-examine");
+	/* an expunged file drops out; its UID is not reused */
+	unlink("cur/999.M5P1.host,S=3:2,");
+	CHECK(store_load(".", &f, 1) == 1 && f.n == 3 && f.m[0].uid == 2 && f.uidnext == 5, "expunged-drops-out");
+	/* the fast path: with settled directory times the list alone is used */
+	age("cur", 10);
+	age("new", 10);
+	CHECK(store_load(".", &f, 1) == 1 && f.n == 3, "settled-load");
+	{
+		/* a file slipped in with cur/'s time put back exactly: the list is
+		 * trusted, so it is not seen; once the time moves, it is */
+		struct stat st;
+		struct timespec ts[2];
+		stat("cur", &st);
+		put("cur/3000.M1P1.host,S=3:2,", "e\n");
+		ts[0] = st.st_mtim;
+		ts[1] = st.st_mtim;
+		utimensat(AT_FDCWD, "cur", ts, 0);
+		CHECK(store_load(".", &f, 1) == 1 && f.n == 3, "fast-path-uses-list");
+		age("cur", 20);
+		CHECK(store_load(".", &f, 1) == 1 && f.n == 4 && f.m[3].uid == 5, "changed-dir-rescanned");
+	}
+	/* a damaged list: a new UIDVALIDITY, above the old one */
+	put("kurier-uidlist", "kurier-uidlist 2 junk\n");
+	CHECK(store_load(".", &f, 1) == 1 && f.n == 4 && f.uidvalidity > uv && f.m[0].uid == 1 && f.uidnext == 5, "damaged-list-rebuilt");
+	put("kurier-uidlist", "kurier-uidlist 2 5 9 0.0 0.0\n1 0 0 cur/x:2,\n2 0 0 cur/torn");
+	CHECK(store_load(".", &f, 1) == 1 && f.uidvalidity > 5, "torn-list-rebuilt");
+	/* folders */
+	CHECK(store_create(".Work") == 1 && access(".Work/cur", F_OK) == 0 && access(".Work/maildirfolder", F_OK) == 0, "create");
+	CHECK(store_create(".Work") == 0, "create-exists");
+	{
+		uint32_t uid = 0, v = 0;
+		CHECK(store_deliver(".Work", "Subject: x\r\n\r\ny\r\n", 17, STORE_SEEN, 1700000000, &uid, &v) == 1 && uid == 1 && v, "deliver-appenduid");
+		CHECK(store_copy(".", f.m[0].file, ".Work", STORE_FLAGGED, &uid, &v) == 1 && uid == 2, "copy-copyuid");
+	}
+	{
+		struct folder w;
+		memset(&w, 0, sizeof w);
+		CHECK(store_load(".Work", &w, 1) == 1 && w.n == 2 && w.m[0].flags == STORE_SEEN && w.m[0].idate == 1700000000 &&
+		    w.m[1].flags == STORE_FLAGGED, "delivered-and-copied");
+		store_free(&w);
+	}
+	CHECK(store_rename(".Work", ".Done") == 1 && access(".Done/cur", F_OK) == 0, "rename");
+	CHECK(store_delete(".Done") == 1 && access(".Done", F_OK) == -1, "delete");
+	CHECK(store_subscribe("INBOX.a", 7, 1) == 1 && store_subscribe("INBOX.b", 7, 1) == 1 && store_subscribe("INBOX.a", 7, 0) == 1, "subscribe");
+	CHECK(store_subscriptions(&d) == 1 && d.len == 8 && !memcmp(d.s, "INBOX.b", 8), "subscriptions");
+	store_free(&f);
+	str_free(&d);
+	if (chdir("/") == 0) {
+		char cmd[200];
+		snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+		if (system(cmd) != 0)
+			return 1;
+	}
+	return test_done();
+}
