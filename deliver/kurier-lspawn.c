@@ -193,8 +193,9 @@ static void child(int out, const char *req, unsigned nrcpt)
 			deliver_one(pfd[1], msgfd, sender, rcpt);
 		}
 		close(pfd[1]);
+		/* one field is all a delivery process writes; more is dropped */
 		while ((n = read(pfd[0], b, sizeof b)) > 0 || (n == -1 && errno == EINTR))
-			if (n > 0 && !str_catb(&got, b, (size_t)n))
+			if (n > 0 && got.len < FIELD_MAX && !str_catb(&got, b, (size_t)n))
 				_exit(EX_T_TEMP);
 		close(pfd[0]);
 		while (waitpid(pid, &status, 0) == -1 && errno == EINTR)

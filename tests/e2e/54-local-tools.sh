@@ -127,3 +127,24 @@ if [ -f "$KURIER_SRC/queue/e2e-send.sh" ] && [ -x "$TH/bin/kurier-start" ] && [ 
 else
 	skip "queue" "kurier-start or kurier-send is not in the test instance"
 fi
+
+# --- LeakSanitizer (an ASan build only): kurier-maildir and kurier-local free
+# everything on their success and failure paths, so callers need not turn
+# leak detection off for them
+if grep -qa __asan_init "$KM" 2>/dev/null; then
+	nolsan() { [ -f "$1" ] && ! grep -q LeakSanitizer "$1"; }
+	ML=$T/leakmd
+	"$MM" "$ML" && chown -R $A: "$ML"
+	for q in "" "-q 1S" "-q 1000000S"; do
+		as $A env ASAN_OPTIONS=detect_leaks=1 "$KM" $q "$ML" < "$T/msg" 2> "$T/lsan.err"
+		check "LeakSanitizer: kurier-maildir ${q:-without -q} leaks nothing" nolsan "$T/lsan.err"
+	done
+	as $A env ASAN_OPTIONS=detect_leaks=1 "$KM" "$T/no-such-dir" < "$T/msg" 2> "$T/lsan.err"
+	check "LeakSanitizer: kurier-maildir into a missing maildir leaks nothing" nolsan "$T/lsan.err"
+	ASAN_OPTIONS=detect_leaks=1 "$L" s@r.example $A@local.example < "$T/msg" >/dev/null 2> "$T/lsan.err"
+	check "LeakSanitizer: kurier-local delivering leaks nothing" nolsan "$T/lsan.err"
+	ASAN_OPTIONS=detect_leaks=1 "$L" -n s@r.example nobody54@local.example < "$T/msg" >/dev/null 2> "$T/lsan.err"
+	check "LeakSanitizer: kurier-local -n for an unknown user leaks nothing" nolsan "$T/lsan.err"
+else
+	skip "LeakSanitizer: kurier-maildir and kurier-local" "not an ASan build (make asan runs these)"
+fi
