@@ -830,6 +830,17 @@ static size_t alias_instr(const struct resolved *r, struct localfile_instr *in, 
 	return n;
 }
 
+/* sender_ok - 1 if the envelope sender s has no control byte (and fits the address limit) */
+static int sender_ok(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++)
+		if ((unsigned char)s[i] < 32 || (unsigned char)s[i] == 127 || i >= RESOLVE_ADDR_MAX)
+			return 0;
+	return 1;
+}
+
 char local_deliver(const struct resolved *r, const struct local_msg *m, struct str *text)
 {
 	struct ctx c;
@@ -842,6 +853,13 @@ char local_deliver(const struct resolved *r, const struct local_msg *m, struct s
 
 	signal(SIGXFSZ, SIG_IGN);	/* a file size limit is an error to report, not a death */
 	signal(SIGPIPE, SIG_IGN);
+	if (!sender_ok(m->sender)) {
+		/* kurier-queue takes any bytes from local users: a newline here
+		 * would forge a header line, or an mbox "From " line */
+		memset(&c, 0, sizeof c);
+		code = settext(text, 'D', "malformed envelope sender (a control byte)", "", "");
+		goto out;
+	}
 	if (!setup(&c, r, m)) {
 		ctx_free(&c);
 		return settext(text, 'Z', "out of memory", "", "");

@@ -229,3 +229,15 @@ res $A@local.example; want "sizes: a 1 GiB maildirsize does not stop delivery" '
 res $A@local.example; want "sizes: a 1 MiB maildirsize does not stop delivery" 'K*' "$R"
 check "sizes: the 1 MiB maildirsize is rebuilt short" test "$(stat -c %s "$H/Maildir/maildirsize")" -lt 5120
 rm -f "$H/Maildir/maildirsize"
+
+# --- hardening: the envelope sender -----------------------------------------
+# kurier-queue takes an envelope from any local user, so a sender with a
+# newline can reach a delivery: it must not forge a header line or an mbox
+# "From " line (a second message in the mbox)
+dot .courier-snd './mbox.snd'
+l_msg
+R=$(l_req 1 "$L_MSG" $'a@b.example\nFrom evil@x.example Mon Jan  1 00:00:00 2024' $A-snd@local.example | l_spawn | sed -n 2p)
+want "sender: a newline in the envelope sender is refused (D)" 'D*sender*' "$R"
+check "sender: nothing written to the mbox" test ! -s "$H/mbox.snd"
+R=$(l_req 1 "$L_MSG" $'a\tb@b.example' $A-snd@local.example | l_spawn | sed -n 2p)
+want "sender: a TAB in the envelope sender is refused (D)" 'D*sender*' "$R"
