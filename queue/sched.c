@@ -98,7 +98,7 @@ void sched_status(char out[16], const char *t, size_t n, int permanent)
 	if (digits(t + i, n - i) == 3 && i + 3 < n && (t[i + 3] == ' ' || t[i + 3] == '-'))
 		i += 4;
 	a = digits(t + i, n - i);
-	if (a == 1 && (t[i] == '2' || t[i] == '4' || t[i] == '5') && i + 1 < n && t[i + 1] == '.') {
+	if (a == 1 && (t[i] == '4' || t[i] == '5') && i + 1 < n && t[i + 1] == '.') {
 		b = digits(t + i + 2, n - i - 2);
 		if (b >= 1 && b <= 3 && i + 2 + b < n && t[i + 2 + b] == '.') {
 			c = digits(t + i + 3 + b, n - i - 3 - b);
@@ -106,7 +106,7 @@ void sched_status(char out[16], const char *t, size_t n, int permanent)
 						t[i + 3 + b + c] == ',' || t[i + 3 + b + c] == ';')) {
 				size_t len = 3 + b + c;
 				/* the class must agree with the verdict */
-				if ((t[i] == '5') == !!permanent) {
+				if (t[i] == (permanent ? '5' : '4')) {
 					memcpy(out, t + i, len);
 					out[len] = 0;
 					return;

@@ -39,6 +39,7 @@ int main(void)
 		{ "D5.1234.1 too long a part", 1, "5.0.0" },
 		{ "D5.1.1x glued", 1, "5.0.0" },
 		{ "", 1, "5.0.0" },
+		{ "Z2.2.8 success class", 0, "4.0.0" },	/* found by fuzz-sched */
 	};
 	static const struct { const char *in; size_t len; long want; unsigned long long slot; size_t nf; } rp[] = {
 		{ "7\0Kok\0\0", 7, 7, 7, 1 },
