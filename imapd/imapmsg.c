@@ -18,6 +18,7 @@
 /* Placeholder host of an address that has none (RFC 3501 §7.4.2 reserves
  * a NIL host for group syntax, so a bare local part needs a host). */
 #define MISSING_HOST "MISSING_DOMAIN"
+#define MISSING_MAILBOX "MISSING_MAILBOX"	/* likewise for "<>" and other empty local parts */
 
 /* lc - ASCII lower case of c */
 static unsigned char lc(unsigned char c)
@@ -78,11 +79,13 @@ static int measure(const char *p, size_t n, size_t *size, size_t *lines)
 	return size_add(size, n, bare);
 }
 
-/* cat_crlf - append p[0..n) with bare LF turned into CRLF; 1 ok, 0 no memory */
+/* cat_crlf - append p[0..n) with bare LF turned into CRLF and NUL into 0x80 (a literal carries no NUL,
+ * RFC 3501 §4.3; the length stays that of RFC822.SIZE); 1 ok, 0 no memory */
 static int cat_crlf(struct str *out, const char *p, size_t n)
 {
-	size_t i, s = 0;
+	size_t i, s = 0, start = out->len;
 	const char *q;
+	char *z;
 
 	for (i = 0; i < n; i = (size_t)(q - p) + 1) {
 		q = memchr(p + i, '\n', n - i);
@@ -95,7 +98,11 @@ static int cat_crlf(struct str *out, const char *p, size_t n)
 			s = at + 1;
 		}
 	}
-	return str_catb(out, p + s, n - s);
+	if (!str_catb(out, p + s, n - s))
+		return 0;
+	for (i = start; out->s && (z = memchr(out->s + i, '\0', out->len - i)) != NULL; i = (size_t)(z - out->s) + 1)
+		*z = (char)0x80;
+	return 1;
 }
 
 /* ---- header fields ---- */
@@ -139,7 +146,7 @@ struct field {
 	size_t start, end;	/* the whole field, line end of its last line included */
 };
 
-/* field_next - the next header field from *pos in h[0..hn); 1 found, 0 at end */
+/* field_next - the next header field (or a line that is none, with nl 0) from *pos in h[0..hn); 1 found, 0 at end */
 static int field_next(const char *h, size_t hn, size_t *pos, struct field *f)
 {
 	while (*pos < hn) {
@@ -154,25 +161,28 @@ static int field_next(const char *h, size_t hn, size_t *pos, struct field *f)
 			e = q ? (size_t)(q - h) : hn;
 		}
 		*pos = e < hn ? e + 1 : hn;
-		if (h[p] == ' ' || h[p] == '\t')
-			continue;	/* a continuation with no field before it */
+		f->start = p;
+		f->end = *pos;
 		for (c = p; c < e && h[c] != ':' && h[c] != '\n'; c++)
 			;
-		if (c >= e || h[c] != ':')
-			continue;	/* no colon: not a field */
 		nl = c - p;
 		while (nl && (h[p + nl - 1] == ' ' || h[p + nl - 1] == '\t'))
 			nl--;	/* obsolete "Name :" */
-		if (!nl)
-			continue;
+		if (h[p] == ' ' || h[p] == '\t' || c >= e || h[c] != ':' || !nl) {
+			/* a continuation with no field before it, or no colon: not a field, but a line
+			 * of the header all the same (HEADER.FIELDS.NOT keeps it); nl 0 marks it */
+			f->name = h + p;
+			f->nl = 0;
+			f->val = h + p;
+			f->vl = e - p;
+			return 1;
+		}
 		f->name = h + p;
 		f->nl = nl;
 		f->val = h + c + 1;
 		f->vl = e - c - 1;
 		if (f->vl && f->val[f->vl - 1] == '\r')
 			f->vl--;
-		f->start = p;
-		f->end = *pos;
 		return 1;
 	}
 	return 0;
@@ -184,12 +194,13 @@ static int hdr_get(const struct node *x, const char *name, struct field *f)
 	size_t pos = 0, nl = strlen(name);
 
 	while (field_next(x->m, x->fend, &pos, f))
-		if (eqi(f->name, f->nl, name, nl))
+		if (f->nl && eqi(f->name, f->nl, name, nl))
 			return 1;
 	return 0;
 }
 
-/* unfold - the value without line ends and NULs, trimmed; collapse runs of blanks if asked; 1 ok, 0 no memory */
+/* unfold - the value without line ends, NUL shown as U+FFFD, leading blanks dropped; with collapse, runs of
+ * blanks become one space and trailing ones go too (the subject, as clients show it); 1 ok, 0 no memory */
 static int unfold(struct str *out, const char *v, size_t vl, int collapse)
 {
 	size_t i;
@@ -200,7 +211,7 @@ static int unfold(struct str *out, const char *v, size_t vl, int collapse)
 		char c = v[i];
 		if (c == '\n')
 			folded = 1;
-		if (c == '\r' || c == '\n' || c == '\0')
+		if (c == '\r' || c == '\n')
 			continue;
 		if (collapse && (c == ' ' || c == '\t')) {
 			blank = 1;
@@ -211,11 +222,9 @@ static int unfold(struct str *out, const char *v, size_t vl, int collapse)
 		blank = 0;
 		if (!out->len && !folded && (c == ' ' || c == '\t'))
 			continue;	/* blanks after the colon; those of a folded first line stay */
-		if (!str_append(out, c))
+		if (c == '\0' ? !str_catb(out, "\xef\xbf\xbd", 3) : !str_append(out, c))
 			return 0;
 	}
-	while (out->len && (out->s[out->len - 1] == ' ' || out->s[out->len - 1] == '\t'))
-		out->len--;
 	if (!str_catb(out, "", 0))
 		return 0;
 	return 1;
@@ -551,8 +560,8 @@ static int put_params(struct str *out, struct str *tmp, struct lex *l, int text)
 		seg[i] = seg_no(pa[i].name, pa[i].nl, &sbl[i], &sno[i], &sext[i]);
 		if (eqis(pa[i].name, pa[i].nl, "charset"))
 			charset = 1;
-		if (seg[i])
-			continue;
+		if (memchr(pa[i].name, '*', pa[i].nl))
+			continue;	/* RFC 2231 names come after the others */
 		if (!str_cats(out, written++ ? " " : "("))
 			return 0;
 		if (!put_str(out, pa[i].name, pa[i].nl) || !str_append(out, ' ') || !put_pval(out, tmp, &pa[i]))
@@ -560,8 +569,18 @@ static int put_params(struct str *out, struct str *tmp, struct lex *l, int text)
 	}
 	for (i = 0; i < np; i++) {
 		size_t want;
+		int ext = 0, pass;
 
-		if (!seg[i] || sno[i] != 0)
+		if (!memchr(pa[i].name, '*', pa[i].nl))
+			continue;
+		if (!seg[i]) {	/* "name*=charset'lang'value", passed on as it is */
+			if (!str_cats(out, written++ ? " " : "("))
+				return 0;
+			if (!put_str(out, pa[i].name, pa[i].nl) || !str_append(out, ' ') || !put_pval(out, tmp, &pa[i]))
+				return 0;
+			continue;
+		}
+		if (sno[i] != 0)
 			continue;	/* later segments are joined into segment 0 */
 		for (j = 0; j < i; j++)	/* a repeated segment 0 was joined already: at most
 					 * IMAPMSG_PARAMS_MAX^2 steps per header */
@@ -569,21 +588,26 @@ static int put_params(struct str *out, struct str *tmp, struct lex *l, int text)
 				break;
 		if (j < i)
 			continue;
-		if (!str_cats(out, written++ ? " " : "("))
-			return 0;
-		str_truncate(tmp, 0);
-		if (!str_catb(tmp, pa[i].name, sbl[i]) || (sext[i] && !str_append(tmp, '*')))
-			return 0;
-		if (!put_str(out, tmp->s, tmp->len) || !str_append(out, ' '))
-			return 0;
-		str_truncate(tmp, 0);
-		for (want = 0; want < np; want++) {	/* segment want, in order */
-			for (j = 0; j < np; j++)
-				if (seg[j] && sno[j] == want && eqi(pa[j].name, sbl[j], pa[i].name, sbl[i]))
+		for (pass = 0; pass < 2; pass++) {	/* 0: is any segment extended?  1: join them */
+			str_truncate(tmp, 0);
+			if (pass == 1 && ext && !sext[i] && !str_catb(tmp, "''", 2))
+				return 0;	/* an extended value without its charset'language' gets an empty one */
+			for (want = 0; want < np; want++) {	/* segment want, in order */
+				for (j = 0; j < np; j++)
+					if (seg[j] && sno[j] == want && eqi(pa[j].name, sbl[j], pa[i].name, sbl[i]))
+						break;
+				if (j == np)
 					break;
-			if (j == np)
+				ext |= sext[j];
+				if (pass == 1 && (pa[j].quoted ? !cat_unq(tmp, pa[j].val, pa[j].vl) :
+				    !str_catb(tmp, pa[j].val, pa[j].vl)))
+					return 0;
+			}
+			if (pass == 1)
 				break;
-			if (pa[j].quoted ? !cat_unq(tmp, pa[j].val, pa[j].vl) : !str_catb(tmp, pa[j].val, pa[j].vl))
+			/* the key: name* if any segment was extended */
+			if (!str_cats(out, written++ ? " " : "(") || !str_catb(tmp, pa[i].name, sbl[i]) ||
+			    (ext && !str_append(tmp, '*')) || !put_str(out, tmp->s, tmp->len) || !str_append(out, ' '))
 				return 0;
 		}
 		if (!put_str(out, tmp->s ? tmp->s : "", tmp->len))
@@ -665,7 +689,8 @@ static int addr_emit(struct str *out, struct addrs *a, int group)
 		return 0;
 	if (group == 2)	/* end of group */
 		return str_cats(out, "NIL NIL)");
-	if (!put_str(out, a->mbox.s ? a->mbox.s : "", a->mbox.len) || !str_append(out, ' '))
+	if (!(a->mbox.len ? put_str(out, a->mbox.s, a->mbox.len) : str_cats(out, "\"" MISSING_MAILBOX "\"")) ||
+	    !str_append(out, ' '))
 		return 0;
 	if (!a->host.len)
 		return str_cats(out, "\"" MISSING_HOST "\")");
@@ -720,7 +745,8 @@ static int addr_list(struct str *out, struct addrs *a, const char *v, size_t vl)
 			group = 1;
 		} else if (k == T_SPECIAL && (*tp == '<' || *tp == '@')) {
 			int angle = *tp == '<';
-			int st = angle ? 0 : 1;	/* 0 local part, 1 domain, 2 obsolete route */
+			int st = angle ? 0 : 1;	/* 0 local part, 1 domain, 2 obsolete route, 3 junk after the domain */
+			int word = 0;		/* the domain's last token was a word: another must follow a dot */
 
 			str_truncate(&a->route, 0);
 			str_truncate(&a->host, 0);
@@ -751,8 +777,12 @@ static int addr_list(struct str *out, struct addrs *a, const char *v, size_t vl)
 				if (st == 0) {
 					if (k == T_QUOTED ? !cat_unq(&a->mbox, tp, tl) : !str_catb(&a->mbox, tp, tl))
 						return 0;
-				} else if (sp != '@' && !str_catb(&a->host, tp, tl))
-					return 0;
+				} else if (st == 1 && (sp == '.' || (k == T_ATOM && !word))) {
+					word = sp != '.';
+					if (!str_catb(&a->host, tp, tl))
+						return 0;
+				} else
+					st = 3;	/* "a@b junk": the domain ended before the junk */
 			}
 			if (!angle)
 				str_truncate(&a->name, 0);
@@ -815,7 +845,7 @@ static int put_addrs(struct str *out, struct addrs *a, const struct node *x, con
 
 	a->count = 0;
 	while (field_next(x->m, x->fend, &pos, &f))
-		if (eqi(f.name, f.nl, name, nl) && !addr_list(out, a, f.val, f.vl))
+		if (f.nl && eqi(f.name, f.nl, name, nl) && !addr_list(out, a, f.val, f.vl))
 			return 0;
 	return str_cats(out, a->count ? ")" : "NIL");
 }
@@ -1340,7 +1370,7 @@ static int section(const char *msg, size_t len, const char *spec, size_t slen, s
 		struct field f;
 
 		while (field_next(x.m, x.fend, &pos, &f))
-			if (fields_match(l, ln, f.name, f.nl) != not) {
+			if (f.nl ? fields_match(l, ln, f.name, f.nl) != not : not) {
 				if (!cat_crlf(out, x.m + f.start, f.end - f.start))
 					goto oom;
 				if (f.end == x.fend && (f.end == 0 || x.m[f.end - 1] != '\n') && !str_catb(out, "\r\n", 2))
@@ -1619,7 +1649,7 @@ int imapmsg_search_header(const char *msg, size_t len, const char *field, size_t
 	if (!match_init(&m, needle, nlen))
 		return -1;
 	while (field_next(x.m, x.fend, &pos, &f)) {
-		if (!eqi(f.name, f.nl, field, flen))
+		if (!f.nl || !eqi(f.name, f.nl, field, flen))
 			continue;
 		str_truncate(&d, 0);
 		if (!unfold(&u, f.val, f.vl, 0) || !dec2047(&d, &tmp, u.s, u.len)) {
@@ -1652,6 +1682,8 @@ static int srch_header(struct srch *s, const struct node *x)
 	size_t pos = 0;
 
 	while (field_next(x->m, x->fend, &pos, &f)) {
+		if (!f.nl)
+			continue;
 		str_truncate(&s->b, 0);
 		if (!unfold(&s->a, f.val, f.vl, 0) || !str_catb(&s->b, f.name, f.nl) || !str_catb(&s->b, ": ", 2) ||
 		    !dec2047(&s->b, &s->tmp, s->a.s, s->a.len))

@@ -283,6 +283,9 @@ static const struct {
 	{ m_digest, "1.HEADER", 1, "From: x@y\r\n\r\n" },
 	{ m_bare, "HEADER", 1, "Subject: bare LF\r\nTo: x@example.org,\r\n\ty@example.org\r\n\r\n" },
 	{ m_bare, "HEADER.FIELDS (TO)", 1, "To: x@example.org,\r\n\ty@example.org\r\n\r\n" },
+	{ " orphan\nSubject: s\nno colon\nTo: t\n\nb", "HEADER.FIELDS.NOT (subject)", 1, " orphan\r\nno colon\r\nTo: t\r\n\r\n" },
+	{ " orphan\nSubject: s\nno colon\nTo: t\n\nb", "HEADER.FIELDS (subject to)", 1, "Subject: s\r\nTo: t\r\n\r\n" },
+	{ "Subject: s\n", "HEADER.FIELDS.NOT (x)", 1, "Subject: s\r\n" },	/* no blank line to copy */
 	{ m_bare, "0", -1, "" },
 	{ m_bare, "1.", -1, "" },
 	{ m_bare, "BOGUS", -1, "" },
@@ -613,6 +616,16 @@ int main(int argc, char **argv)
 			printf("#   got %d\n", r);
 		if (r == 1 && sections[i].want)
 			check_str(&o, sections[i].want, "section", sections[i].spec);
+		str_free(&o);
+	}
+	{	/* NUL cannot travel in a literal: 0x80 stands for it, the length stays */
+		static const char nul[] = "Subject: a\0b\n\nc\0d\n";
+		struct str o = STR_INIT;
+		CHECK(imapmsg_section(nul, sizeof nul - 1, "TEXT", 4, &o) == 1 && o.len == 5 && !memcmp(o.s, "c\x80" "d\r\n", 5),
+		    "NUL in a section comes out as 0x80");
+		str_truncate(&o, 0);
+		CHECK(imapmsg_envelope(nul, sizeof nul - 1, &o) == 1 && strstr(o.s, "a\xef\xbf\xbd" "b"),
+		    "NUL in ENVELOPE comes out as U+FFFD");
 		str_free(&o);
 	}
 	{	/* sections whose contents are long: compared by size and ends */

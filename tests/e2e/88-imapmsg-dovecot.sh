@@ -30,6 +30,22 @@ printf 'From: b@example.org\nContent-Type: multipart/mixed;\n boundary="=_(x)+,-
 printf 'From: outer@example.org\nContent-Type: message/rfc822\n\nFrom: middle@example.org\nContent-Type: message/rfc822\n\nFrom: inner@example.org\nSubject: deepest\n\nbottom line\n' > "$M/x7"
 printf 'From: c@example.org\nContent-Type: application/pdf\nContent-Disposition: attachment; filename="a b.pdf"; creation-date="Wed, 12 Feb 1997 16:29:51 -0500"\nContent-Language: fr\nContent-Location: report.pdf\nContent-Description: =?utf-8?q?R=C3=A9sum=C3=A9?=\nContent-Transfer-Encoding: base64\n\nJVBERg==\n' > "$M/x8"
 : > "$M/x9"
+# malformed ones: an empty header, an orphan continuation, a line with no
+# colon, bare CR, NUL bytes in the body, a part with no blank line, blanks
+# after delimiters, an empty message/rfc822, junk after a domain, a blank
+# before the Date, RFC 2231 oddities
+printf '\n\n' > "$M/y1"
+printf ' leading continuation\nSubject: x\n\nbody\n' > "$M/y2"
+printf 'Subject x (no colon)\nFrom: a@b\n\nb\n' > "$M/y3"
+printf 'From: a@b\r\rSubject: y\r\n\r\nz\r\n' > "$M/y4"
+printf 'Subject: nul\0byte\n\nx\0y\n' > "$M/y5"
+printf 'Content-Type: multipart/mixed; boundary=x\n\n--x\nContent-Type: text/plain\n--x--\n' > "$M/y6"
+printf 'Content-Type: multipart/mixed; boundary=x\n\n--x  \n\nA\n--x--  \nB\n' > "$M/y7"
+printf 'Content-Type: message/rfc822\n\n' > "$M/y8"
+printf 'From: <>\nTo: a@b@c\nSender: x@y z\n\n' > "$M/y9"
+printf 'From:a@b\nSubject:\ttabbed\t\t subject \t\nDate:   Tue,  1 Jan 2019 10:00:00 +0000  \n\n' > "$M/ya"
+printf 'Content-Type: text/plain; name*=utf-8%%27%%27a%%20b; name=c\n\n' > "$M/yb"
+printf 'Content-Disposition: attachment; filename*0="a"; filename*1="b"; filename*2*=%%41\nContent-Type: text/plain\n\nx' > "$M/yc"
 # and 300 random ones from Python's email package: trees of multipart,
 # text in three charsets, attachments, images and attached messages, with
 # RFC 2047 headers, groups, CRLF or LF line ends (seeded: the same each run)
