@@ -327,10 +327,17 @@ ok("settled-listing-dele-seen", p.stat()[0] == full[0][0] - 1, p.stat())
 p.quit()
 
 # kurier-pop3d killed mid-session: the connection ends; the login
-# process must not take the connection back and answer on it
+# process must not take the connection back and answer on it.  Only this
+# test's kurier-pop3d (TEST_MAILDIR=$MD in its environment) is killed:
+# other runs of the suite may have sessions of their own.
 import signal, subprocess
+def mine(pid):
+    try:
+        return ("TEST_MAILDIR=" + MD).encode() in open("/proc/%s/environ" % pid.decode(), "rb").read().split(b"\0")
+    except OSError:
+        return False
 p = login()
-pids = subprocess.run(["pgrep", "-u", "nobody", "-f", "kurier-pop3d"], capture_output=True).stdout.split()
+pids = [x for x in subprocess.run(["pgrep", "-u", "nobody", "-x", "kurier-pop3d"], capture_output=True).stdout.split() if mine(x)]
 for pid in pids:
     os.kill(int(pid), signal.SIGKILL)
 p.sock.settimeout(5)
@@ -408,7 +415,10 @@ rc=$?
 exec 3<>/dev/tcp/127.0.0.1/"$PORT_strict"
 read -r -t 5 greet <&3
 sp=
-for p in $(pgrep -u kurierd -f kurier-pop3-login); do sp=$p; done
+for p in $(pgrep -u kurierd -f kurier-pop3-login); do
+	# this test's session process, not one of another run of the suite
+	tr '\0' '\n' </proc/"$p"/environ 2>/dev/null | grep -qxF "KURIER_HOME=$T/home" && sp=$p
+done
 if [ -n "$sp" ] && grep -q '^Seccomp:[[:space:]]*2' /proc/"$sp"/status && grep -q '^NoNewPrivs:[[:space:]]*1' /proc/"$sp"/status; then
 	ok session-process-sandboxed
 else

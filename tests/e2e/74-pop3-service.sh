@@ -37,7 +37,7 @@ chmod 700 "$M"
 printf 'test@pop3.example\tuid=%s|gid=%s|home=%s|mail=%s/Maildir|systempw=%s\n' \
 	"$VU" "$VG" "$M" "$M" "$(printf 'Sesame-9\n' | "$TB/userdbpw")" >"$T/src"
 chmod 600 "$T/src"
-ASAN_OPTIONS=detect_leaks=0 "$TB/makeuserdb" -f "$T/src" -o "$H/users" || notok makeuserdb "exit $?"
+"$TB/makeuserdb" -f "$T/src" -o "$H/users" || notok makeuserdb "exit $?"
 echo "afterfail 0" >"$H/control/checkpwlimits"
 printf '127.0.0.1:allow\n:deny\n' | tcprules "$H/control/smtpaccess.cdb" "$H/control/smtpaccess.tmp"
 printf 'From: s@example.org\nSubject: via the service\n\nservice body\n' |
