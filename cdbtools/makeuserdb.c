@@ -326,10 +326,10 @@ int main(int argc, char **argv)
 	str_free(&src);
 	str_free(&dir);
 	str_free(&final);
-	str_wipe(&key);
-	str_wipe(&pub);
+	str_free(&key);
+	str_free(&pub);
 	str_free(&bad);
-	str_wipe(&arena);
+	str_free(&arena);
 	free(seen);
 	seen = 0;
 	seen_size = seen_count = 0;
