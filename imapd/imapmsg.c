@@ -279,6 +279,7 @@ struct lex {
 	size_t n, i;
 	int addr;	/* 1: RFC 5322 specials (a dot splits atoms); 0: RFC 2045 tspecials */
 	int ws;		/* blanks came before the last token */
+	int open;	/* the last quoted string ran to the end unclosed */
 };
 
 /* lex_init - a lexer over p[0..n) in RFC 5322 (addr 1) or RFC 2045 (addr 0) mode */
@@ -289,6 +290,7 @@ static void lex_init(struct lex *l, const char *p, size_t n, int addr)
 	l->i = 0;
 	l->addr = addr;
 	l->ws = 0;
+	l->open = 0;
 }
 
 /* special - 1 if c ends an atom in the lexer's mode */
@@ -336,6 +338,7 @@ static int lex_next(struct lex *l, const char **tp, size_t *tl)
 				l->i++;
 		*tp = p + s + 1;
 		*tl = (l->i < n ? l->i : n) - s - 1;
+		l->open = l->i >= n;
 		if (l->i < n)
 			l->i++;
 		return T_QUOTED;
@@ -436,6 +439,8 @@ static size_t params_parse(struct lex *l, struct param *pa)
 				return np;
 			continue;
 		}
+		if (k == T_QUOTED && l->open)
+			return np;	/* an unclosed quote: the value is lost, and so is the rest */
 		p.val = tp;
 		p.vl = tl;
 		p.quoted = k == T_QUOTED;
@@ -450,7 +455,8 @@ struct ctype {
 	const char *t, *s;	/* type and subtype as written; t NULL when absent or malformed */
 	size_t tl, sl;
 	char bnd[IMAPMSG_BOUNDARY_MAX];
-	size_t bl;		/* 0: no usable boundary */
+	size_t bl;
+	int hasb;		/* a usable boundary (it may be empty) */
 	const char *v;		/* the raw field value, for the parameters */
 	size_t vl;
 };
@@ -458,7 +464,7 @@ struct ctype {
 /* ctype_parse - type, subtype and boundary of a Content-Type value */
 static void ctype_parse(const char *v, size_t vl, struct ctype *c)
 {
-	struct lex l = { v, vl, 0, 0, 0 };
+	struct lex l = { v, vl, 0, 0, 0, 0 };
 	struct param pa[IMAPMSG_PARAMS_MAX];
 	const char *tp;
 	size_t tl, np, i;
@@ -466,6 +472,7 @@ static void ctype_parse(const char *v, size_t vl, struct ctype *c)
 
 	c->t = c->s = NULL;
 	c->tl = c->sl = c->bl = 0;
+	c->hasb = 0;
 	c->v = v;
 	c->vl = vl;
 	while ((k = lex_next(&l, &tp, &tl)) == T_COMMENT)
@@ -500,7 +507,8 @@ static void ctype_parse(const char *v, size_t vl, struct ctype *c)
 					ch = pa[i].val[++j];
 				c->bnd[o++] = ch;
 			}
-			c->bl = j < pa[i].vl ? 0 : o;	/* too long: unusable */
+			c->bl = o;
+			c->hasb = j == pa[i].vl;	/* too long: unusable */
 			break;
 		}
 }
@@ -719,7 +727,7 @@ static int word_cat(struct addrs *a, int k, const char *tp, size_t tl, int ws)
 /* addr_list - the addresses of one field value (RFC 5322 §3.4, groups and obsolete routes too); 1 ok, 0 no memory */
 static int addr_list(struct str *out, struct addrs *a, const char *v, size_t vl)
 {
-	struct lex l = { v, vl, 0, 1, 0 };
+	struct lex l = { v, vl, 0, 1, 0, 0 };
 	const char *tp, *cp = NULL;
 	size_t tl, cl = 0;
 	int k, words = 0, group = 0;
@@ -925,11 +933,13 @@ static void part_type(const struct node *x, struct ctype *c)
 		c->s = "rfc822";
 		c->sl = 6;
 		c->bl = 0;
+		c->hasb = 0;
 		c->v = NULL;
 		c->vl = 0;
 	} else {
 		c->t = NULL;
 		c->bl = 0;
+		c->hasb = 0;
 		c->v = NULL;
 		c->vl = 0;
 	}
@@ -940,6 +950,7 @@ struct mp {
 	size_t n, pos;
 	const char *bnd;
 	size_t bl;
+	int hasb;
 	int state;		/* 0 before the first delimiter, 1 inside, 2 done */
 };
 
@@ -980,7 +991,7 @@ static int mp_next(struct mp *it, const char **pp, size_t *pn)
 
 	if (it->state == 0) {
 		it->state = 2;
-		if (!it->bl || !delim_find(it, 0, &ls, &next, &close) || close)
+		if (!it->hasb || !delim_find(it, 0, &ls, &next, &close) || close)
 			return 0;
 		it->state = 1;
 		it->pos = next;
@@ -1014,6 +1025,7 @@ static void mp_open(struct mp *it, const struct node *x, const struct ctype *c)
 	it->pos = 0;
 	it->bnd = c->bnd;
 	it->bl = c->bl;
+	it->hasb = c->hasb;
 	it->state = 0;
 }
 
@@ -1729,7 +1741,7 @@ static int srch_part(struct srch *s, const char *m, size_t n, int digest, unsign
 	p = x.m + x.body;
 	pn = x.n - x.body;
 	if (hdr_get(&x, "content-transfer-encoding", &f)) {
-		struct lex l = { f.val, f.vl, 0, 0, 0 };
+		struct lex l = { f.val, f.vl, 0, 0, 0, 0 };
 		const char *tp;
 		size_t tl;
 		int k;
@@ -1744,7 +1756,7 @@ static int srch_part(struct srch *s, const char *m, size_t n, int digest, unsign
 		}
 	}
 	if (c.t) {	/* an ISO-8859-1 text is compared as UTF-8 */
-		struct lex l = { c.v, c.vl, 0, 0, 0 };
+		struct lex l = { c.v, c.vl, 0, 0, 0, 0 };
 		struct param pa[IMAPMSG_PARAMS_MAX];
 		size_t np, i;
 		while (l.i < l.n && l.p[l.i] != ';')

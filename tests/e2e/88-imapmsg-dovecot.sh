@@ -33,7 +33,7 @@ printf 'From: c@example.org\nContent-Type: application/pdf\nContent-Disposition:
 # malformed ones: an empty header, an orphan continuation, a line with no
 # colon, bare CR, NUL bytes in the body, a part with no blank line, blanks
 # after delimiters, an empty message/rfc822, junk after a domain, a blank
-# before the Date, RFC 2231 oddities
+# before the Date, RFC 2231 oddities, an empty boundary, an unclosed quote
 printf '\n\n' > "$M/y1"
 printf ' leading continuation\nSubject: x\n\nbody\n' > "$M/y2"
 printf 'Subject x (no colon)\nFrom: a@b\n\nb\n' > "$M/y3"
@@ -46,6 +46,8 @@ printf 'From: <>\nTo: a@b@c\nSender: x@y z\n\n' > "$M/y9"
 printf 'From:a@b\nSubject:\ttabbed\t\t subject \t\nDate:   Tue,  1 Jan 2019 10:00:00 +0000  \n\n' > "$M/ya"
 printf 'Content-Type: text/plain; name*=utf-8%%27%%27a%%20b; name=c\n\n' > "$M/yb"
 printf 'Content-Disposition: attachment; filename*0="a"; filename*1="b"; filename*2*=%%41\nContent-Type: text/plain\n\nx' > "$M/yc"
+printf 'Content-Type: multipart/mixed; boundary=""\n\n--\n\nA\n----\n' > "$M/yd"
+printf 'Content-Type: text/plain; charset="utf-8\n\nx' > "$M/ye"
 # and 300 random ones from Python's email package: trees of multipart,
 # text in three charsets, attachments, images and attached messages, with
 # RFC 2047 headers, groups, CRLF or LF line ends (seeded: the same each run)
