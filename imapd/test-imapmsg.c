@@ -572,6 +572,7 @@ static void limits(void)
 	str_free(&m);
 }
 
+/* main - the -p, -s and -w modes, or every table and the limits; 0 when all checks passed */
 int main(int argc, char **argv)
 {
 	size_t i;
