@@ -45,6 +45,7 @@
 #include "str.h"
 
 #define OUT_SIZE 65536		/* big writes for FETCH */
+#define FLAGS_CHANGED 0x400	/* a mark in smsg.flags while refresh works, never stored */
 #define IDLE_SETTLE_MS 50	/* after an inotify event, wait this long for the rest of a burst */
 
 static struct buf in, out;
@@ -191,10 +192,11 @@ static void capability(void)
 	say("IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE SPECIAL-USE UNSELECT CHILDREN QUOTA");
 }
 
-/* sayflags - the FLAGS list of message i */
+/* sayflags - the FLAGS list of a message of the selected folder */
 static void sayflags(const struct smsg *m)
 {
 	int sp = 0;
+	size_t k;
 
 	say("(");
 #define F(bit, name) if (m->flags & (bit)) { if (sp) say(" "); say(name); sp = 1; }
@@ -204,6 +206,13 @@ static void sayflags(const struct smsg *m)
 	F(STORE_SEEN, "\\Seen")
 	F(STORE_DRAFT, "\\Draft")
 #undef F
+	for (k = 0; k < sel.nkw; k++)
+		if (m->kw & (1u << k)) {
+			if (sp)
+				say(" ");
+			say(sel.kwname[k]);
+			sp = 1;
+		}
 	if (m->recent) {
 		if (sp)
 			say(" ");
@@ -231,31 +240,54 @@ static int flagbit(const struct imap_tok *t)
 			if (t->s[i] == '%' || t->s[i] == '*' || t->s[i] == ']' || t->s[i] == '[')
 				return -1;
 	}
-	return 0;	/* a keyword: accepted, not kept (PERMANENTFLAGS has no \*) */
+	return 0;	/* a keyword: see flaglist */
 }
 
-/* flaglist - flags from token k (one flag or a list); bits in *f; next index, 0 bad */
-static size_t flaglist(const struct imap_cmd *c, size_t k, unsigned *f)
+/* kwof - the keyword bit of flag token t in the selected folder (added when add); -1 none, -2 the folder is full */
+static int kwof(const struct imap_tok *t, int add)
 {
-	size_t e, i;
+	int b;
+
+	if (!selected || t->s[0] == '\\')
+		return -1;
+	b = store_kw_bit(&sel, t->s, t->len, add);
+	if (b == -3)
+		die_nomem();
+	return b;
+}
+
+/* flaglist - flags from token k (one flag or a list); bits in *f, keyword bits of the selected folder in *kw (added when add); next index, 0 bad, (size_t)-1 too many keywords */
+static size_t flaglist(const struct imap_cmd *c, size_t k, unsigned *f, uint32_t *kw, int add)
+{
+	size_t e, i, first, last;
 	int b;
 
 	*f = 0;
+	*kw = 0;
 	if (k >= c->nt)
 		return 0;
 	if (c->t[k].type == IMAP_OPEN) {
-		e = c->t[k].end;
-		for (i = k + 1; i < e; i++) {
-			if ((b = flagbit(&c->t[i])) < 0)
-				return 0;
-			*f |= (unsigned)b;
-		}
-		return e + 1;
+		first = k + 1;
+		last = c->t[k].end;
+		e = last + 1;
+	} else {
+		first = k;
+		last = k + 1;
+		e = k + 1;
 	}
-	if ((b = flagbit(&c->t[k])) < 0)
-		return 0;
-	*f |= (unsigned)b;
-	return k + 1;
+	for (i = first; i < last; i++) {
+		if ((b = flagbit(&c->t[i])) < 0)
+			return 0;
+		*f |= (unsigned)b;
+		if (!b) {
+			int kb = kwof(&c->t[i], add);
+			if (kb == -2)
+				return (size_t)-1;
+			if (kb >= 0)
+				*kw |= 1u << kb;
+		}
+	}
+	return e;
 }
 
 /* ---- the selected mailbox ---- */
@@ -286,6 +318,27 @@ static void unselect(void)
 	store_free(&sel);
 	selected = 0;
 	textidx = (size_t)-1;
+}
+
+/* kwsame - 1 if keyword bits a of folder nf name the same keywords as bits b of sel */
+static int kwsame(const struct folder *nf, uint32_t a, uint32_t b)
+{
+	size_t k, j;
+	int na = 0, nb = 0;
+
+	for (k = 0; k < sel.nkw; k++)
+		nb += (b >> k) & 1;
+	for (k = 0; k < nf->nkw; k++) {
+		if (!((a >> k) & 1))
+			continue;
+		na++;
+		for (j = 0; j < sel.nkw; j++)
+			if (((b >> j) & 1) && !strcasecmp(nf->kwname[k], sel.kwname[j]))
+				break;
+		if (j == sel.nkw)
+			return 0;
+	}
+	return na == nb;
 }
 
 /*
@@ -338,13 +391,8 @@ static void refresh(int force)
 				q->idate = m->idate;
 				q->sizedirty = m->sizedirty;
 			}
-			if ((q->flags & ~STORE_PASSED) != (m->flags & ~STORE_PASSED)) {
-				say("* ");
-				sayu(k + 1);
-				say(" FETCH (FLAGS ");
-				sayflags(q);
-				say(")\r\n");
-			}
+			if ((q->flags & ~STORE_PASSED) != (m->flags & ~STORE_PASSED) || !kwsame(&nf, q->kw, m->kw))
+				q->flags |= FLAGS_CHANGED;	/* reported below, with the new folder's keyword names */
 			i++;
 			j++;
 			k++;
@@ -375,6 +423,15 @@ static void refresh(int force)
 		sel = nf;
 		free(d);
 	}
+	for (i = 0; i < sel.n; i++)
+		if (sel.m[i].flags & FLAGS_CHANGED) {
+			sel.m[i].flags &= ~FLAGS_CHANGED;
+			say("* ");
+			sayu(i + 1);
+			say(" FETCH (FLAGS ");
+			sayflags(&sel.m[i]);
+			say(")\r\n");
+		}
 	textidx = (size_t)-1;
 }
 
@@ -481,7 +538,17 @@ static void cmd_select(const struct imap_cmd *c, int ro)
 			unseen = i + 1;
 			break;
 		}
-	say("* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)] limited\r\n* ");
+	say("* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft");
+	for (i = 0; i < sel.nkw; i++) {
+		say(" ");
+		say(sel.kwname[i]);
+	}
+	say(")\r\n* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft");
+	for (i = 0; i < sel.nkw; i++) {
+		say(" ");
+		say(sel.kwname[i]);
+	}
+	say(sel.nkw < IMAP_KEYWORDS_MAX ? " \\*)] flags and keywords kept\r\n* " : ")] flags and keywords kept\r\n* ");
 	sayu(sel.n);
 	say(" EXISTS\r\n* ");
 	sayu(sel.recent);
@@ -792,6 +859,7 @@ static void cmd_append(const struct imap_cmd *c)
 {
 	struct str d = STR_INIT;
 	unsigned flags = 0;
+	uint32_t kw = 0;
 	long long idate = 0;
 	size_t k = 1;
 	uint32_t uid = 0, uv = 0;
@@ -799,8 +867,8 @@ static void cmd_append(const struct imap_cmd *c)
 
 	if (c->nt < 2) { bad(c->tag, "usage: APPEND mailbox [flags] [date] message"); return; }
 	if (c->t[k].type == IMAP_OPEN) {
-		k = flaglist(c, k, &flags);
-		if (!k) { bad(c->tag, "bad flag list"); return; }
+		k = flaglist(c, k, &flags, &kw, 0);	/* keywords are not kept on APPEND */
+		if (!k || k == (size_t)-1) { bad(c->tag, "bad flag list"); return; }
 	}
 	if (k + 1 < c->nt && c->t[k].type == IMAP_QUOTED) {
 		if (!imap_datetime(c->t[k].s, c->t[k].len, &idate)) { bad(c->tag, "bad date-time"); return; }
@@ -1242,6 +1310,7 @@ static void cmd_store(const struct imap_cmd *c, int byuid)
 	struct imap_seqset set = { 0, 0, 0 };
 	const struct imap_tok *op;
 	unsigned f;
+	uint32_t kw;
 	size_t i, k;
 	int mode, silent, gone = 0;
 
@@ -1251,8 +1320,10 @@ static void cmd_store(const struct imap_cmd *c, int byuid)
 	k = silent ? op->len - 7 : op->len;
 	mode = op->s[0] == '+' ? 1 : op->s[0] == '-' ? -1 : 0;
 	if (k - (mode != 0) != 5 || strncasecmp(op->s + (mode != 0), "FLAGS", 5)) { bad(c->tag, "bad STORE item"); return; }
-	if (flaglist(c, 2, &f) != c->nt) { bad(c->tag, "bad flag list"); return; }
 	if (readonly) { tagged(c->tag, "NO", "[READ-ONLY] mailbox is read-only"); return; }
+	k = flaglist(c, 2, &f, &kw, mode >= 0);
+	if (k == (size_t)-1) { tagged(c->tag, "NO", "[LIMIT] this folder has as many keywords as it can hold"); return; }
+	if (k != c->nt) { bad(c->tag, "bad flag list"); return; }
 	if (!resolve(c, &c->t[0], byuid, &set))
 		return;
 	for (i = nextin(&set, 0, byuid); i < sel.n; i = nextin(&set, i + 1, byuid)) {
@@ -1262,6 +1333,13 @@ static void cmd_store(const struct imap_cmd *c, int byuid)
 		nf = mode > 0 ? sel.m[i].flags | f : mode < 0 ? sel.m[i].flags & ~f : f | keep;
 		if (!setflags(i, nf))
 			gone = 1;
+		else {
+			uint32_t nk = mode > 0 ? sel.m[i].kw | kw : mode < 0 ? sel.m[i].kw & ~kw : kw;
+			if (nk != sel.m[i].kw) {
+				sel.m[i].kw = nk;
+				sel.m[i].kwdirty = 1;
+			}
+		}
 		if (!silent || byuid) {
 			if (silent)
 				continue;
@@ -1279,6 +1357,10 @@ static void cmd_store(const struct imap_cmd *c, int byuid)
 		}
 	}
 	imap_seqset_free(&set);
+	if (store_kw_save(&sel) < 0) {
+		no_sys(c->tag, "cannot save keywords");
+		return;
+	}
 	if (gone)
 		tagged(c->tag, "NO", "some messages were expunged by another session");
 	else
@@ -1447,6 +1529,9 @@ static void cmd_search(const struct imap_cmd *c, int byuid)
 		m.flags = sel.m[i].flags;
 		m.recent = sel.m[i].recent;
 		m.idate = s.needdate ? store_idate(&sel, i) : 0;
+		m.kw = sel.m[i].kw;
+		m.kwname = sel.kwname;
+		m.nkw = sel.nkw;
 		m.ctx = (void *)(uintptr_t)i;
 		m.size = cb_size;
 		m.text = cb_text;

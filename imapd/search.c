@@ -314,8 +314,15 @@ static int match(const struct search *s, int x, const struct search_msg *m)
 	case SK_NEW: return m->recent && !(m->flags & STORE_SEEN);
 	case SK_OLD: return !m->recent;
 	case SK_RECENT: return m->recent;
-	case SK_KEYWORD: return 0;	/* no keywords are stored (see kurier-imapd(8)) */
-	case SK_UNKEYWORD: return 1;
+	case SK_KEYWORD:
+	case SK_UNKEYWORD: {
+		size_t k;
+		int has = 0;
+		for (k = 0; k < m->nkw; k++)
+			if ((m->kw & (1u << k)) && strlen(m->kwname[k]) == n->slen && !strncasecmp(m->kwname[k], n->s, n->slen))
+				has = 1;
+		return n->op == SK_KEYWORD ? has : !has;
+	}
 	case SK_BEFORE: return m->idate < n->num * 86400;
 	case SK_ON: return m->idate >= n->num * 86400 && m->idate < (n->num + 1) * 86400;
 	case SK_SINCE: return m->idate >= n->num * 86400;

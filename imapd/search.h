@@ -46,6 +46,9 @@ struct search_msg {
 	unsigned flags;
 	int recent;
 	long long idate;
+	uint32_t kw;			/* keyword bits, named by kwname */
+	char *const *kwname;
+	size_t nkw;
 	void *ctx;
 	/* size - RFC822.SIZE of the message; 0 if unreadable */
 	unsigned long long (*size)(void *ctx);

@@ -12,6 +12,7 @@
 #include <stdio.h>		/* rename(2) and renameat(2) are declared here */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -508,10 +509,14 @@ void store_free(struct folder *f)
 
 	for (i = 0; i < f->n; i++)
 		free(f->m[i].file);
+	for (i = 0; i < f->nkw; i++)
+		free(f->kwname[i]);
 	free(f->m);
 	free(f->dir);
 	memset(f, 0, sizeof *f);
 }
+
+static int kw_load(int dfd, struct folder *f);
 
 /* fromlist - f's messages straight from the uid list, when the directories have not changed; 1 ok, -1 no memory */
 static int fromlist(struct folder *f, const struct ulist *u)
@@ -566,8 +571,9 @@ int store_load(const char *dir, struct folder *f, int takenew)
 			f->uidvalidity = u.uidvalidity;
 			f->uidnext = u.uidnext;
 			ulist_free(&u);
+			r = kw_load(dfd, f);
 			close(dfd);
-			return 1;
+			return r;
 		}
 	}
 	if (scansub(dfd, f, "cur", takenew) < 0 || scansub(dfd, f, "new", takenew) < 0)
@@ -643,8 +649,9 @@ int store_load(const char *dir, struct folder *f, int takenew)
 	}
 	ulist_free(&u);
 	str_free(&out);
+	r = kw_load(dfd, f);
 	close(dfd);
-	return 1;
+	return r;
 failu:
 	ulist_free(&u);
 fail:
@@ -733,6 +740,183 @@ nomem:
 	str_free(&to);
 	str_free(&from);
 	errno = ENOMEM;
+	return -1;
+}
+
+/* ---- keywords ---- */
+
+/* kwchar - 1 if c may be in a keyword (an atom without wildcards, brackets or backslash) */
+static int kwchar(unsigned char c)
+{
+	return c > 0x20 && c < 0x7f && c != '(' && c != ')' && c != '{' && c != '"' && c != '%' && c != '*' &&
+	    c != ']' && c != '[' && c != '\\';
+}
+
+/* store_kw_bit - the bit of a keyword, added when asked */
+int store_kw_bit(struct folder *f, const char *name, size_t n, int add)
+{
+	size_t k;
+
+	if (!n || n > IMAP_KEYWORD_LEN)
+		return -1;
+	for (k = 0; k < n; k++)
+		if (!kwchar((unsigned char)name[k]))
+			return -1;
+	for (k = 0; k < f->nkw; k++)
+		if (strlen(f->kwname[k]) == n && !strncasecmp(f->kwname[k], name, n))
+			return (int)k;
+	if (!add)
+		return -1;
+	if (f->nkw >= IMAP_KEYWORDS_MAX)
+		return -2;
+	f->kwname[f->nkw] = strndup(name, n);
+	if (!f->kwname[f->nkw])
+		return -3;
+	return (int)f->nkw++;
+}
+
+/* msgindex - an index of f's messages by unique name: slot = message index + 1; 1 ok, -1 no memory */
+static int msgindex(const struct folder *f, size_t **tab, size_t *size)
+{
+	size_t hs = 16, i, h;
+
+	while (hs < 2 * f->n + 16)
+		hs *= 2;
+	*tab = calloc(hs, sizeof **tab);
+	if (!*tab)
+		return -1;
+	for (i = 0; i < f->n; i++) {
+		for (h = hashname(f->m[i].file + 4, f->m[i].baselen) & (hs - 1); (*tab)[h]; h = (h + 1) & (hs - 1))
+			;
+		(*tab)[h] = i + 1;
+	}
+	*size = hs;
+	return 1;
+}
+
+/* msgfind - the message with unique name s, or f->n */
+static size_t msgfind(const struct folder *f, const size_t *tab, size_t hs, const char *s, size_t n)
+{
+	size_t h;
+
+	for (h = hashname(s, n) & (hs - 1); tab[h]; h = (h + 1) & (hs - 1)) {
+		const struct smsg *m = &f->m[tab[h] - 1];
+		if (m->baselen == n && !memcmp(m->file + 4, s, n))
+			return tab[h] - 1;
+	}
+	return f->n;
+}
+
+/* kw_load - the keywords of f's messages from the folder open at dfd; 1 ok (also when there are none), -1 error */
+static int kw_load(int dfd, struct folder *f)
+{
+	char *text;
+	size_t len, i, e, *tab = 0, hs = 0;
+	int r = readfile(dfd, STORE_KEYWORDS, &text, &len);
+
+	if (r <= 0)
+		return r < 0 && errno != EINVAL ? -1 : 1;
+	if (f->n && msgindex(f, &tab, &hs) < 0) {
+		free(text);
+		return -1;
+	}
+	for (i = 0; i < len && f->n; i = e + 1) {
+		size_t k, w, m;
+		for (e = i; e < len && text[e] != '\n'; e++)
+			;
+		for (k = i; k < e && text[k] != ' '; k++)
+			;
+		m = msgfind(f, tab, hs, text + i, k - i);
+		if (m == f->n)
+			continue;	/* expunged: dropped at the next write */
+		while (k < e) {
+			int b;
+			for (w = ++k; k < e && text[k] != ' '; k++)
+				;
+			b = store_kw_bit(f, text + w, k - w, 1);
+			if (b == -3) {
+				free(tab);
+				free(text);
+				return -1;
+			}
+			if (b >= 0)
+				f->m[m].kw |= 1u << b;
+		}
+	}
+	free(tab);
+	free(text);
+	return 1;
+}
+
+/* store_kw_save - merge this session's keyword changes into the keyword file */
+int store_kw_save(struct folder *f)
+{
+	struct str out = STR_INIT;
+	char *text = 0;
+	size_t len = 0, i, e, *tab = 0, hs = 0, any = 0;
+	int dfd, r;
+	static const char tmpname[] = STORE_KEYWORDS ".tmp";
+
+	for (i = 0; i < f->n; i++)
+		any += f->m[i].kwdirty;
+	if (!any)
+		return 1;
+	dfd = lockdir(f->dir);
+	if (dfd == -1)
+		return -1;
+	r = readfile(dfd, STORE_KEYWORDS, &text, &len);
+	if (r < 0 || msgindex(f, &tab, &hs) < 0)
+		goto fail;
+	/* the lines of messages we did not change stay as they are */
+	for (i = 0; i < len; i = e + 1) {
+		size_t k, m;
+		for (e = i; e < len && text[e] != '\n'; e++)
+			;
+		for (k = i; k < e && text[k] != ' '; k++)
+			;
+		m = msgfind(f, tab, hs, text + i, k - i);
+		if (m < f->n && f->m[m].kwdirty)
+			continue;
+		if (!str_catb(&out, text + i, e - i) || !str_append(&out, '\n'))
+			goto fail;
+	}
+	for (i = 0; i < f->n; i++) {
+		size_t k;
+		if (!f->m[i].kwdirty || !f->m[i].kw)
+			continue;
+		if (!str_catb(&out, f->m[i].file + 4, f->m[i].baselen))
+			goto fail;
+		for (k = 0; k < f->nkw; k++)
+			if ((f->m[i].kw & (1u << k)) && (!str_append(&out, ' ') || !str_cats(&out, f->kwname[k])))
+				goto fail;
+		if (!str_append(&out, '\n'))
+			goto fail;
+	}
+	{
+		int fd = openat(dfd, tmpname, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd == -1)
+			goto fail;
+		if (writeall(fd, out.s ? out.s : "", out.len) < 0 || fsync(fd) == -1) {
+			close(fd);
+			unlinkat(dfd, tmpname, 0);
+			goto fail;
+		}
+		close(fd);
+		if (renameat(dfd, tmpname, dfd, STORE_KEYWORDS) == -1)
+			goto fail;
+	}
+	for (i = 0; i < f->n; i++)
+		f->m[i].kwdirty = 0;
+	free(tab);
+	free(text);
+	str_free(&out);
+	close(dfd);
+	return 1;
+fail:
+	free(tab);
+	free(text);
+	str_free(&out);
+	close(dfd);
 	return -1;
 }
 

@@ -12,6 +12,9 @@
  *            FILE "cur/NAME:2,FLAGS" or "new/NAME"
  * While cur/ and new/ still carry the recorded times (sec.nsec), a load
  * takes everything from the list without reading the directories.
+ * Keywords (RFC 3501 flags without a backslash) live in FOLDER/kurier-keywords,
+ * one line per message that has any: "NAME kw kw...", NAME its unique name;
+ * written like the uid list.  A folder holds at most IMAP_KEYWORDS_MAX.
  * It is only written under an exclusive flock(2) of the folder directory,
  * to a temporary file that is fsynced and renamed over it, so a reader
  * sees the old list or the new one.  A missing or damaged list is built
@@ -23,10 +26,12 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "imap.h"
 #include "str.h"
 
 #define STORE_UIDLIST "kurier-uidlist"
 #define STORE_SUBSCRIBED "kurier-subscribed"
+#define STORE_KEYWORDS "kurier-keywords"
 
 /* flags: the maildir letters */
 #define STORE_DRAFT    0x01	/* D */
@@ -39,9 +44,11 @@
 struct smsg {
 	uint32_t uid;
 	unsigned flags;
+	uint32_t kw;			/* keywords: bit k is folder.kwname[k] */
 	unsigned char recent;		/* moved from new/ by this session */
 	unsigned char gone;		/* the file has disappeared (expunged elsewhere) */
 	unsigned char sizedirty;	/* size or date learned here, not yet in the uid list */
+	unsigned char kwdirty;		/* keywords changed here, not yet in the keyword file */
 	unsigned short baselen;		/* bytes of the unique name at file + 4 */
 	unsigned long long size;	/* RFC822.SIZE; 0 not known yet */
 	long long idate;		/* INTERNALDATE: the file's mtime; 0 until store_idate looks */
@@ -54,6 +61,8 @@ struct folder {
 	size_t n, a;
 	uint32_t uidvalidity, uidnext;
 	size_t recent;			/* messages that were in new/ */
+	char *kwname[IMAP_KEYWORDS_MAX];	/* the folder's keywords, in the order first used */
+	size_t nkw;
 };
 
 /* store_load - read dir's messages (moving new/ to cur/ if takenew) and its uid list into f (emptied first); 1 ok, -1 error */
@@ -66,6 +75,10 @@ int store_save_sizes(struct folder *f);
 int store_setflags(struct folder *f, size_t i, unsigned flags);
 /* store_flags_of - the flags in a file name's ":2," part */
 unsigned store_flags_of(const char *name, size_t n);
+/* store_kw_bit - the bit of keyword name in f, adding it when add; -1 unknown, -2 the folder has IMAP_KEYWORDS_MAX already, -3 no memory */
+int store_kw_bit(struct folder *f, const char *name, size_t n, int add);
+/* store_kw_save - write the keywords of f's messages whose kwdirty is set into the folder's keyword file; 1 ok, -1 error */
+int store_kw_save(struct folder *f);
 /* store_idate - INTERNALDATE of message i (the file's mtime), looked up once; 0 if gone */
 long long store_idate(struct folder *f, size_t i);
 /* store_find_uid - index of uid in f (sorted by uid), or f->n */

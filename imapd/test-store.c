@@ -128,6 +128,30 @@ int main(void)
 	CHECK(store_load(".", &f, 1) == 1 && f.n == 4 && f.uidvalidity > uv && f.m[0].uid == 1 && f.uidnext == 5, "damaged-list-rebuilt");
 	put("kurier-uidlist", "kurier-uidlist 2 5 9 0.0 0.0\n1 0 0 cur/x:2,\n2 0 0 cur/torn");
 	CHECK(store_load(".", &f, 1) == 1 && f.uidvalidity > 5, "torn-list-rebuilt");
+	/* keywords: a bit per name, saved to kurier-keywords, read back by name */
+	CHECK(store_kw_bit(&f, "$Junk", 5, 1) == 0 && store_kw_bit(&f, "work", 4, 1) == 1 && store_kw_bit(&f, "$JUNK", 5, 0) == 0 &&
+	    store_kw_bit(&f, "a b", 3, 1) == -1 && store_kw_bit(&f, "\\Seen", 5, 1) == -1 && store_kw_bit(&f, "x", 1, 0) == -1, "kw-bits");
+	f.m[1].kw = 3;
+	f.m[1].kwdirty = 1;
+	CHECK(store_kw_save(&f) == 1, "kw-save");
+	{
+		struct folder g;
+		size_t k;
+		int good = 1;
+		memset(&g, 0, sizeof g);
+		CHECK(store_load(".", &g, 1) == 1 && g.nkw == 2, "kw-reload");
+		for (k = 0; k < g.n; k++)
+			good &= (g.m[k].uid == f.m[1].uid) == (g.m[k].kw == 3);
+		CHECK(good, "kw-on-the-right-message");
+		store_free(&g);
+	}
+	for (i = 0; i < 30; i++) {
+		char kwn[8];
+		snprintf(kwn, sizeof kwn, "k%zu", i);
+		if (store_kw_bit(&f, kwn, strlen(kwn), 1) == -2)
+			break;
+	}
+	CHECK(f.nkw == IMAP_KEYWORDS_MAX, "kw-limit");
 	/* folders */
 	CHECK(store_create(".Work") == 1 && access(".Work/cur", F_OK) == 0 && access(".Work/maildirfolder", F_OK) == 0, "create");
 	CHECK(store_create(".Work") == 0, "create-exists");

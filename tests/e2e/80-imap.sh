@@ -122,6 +122,14 @@ typ, dat = M.store("1", "-FLAGS.SILENT", "(\\Answered)")
 ok("store-silent", typ == "OK" and dat == [None], dat)
 typ, dat = M.uid("STORE", str(uids[3]), "FLAGS", "(\\Draft)")
 ok("uid-store", typ == "OK" and b"UID %d" % uids[3] in dat[0] and b"\\Draft" in dat[0], dat)
+# keywords: kept in the folder's kurier-keywords file
+typ, dat = M.store("3", "+FLAGS", "($Forwarded Work)")
+ok("store-keywords", typ == "OK" and b"$Forwarded" in dat[0] and b"Work" in dat[0], dat)
+ok("keywords-file", b" $Forwarded Work" in open(MD + "/kurier-keywords", "rb").read(), open(MD + "/kurier-keywords", "rb").read())
+ok("search-keyword", M.search(None, "KEYWORD", "work")[1] == [b"3"], M.search(None, "KEYWORD", "work"))
+ok("search-unkeyword", M.search(None, "UNKEYWORD", "$Forwarded")[1] == [b"1 2 4"], M.search(None, "UNKEYWORD", "$Forwarded"))
+typ, dat = M.store("3", "-FLAGS", "(Work)")
+ok("store-minus-keyword", typ == "OK" and b"Work" not in dat[0] and b"$Forwarded" in dat[0], dat)
 # SEARCH
 ok("search-seen", M.search(None, "SEEN")[1] == [b"2"], M.search(None, "SEEN"))
 ok("search-unseen", M.search(None, "UNSEEN")[1] == [b"1 3 4"], M.search(None, "UNSEEN"))
@@ -198,6 +206,8 @@ ok("uidvalidity-stable", M.untagged_responses["UIDVALIDITY"][0] == uv1)
 typ, dat = M.fetch("1:*", "(UID)")
 ok("uids-stable", [int(re.search(rb"UID (\d+)", d).group(1)) for d in dat] == uids[1:3], dat)
 ok("recent-only-once", M.untagged_responses.get("RECENT") == [b"0"], M.untagged_responses.get("RECENT"))
+ok("select-flags-keywords", b"$Forwarded" in M.untagged_responses.get("FLAGS", [b""])[0], M.untagged_responses.get("FLAGS"))
+ok("select-permanentflags-star", b"\\*" in M.untagged_responses.get("PERMANENTFLAGS", [b""])[0] and b"$Forwarded" in M.untagged_responses.get("PERMANENTFLAGS", [b""])[0], M.untagged_responses.get("PERMANENTFLAGS"))
 
 # a second session: its changes reach the first at NOOP; a delivery wakes IDLE
 N = login()
