@@ -494,7 +494,8 @@ static int argmailbox(const struct imap_cmd *c, size_t k, struct str *d)
 	}
 	d->len = 0;
 	if (!store_mailbox_dir(c->t[k].s, c->t[k].len, d) || !str_0(d)) {
-		tagged(c->tag, "NO", "[CANNOT] no such mailbox name here: folders are INBOX and INBOX.name");
+		tagged(c->tag, "NO", store_inbox_prefix ? "[CANNOT] no such mailbox name here: folders are INBOX and INBOX.name" :
+		    "[CANNOT] not an acceptable mailbox name");
 		return 0;
 	}
 	return 1;
@@ -686,13 +687,13 @@ static int match(const char *p, size_t pn, const char *s, size_t sn)
 	return r;
 }
 
-/* specialuse - the RFC 6154 attribute of a folder name, or "" */
+/* specialuse - the RFC 6154 attribute of a folder directory, or "" */
 static const char *specialuse(const char *name)
 {
 	static const struct { const char *n, *a; } su[] = {
-		{ "INBOX.Sent", " \\Sent" }, { "INBOX.Sent Messages", " \\Sent" }, { "INBOX.Drafts", " \\Drafts" },
-		{ "INBOX.Trash", " \\Trash" }, { "INBOX.Junk", " \\Junk" }, { "INBOX.Spam", " \\Junk" },
-		{ "INBOX.Archive", " \\Archive" },
+		{ ".Sent", " \\Sent" }, { ".Sent Messages", " \\Sent" }, { ".Drafts", " \\Drafts" },
+		{ ".Trash", " \\Trash" }, { ".Junk", " \\Junk" }, { ".Spam", " \\Junk" },
+		{ ".Archive", " \\Archive" },
 	};
 	size_t i;
 
@@ -753,12 +754,12 @@ static void cmd_list(const struct imap_cmd *c, int lsub)
 		/* Maildir++ folders are flat: a child is a name with ours and a dot before it */
 		for (q = 0; q < names.len; q += strlen(names.s + q) + 1) {
 			const char *o = names.s + q;
-			if (k == 0 || (!strncmp(o, d, dl) && o[dl] == '.'))
+			if (k == 0 ? store_inbox_prefix : !strncmp(o, d, dl) && o[dl] == '.')
 				children = 1;
 		}
 		say(lsub ? "* LSUB (" : "* LIST (");
 		say(children ? "\\HasChildren" : "\\HasNoChildren");
-		say(specialuse(nm.s));
+		say(specialuse(d));
 		say(") \".\" ");
 		quote(nm.s, nm.len);
 		say("\r\n");
@@ -1750,7 +1751,8 @@ static void session(void)
 			say("* ENABLED\r\n");
 			tagged(c.tag, "OK", "ENABLE completed");
 		} else if (!strcmp(c.name, "NAMESPACE")) {
-			say("* NAMESPACE ((\"INBOX.\" \".\")) NIL ((\"shared.\" \".\"))\r\n");
+			say(store_inbox_prefix ? "* NAMESPACE ((\"INBOX.\" \".\")) NIL ((\"shared.\" \".\"))\r\n" :
+			    "* NAMESPACE ((\"\" \".\")) NIL ((\"shared.\" \".\"))\r\n");
 			tagged(c.tag, "OK", "NAMESPACE completed");
 		} else if (!strcmp(c.name, "STARTTLS") || !strcmp(c.name, "LOGIN") || !strcmp(c.name, "AUTHENTICATE")) {
 			bad(c.tag, "already authenticated");
@@ -1901,6 +1903,16 @@ int main(int argc, char **argv)
 	if (v && *v && scan_ulongs(v, &u) && u > 2 && u < 1000 && fcntl((int)u, F_GETFD) != -1) {
 		pendfd = (int)u;
 		(void)fcntl(pendfd, F_SETFD, FD_CLOEXEC);
+	}
+	v = getenv("KURIER_IMAP_NAMESPACE");
+	if (v && *v) {
+		/* the personal namespace: Courier's INBOX. (default) or the top level */
+		if (!strcmp(v, "INBOX."))
+			store_inbox_prefix = 1;
+		else if (!strcmp(v, "."))
+			store_inbox_prefix = 0;
+		else
+			diex(EX_T_TEMP, "KURIER_IMAP_NAMESPACE must be INBOX. or .");
 	}
 	v = getenv("KURIER_IMAP_TIMEOUT");
 	if (v && *v && scan_ulongs(v, &u) && u > 0 && u <= IMAP_TIMEOUT_MAX)

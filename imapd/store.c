@@ -980,6 +980,8 @@ int store_read(const struct folder *f, size_t i, struct str *out)
 
 /* ---- names ---- */
 
+int store_inbox_prefix = 1;
+
 /* store_mailbox_dir - the folder directory of a mailbox name */
 int store_mailbox_dir(const char *name, size_t n, struct str *dir)
 {
@@ -995,10 +997,12 @@ int store_mailbox_dir(const char *name, size_t n, struct str *dir)
 		return 0;
 	if (n == 5 && !strncasecmp(name, "INBOX", 5))
 		return str_copys(dir, ".") ? 1 : 0;
-	if (n < 7 || strncasecmp(name, "INBOX.", 6))
-		return 0;
-	name += 6;
-	n -= 6;
+	if (store_inbox_prefix) {
+		if (n < 7 || strncasecmp(name, "INBOX.", 6))
+			return 0;
+		name += 6;
+		n -= 6;
+	}
 	if (n && name[n - 1] == '.')
 		n--;	/* CREATE "INBOX.a." names the folder a */
 	if (!n || n > MAILDIR_FOLDER_MAX)
@@ -1019,6 +1023,8 @@ int store_dir_mailbox(const char *dir, struct str *name)
 {
 	if (!strcmp(dir, "."))
 		return str_copys(name, "INBOX");
+	if (!store_inbox_prefix)
+		return str_copys(name, dir + 1);
 	return str_copys(name, "INBOX") && str_cats(name, dir);
 }
 

@@ -84,6 +84,8 @@ long long store_idate(struct folder *f, size_t i);
 /* store_find_uid - index of uid in f (sorted by uid), or f->n */
 size_t store_find_uid(const struct folder *f, uint32_t uid);
 
+/* 1: folders are named INBOX.A.B (Courier's namespace, the default); 0: A.B at the top, beside INBOX */
+extern int store_inbox_prefix;
 /* store_mailbox_dir - the directory of an IMAP mailbox name (modified UTF-7, as sent) into dir; 1 ok, 0 not an acceptable name */
 int store_mailbox_dir(const char *name, size_t n, struct str *dir);
 /* store_dir_mailbox - the IMAP name of a directory ("." or ".A.B") into name; 1 ok, 0 no memory */

@@ -244,4 +244,14 @@ st = [open("/proc/%s/status" % p).read() for p in pids]
 ok("imapd-as-user", any(re.search(r"^Uid:\s+%d\s" % VUID, s, re.M) for s in st), pids)
 ok("imapd-seccomp", all(re.search(r"^Seccomp:\s+2", s, re.M) and re.search(r"^NoNewPrivs:\s+1", s, re.M) for s in st) and st, pids)
 M.logout()
+
+# the top-level namespace (KURIER_IMAP_NAMESPACE=.), kurier-imapd run directly: PREAUTH over a pipe
+p = subprocess.run(["setpriv", "--reuid=%d" % VUID, "--regid=%d" % (VUID + 1), "--clear-groups", "env", "KURIER_IMAP_NAMESPACE=.",
+                    TB + "/kurier-imapd", MD], input=b'a NAMESPACE\r\nb CREATE Top\r\nc LIST "" "*"\r\nd CREATE INBOX.x\r\ne LOGOUT\r\n',
+                   capture_output=True, timeout=30)
+o = p.stdout
+ok("preauth-greeting", o.startswith(b"* PREAUTH"), o[:80])
+ok("namespace-top", b'* NAMESPACE (("" ".")) NIL' in o, o)
+ok("namespace-top-create", b"b OK" in o and os.path.isdir(MD + "/.Top/cur"), o)
+ok("namespace-top-list", b'"." "Top"' in o and b'"." "INBOX"' in o and b"INBOX.Top" not in o, o)
 PY
