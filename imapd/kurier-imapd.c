@@ -8,7 +8,8 @@
  * input:    the maildir: argument 1, else $MAILDIR, else $HOME/Maildir;
  *           KURIER_IMAP_TAG (the tag of the login command, answered
  *           here), KURIER_IMAP_PENDING and KURIER_IMAP_STARTED from
- *           kurier-imap-login; KURIER_IMAP_TIMEOUT.  Without
+ *           kurier-imap-login; KURIER_IMAP_TIMEOUT; KURIER_IMAP_NAMESPACE
+ *           (INBOX. or . for the top level).  Without
  *           KURIER_IMAP_TAG it greets with PREAUTH.
  * trusts:   its environment and the maildir (the user's own); nothing the
  *           client sends.
