@@ -60,7 +60,7 @@ static const char *who = "?";
 static struct folder sel;
 static int selected, readonly;
 static size_t textidx = (size_t)-1;	/* which message msgtext holds */
-static struct timespec curtime, newtime;	/* mtimes of cur/ and new/ at the last look */
+static struct timespec curtime, newtime, foldtime, lastfold;	/* mtimes of cur/, new/ and the folder (its keyword file) at the last look */
 
 /* die_nomem - say so and leave */
 static void die_nomem(void) __attribute__((noreturn));
@@ -293,9 +293,10 @@ static size_t flaglist(const struct imap_cmd *c, size_t k, unsigned *f, uint32_t
 
 /* ---- the selected mailbox ---- */
 
-/* dirtimes - mtimes of cur/ and new/ of dir */
+/* dirtimes - mtimes of cur/ and new/ of dir; the folder's own in foldtime when c is curtime */
 static void dirtimes(const char *dir, struct timespec *c, struct timespec *n)
 {
+	static struct timespec fold;
 	struct stat st;
 
 	if (!str_copys(&tmp, dir) || !str_cats(&tmp, "/cur") || !str_0(&tmp))
@@ -309,6 +310,13 @@ static void dirtimes(const char *dir, struct timespec *c, struct timespec *n)
 	tmp.s[tmp.len - 2] = 'w';
 	if (stat(tmp.s, &st) == 0)
 		*n = st.st_mtim;
+	memset(&fold, 0, sizeof fold);
+	if (stat(dir, &st) == 0)
+		fold = st.st_mtim;
+	if (c == &curtime)
+		foldtime = fold;
+	else
+		lastfold = fold;
 }
 
 /* unselect - forget the selected mailbox, saving the sizes learned */
@@ -357,7 +365,8 @@ static void refresh(int force)
 		return;
 	dirtimes(sel.dir, &c, &n);
 	if (!force && c.tv_sec == curtime.tv_sec && c.tv_nsec == curtime.tv_nsec &&
-	    n.tv_sec == newtime.tv_sec && n.tv_nsec == newtime.tv_nsec)
+	    n.tv_sec == newtime.tv_sec && n.tv_nsec == newtime.tv_nsec &&
+	    lastfold.tv_sec == foldtime.tv_sec && lastfold.tv_nsec == foldtime.tv_nsec)
 		return;
 	memset(&nf, 0, sizeof nf);
 	if (store_load(sel.dir, &nf, !readonly) < 0) {
@@ -365,7 +374,10 @@ static void refresh(int force)
 		store_free(&nf);
 		return;
 	}
-	dirtimes(sel.dir, &curtime, &newtime);
+	/* the times from before the load: a change made during it is seen next time */
+	curtime = c;
+	newtime = n;
+	foldtime = lastfold;
 	if (nf.uidvalidity != sel.uidvalidity) {
 		/* the uid list was lost: nothing the client knows holds */
 		say("* BYE [UNAVAILABLE] the mailbox index was rebuilt, please reconnect\r\n");
@@ -1363,6 +1375,7 @@ static void cmd_store(const struct imap_cmd *c, int byuid)
 		no_sys(c->tag, "cannot save keywords");
 		return;
 	}
+	dirtimes(sel.dir, &curtime, &newtime);	/* our own keyword file is no news */
 	if (gone)
 		tagged(c->tag, "NO", "some messages were expunged by another session");
 	else
