@@ -28,8 +28,14 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	memset(&s, 0, sizeof s);
 	if (imap_parse(line.s, line.len, &c) == 1 && search_parse(&s, c.t, c.nt, 5, 9) == 1) {
 		for (i = 1; i <= 5; i++) {
+			static char kw0[] = "$Junk", kw1[] = "work";
+			static char *const kwn[] = { kw0, kw1 };
 			struct search_msg m;
 			int r;
+			memset(&m, 0, sizeof m);
+			m.kw = i & 3;
+			m.kwname = kwn;
+			m.nkw = 2;
 			m.seq = i;
 			m.uid = i * 2 - 1;
 			m.flags = i * 7u;
