@@ -872,6 +872,7 @@ done:
 static void cmd_append(const struct imap_cmd *c)
 {
 	struct str d = STR_INIT;
+	struct str kwl = STR_INIT;
 	unsigned flags = 0;
 	uint32_t kw = 0;
 	long long idate = 0;
@@ -881,16 +882,25 @@ static void cmd_append(const struct imap_cmd *c)
 
 	if (c->nt < 2) { bad(c->tag, "usage: APPEND mailbox [flags] [date] message"); return; }
 	if (c->t[k].type == IMAP_OPEN) {
-		k = flaglist(c, k, &flags, &kw, 0);	/* keywords are not kept on APPEND */
-		if (!k || k == (size_t)-1) { bad(c->tag, "bad flag list"); return; }
+		size_t w;
+		k = flaglist(c, k, &flags, &kw, 0);
+		if (!k || k == (size_t)-1) { bad(c->tag, "bad flag list"); goto done; }
+		/* the keywords by name, for the target folder's keyword file */
+		for (w = 2; w + 1 < k; w++)
+			if (c->t[w].s[0] != '\\') {
+				if ((kwl.len && !str_append(&kwl, ' ')) || !str_catb(&kwl, c->t[w].s, c->t[w].len))
+					die_nomem();
+			}
+		if (!str_0(&kwl))
+			die_nomem();
 	}
 	if (k + 1 < c->nt && c->t[k].type == IMAP_QUOTED) {
-		if (!imap_datetime(c->t[k].s, c->t[k].len, &idate)) { bad(c->tag, "bad date-time"); return; }
+		if (!imap_datetime(c->t[k].s, c->t[k].len, &idate)) { bad(c->tag, "bad date-time"); goto done; }
 		k++;
 	}
 	if (k + 1 != c->nt || (c->t[k].type != IMAP_LITERAL && c->t[k].type != IMAP_QUOTED)) {
 		bad(c->tag, "usage: APPEND mailbox [flags] [date] {size}");
-		return;
+		goto done;
 	}
 	if (!argmailbox(c, 0, &d))
 		goto done;
@@ -907,7 +917,7 @@ static void cmd_append(const struct imap_cmd *c)
 		tagged(c->tag, "NO", "[OVERQUOTA] mailbox is full");
 		goto done;
 	}
-	if (store_deliver(d.s, c->t[k].s, c->t[k].len, flags, idate, &uid, &uv) < 0) {
+	if (store_deliver(d.s, c->t[k].s, c->t[k].len, flags, kwl.len ? kwl.s : 0, idate, &uid, &uv) < 0) {
 		no_sys(c->tag, "cannot store a message");
 		goto done;
 	}
@@ -925,6 +935,7 @@ static void cmd_append(const struct imap_cmd *c)
 		say(" OK APPEND completed\r\n");
 done:
 	str_free(&d);
+	str_free(&kwl);
 }
 
 /* expunge - remove the \Deleted messages (in set, if given); report each */
@@ -1393,8 +1404,8 @@ static void addset(struct str *s, uint32_t uid)
 static void cmd_copy(const struct imap_cmd *c, int byuid, int move)
 {
 	struct imap_seqset set = { 0, 0, 0 };
-	struct str d = STR_INIT, src = STR_INIT, dst = STR_INIT;
-	size_t i, n = 0;
+	struct str d = STR_INIT, src = STR_INIT, dst = STR_INIT, kwl = STR_INIT;
+	size_t i, n = 0, q;
 	uint32_t uid, uv = 0;
 	int r, failed = 0;
 
@@ -1414,7 +1425,13 @@ static void cmd_copy(const struct imap_cmd *c, int byuid, int move)
 	for (i = nextin(&set, 0, byuid); i < sel.n; i = nextin(&set, i + 1, byuid)) {
 		if (!inset(&set, i, byuid))
 			continue;
-		r = store_copy(sel.dir, sel.m[i].file, d.s, sel.m[i].flags & ~STORE_PASSED, &uid, &uv);
+		kwl.len = 0;
+		for (q = 0; q < sel.nkw; q++)
+			if ((sel.m[i].kw & (1u << q)) && ((kwl.len && !str_append(&kwl, ' ')) || !str_cats(&kwl, sel.kwname[q])))
+				die_nomem();
+		if (!str_0(&kwl))
+			die_nomem();
+		r = store_copy(sel.dir, sel.m[i].file, d.s, sel.m[i].flags & ~STORE_PASSED, kwl.len > 1 ? kwl.s : 0, &uid, &uv);
 		if (r < 0) {
 			log_warn("cannot copy a message: ", who);
 			failed = 1;
@@ -1500,6 +1517,7 @@ done:
 	str_free(&d);
 	str_free(&src);
 	str_free(&dst);
+	str_free(&kwl);
 }
 
 /* search callbacks over the selected mailbox */

@@ -1240,8 +1240,42 @@ static int tocur(const char *dir, const char *name, unsigned flags, long long id
 	return r;
 }
 
+/* kw_append - add the line "name kw" to dir's keyword file (a new message has none yet); 1 ok, -1 error */
+static int kw_append(const char *dir, const char *name, const char *kw)
+{
+	static const char tmpname[] = STORE_KEYWORDS ".tmp";
+	struct str out = STR_INIT;
+	char *text = 0;
+	size_t len = 0;
+	int dfd = lockdir(dir), r = -1, fd;
+
+	if (dfd == -1)
+		return -1;
+	if (readfile(dfd, STORE_KEYWORDS, &text, &len) < 0)
+		goto done;
+	if (!str_catb(&out, text ? text : "", len) || (len && text[len - 1] != '\n' && !str_append(&out, '\n')) ||
+	    !str_cats(&out, name) || !str_append(&out, ' ') || !str_cats(&out, kw) || !str_append(&out, '\n'))
+		goto done;
+	fd = openat(dfd, tmpname, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd == -1)
+		goto done;
+	if (writeall(fd, out.s, out.len) < 0 || fsync(fd) == -1) {
+		close(fd);
+		unlinkat(dfd, tmpname, 0);
+		goto done;
+	}
+	close(fd);
+	if (renameat(dfd, tmpname, dfd, STORE_KEYWORDS) == 0)
+		r = 1;
+done:
+	free(text);
+	str_free(&out);
+	close(dfd);
+	return r;
+}
+
 /* store_deliver - APPEND: write, fsync, commit, move to cur/ with flags, assign a UID */
-int store_deliver(const char *dir, const char *msg, size_t n, unsigned flags, long long idate, uint32_t *uid, uint32_t *uidvalidity)
+int store_deliver(const char *dir, const char *msg, size_t n, unsigned flags, const char *kw, long long idate, uint32_t *uid, uint32_t *uidvalidity)
 {
 	struct str rel = STR_INIT;
 	struct maildir_tmp t;
@@ -1268,13 +1302,15 @@ int store_deliver(const char *dir, const char *msg, size_t n, unsigned flags, lo
 	}
 	if (r == 1)
 		r = assign(dir, rel.s, rel.len, idate, sz, uid, uidvalidity);
+	if (r == 1 && kw && *kw)
+		r = kw_append(dir, t.name.s, kw);
 	str_free(&t.name);
 	str_free(&rel);
 	return r;
 }
 
 /* store_copy - COPY: the message into dir under a new name with flags */
-int store_copy(const char *srcdir, const char *src, const char *dir, unsigned flags, uint32_t *uid, uint32_t *uidvalidity)
+int store_copy(const char *srcdir, const char *src, const char *dir, unsigned flags, const char *kw, uint32_t *uid, uint32_t *uidvalidity)
 {
 	struct str p = STR_INIT, rel = STR_INIT;
 	struct maildir_tmp t;
@@ -1302,6 +1338,8 @@ int store_copy(const char *srcdir, const char *src, const char *dir, unsigned fl
 	r = tocur(dir, t.name.s, flags, (long long)st.st_mtime, &rel);
 	if (r == 1)
 		r = assign(dir, rel.s, rel.len, (long long)st.st_mtime, 0, uid, uidvalidity);
+	if (r == 1 && kw && *kw)
+		r = kw_append(dir, t.name.s, kw);
 	str_free(&t.name);
 	str_free(&rel);
 	return r;

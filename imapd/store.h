@@ -98,10 +98,10 @@ int store_create(const char *dir);
 int store_delete(const char *dir);
 /* store_rename - rename folder from and its subfolders to; 1 ok, 0 from missing or to exists, -1 error */
 int store_rename(const char *from, const char *to);
-/* store_deliver - put n bytes into dir with flags and internal date; the new UID in *uid; 1 ok, -1 error */
-int store_deliver(const char *dir, const char *msg, size_t n, unsigned flags, long long idate, uint32_t *uid, uint32_t *uidvalidity);
-/* store_copy - copy message file src (relative to srcdir) into dir with flags; new UID in *uid; 1 ok, 0 src gone, -1 error */
-int store_copy(const char *srcdir, const char *src, const char *dir, unsigned flags, uint32_t *uid, uint32_t *uidvalidity);
+/* store_deliver - put n bytes into dir with flags, keywords kw (space-separated, or 0) and internal date; the new UID in *uid; 1 ok, -1 error */
+int store_deliver(const char *dir, const char *msg, size_t n, unsigned flags, const char *kw, long long idate, uint32_t *uid, uint32_t *uidvalidity);
+/* store_copy - copy message file src (relative to srcdir) into dir with flags and keywords kw (or 0); new UID in *uid; 1 ok, 0 src gone, -1 error */
+int store_copy(const char *srcdir, const char *src, const char *dir, unsigned flags, const char *kw, uint32_t *uid, uint32_t *uidvalidity);
 /* store_subscriptions - the subscribed names, each followed by NUL; 1 ok, -1 error */
 int store_subscriptions(struct str *out);
 /* store_subscribe - add (on) or remove (!on) a name; 1 ok, -1 error */

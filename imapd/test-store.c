@@ -157,14 +157,15 @@ int main(void)
 	CHECK(store_create(".Work") == 0, "create-exists");
 	{
 		uint32_t uid = 0, v = 0;
-		CHECK(store_deliver(".Work", "Subject: x\r\n\r\ny\r\n", 17, STORE_SEEN, 1700000000, &uid, &v) == 1 && uid == 1 && v, "deliver-appenduid");
-		CHECK(store_copy(".", f.m[0].file, ".Work", STORE_FLAGGED, &uid, &v) == 1 && uid == 2, "copy-copyuid");
+		CHECK(store_deliver(".Work", "Subject: x\r\n\r\ny\r\n", 17, STORE_SEEN, "$Label1 todo", 1700000000, &uid, &v) == 1 && uid == 1 && v, "deliver-appenduid");
+		CHECK(store_copy(".", f.m[0].file, ".Work", STORE_FLAGGED, 0, &uid, &v) == 1 && uid == 2, "copy-copyuid");
 	}
 	{
 		struct folder w;
 		memset(&w, 0, sizeof w);
 		CHECK(store_load(".Work", &w, 1) == 1 && w.n == 2 && w.m[0].flags == STORE_SEEN && w.m[0].idate == 1700000000 &&
 		    w.m[1].flags == STORE_FLAGGED, "delivered-and-copied");
+		CHECK(w.nkw == 2 && w.m[0].kw == 3 && w.m[1].kw == 0 && !strcmp(w.kwname[0], "$Label1"), "delivered-keywords");
 		store_free(&w);
 	}
 	CHECK(store_rename(".Work", ".Done") == 1 && access(".Done/cur", F_OK) == 0, "rename");

@@ -174,6 +174,8 @@ ok("append-appenduid", typ == "OK" and re.search(rb"APPENDUID \d+ 4\]", dat[0]),
 app = [n for n in os.listdir(MD + "/.Work/cur") if n.endswith(":2,FS")]
 ok("append-file", len(app) == 1 and open(MD + "/.Work/cur/" + app[0], "rb").read() == msg, os.listdir(MD + "/.Work/cur"))
 ok("append-internaldate", app and int(os.stat(MD + "/.Work/cur/" + app[0]).st_mtime) == 1700000000)
+typ, dat = M.append("INBOX.Work", "($Label2 \\Seen)", None, b"Subject: kw\r\n\r\nkw\r\n")
+ok("append-keyword-file", typ == "OK" and b" $Label2\n" in open(MD + "/.Work/kurier-keywords", "rb").read())
 ok("append-trycreate", M.append("INBOX.Nope", None, None, msg)[0] == "NO")
 # EXPUNGE, CLOSE
 M.store("1", "+FLAGS", "\\Deleted")
@@ -181,7 +183,7 @@ typ, dat = M.expunge()
 ok("expunge", typ == "OK" and dat == [b"1"], dat)
 ok("expunge-file-gone", len(os.listdir(MD + "/cur")) == 2, os.listdir(MD + "/cur"))
 typ, dat = M.select("INBOX.Work", readonly=True)
-ok("examine", typ == "OK" and dat == [b"4"], dat)
+ok("examine", typ == "OK" and dat == [b"5"], dat)
 ok("examine-store-refused", M.store("1", "+FLAGS", "\\Seen")[0] == "NO")
 ok("unselect", M._simple_command("UNSELECT")[0] == "OK")
 # RENAME and DELETE
