@@ -322,8 +322,10 @@ static void dirtimes(const char *dir, struct timespec *c, struct timespec *n)
 /* unselect - forget the selected mailbox, saving the sizes learned */
 static void unselect(void)
 {
-	if (selected)
+	if (selected) {
 		(void)store_save_sizes(&sel);
+		(void)store_hcache_save(&sel);
+	}
 	store_free(&sel);
 	selected = 0;
 	textidx = (size_t)-1;
@@ -429,6 +431,7 @@ static void refresh(int force)
 		say(" RECENT\r\n");
 	}
 	(void)store_save_sizes(&sel);
+	(void)store_hcache_save(&sel);
 	{
 		char *d = sel.dir;
 		sel.dir = 0;
@@ -462,6 +465,42 @@ static const char *msgbytes(size_t i, size_t *len)
 	}
 	*len = msgtext.len;
 	return msgtext.s ? msgtext.s : "";
+}
+
+/* hdrlen - the length of the header block at t, with the empty line that ends it */
+static size_t hdrlen(const char *t, size_t n)
+{
+	size_t i;
+
+	if (n && t[0] == '\n')
+		return 1;
+	if (n > 1 && t[0] == '\r' && t[1] == '\n')
+		return 2;
+	for (i = 0; i + 1 < n; i++)
+		if (t[i] == '\n') {
+			if (t[i + 1] == '\n')
+				return i + 2;
+			if (i + 2 < n && t[i + 1] == '\r' && t[i + 2] == '\n')
+				return i + 3;
+		}
+	return n;
+}
+
+/* msghead - the header block of message i, from the header cache or the file (then cached); 0 if unreadable */
+static const char *msghead(size_t i, size_t *len)
+{
+	const char *t = store_hcache_get(&sel, i, len);
+	size_t n;
+
+	if (t)
+		return t;
+	t = msgbytes(i, &n);
+	if (!t)
+		return 0;
+	*len = hdrlen(t, n);
+	if (store_hcache_add(&sel, i, t, *len) < 0)
+		die_nomem();
+	return t;
 }
 
 /* msgsize - RFC822.SIZE of message i, learned once */
@@ -1205,13 +1244,23 @@ static int fetchone(size_t i, const struct fetchitem *v, size_t n, int seen)
 	size_t len = 0, k;
 	int sp = 0, r, flagsdone = 0;
 
-	for (k = 0; k < n; k++)
-		if (v[k].what >= FI_ENVELOPE && v[k].what != FI_SIZE) {
-			text = msgbytes(i, &len);
+	{
+		/* ENVELOPE and the top-level header sections need only the header block */
+		int full = 0, head = 0;
+		for (k = 0; k < n; k++) {
+			const struct fetchitem *it = &v[k];
+			if (it->what == FI_ENVELOPE || it->what == FI_RFC822_HEADER ||
+			    (it->what == FI_SECTION && it->slen >= 6 && !strncasecmp(it->spec, "HEADER", 6)))
+				head = 1;
+			else if (it->what >= FI_ENVELOPE && it->what != FI_SIZE)
+				full = 1;
+		}
+		if (full || head) {
+			text = full ? msgbytes(i, &len) : msghead(i, &len);
 			if (!text)
 				return 0;
-			break;
 		}
+	}
 	if (seen && !(m->flags & STORE_SEEN))
 		(void)setflags(i, m->flags | STORE_SEEN);
 	else
@@ -1531,6 +1580,11 @@ static const char *cb_text(void *ctx, size_t *len)
 	return msgbytes((size_t)(uintptr_t)ctx, len);
 }
 
+static const char *cb_head(void *ctx, size_t *len)
+{
+	return msghead((size_t)(uintptr_t)ctx, len);
+}
+
 /* cmd_search - SEARCH and UID SEARCH */
 static void cmd_search(const struct imap_cmd *c, int byuid)
 {
@@ -1567,7 +1621,7 @@ static void cmd_search(const struct imap_cmd *c, int byuid)
 		m.nkw = sel.nkw;
 		m.ctx = (void *)(uintptr_t)i;
 		m.size = cb_size;
-		m.text = cb_text;
+		m.text = s.needbody ? cb_text : cb_head;
 		r = search_match(&s, &m);
 		if (r < 0)
 			failed = 1;

@@ -168,6 +168,8 @@ static int key(struct pstate *p, int depth)
 			n->field = strs[k].field;
 			n->flen = n->field ? strlen(n->field) : 0;
 			p->s->needtext = 1;
+			if (!n->field)
+				p->s->needbody = 1;
 			return 1;
 		}
 	if (imap_tok_is(t, "HEADER")) {

@@ -37,6 +37,7 @@ struct search {
 	int root;
 	int needtext;			/* some key needs the message bytes */
 	int needdate;			/* some key needs the internal date */
+	int needbody;			/* some key needs more than the header */
 	const char *err;
 };
 
@@ -52,7 +53,7 @@ struct search_msg {
 	void *ctx;
 	/* size - RFC822.SIZE of the message; 0 if unreadable */
 	unsigned long long (*size)(void *ctx);
-	/* text - the message bytes, 0 if unreadable */
+	/* text - the message bytes (only its header when the search has no needbody), 0 if unreadable */
 	const char *(*text)(void *ctx, size_t *len);
 };
 

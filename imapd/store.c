@@ -511,6 +511,8 @@ void store_free(struct folder *f)
 		free(f->m[i].file);
 	for (i = 0; i < f->nkw; i++)
 		free(f->kwname[i]);
+	free(f->hctext);
+	str_free(&f->hcnew);
 	free(f->m);
 	free(f->dir);
 	memset(f, 0, sizeof *f);
@@ -918,6 +920,180 @@ fail:
 	str_free(&out);
 	close(dfd);
 	return -1;
+}
+
+/* ---- the header cache ---- */
+
+/* hc_parse - walk the records of a cache text: for each one call fn; bytes of valid records, 0 if the head is wrong */
+static size_t hc_parse(const char *t, size_t len, uint32_t uidvalidity,
+    void (*fn)(void *ctx, uint32_t uid, size_t off, size_t n), void *ctx)
+{
+	size_t i, e, d;
+	unsigned long long v, n;
+
+	for (e = 0; e < len && t[e] != '\n'; e++)
+		;
+	if (e == len || e < 17 || memcmp(t, "kurier-headers 1 ", 17) || scan_ulong(t + 17, e - 17, &v) != e - 17 || v != uidvalidity)
+		return 0;
+	for (i = e + 1; i < len; ) {
+		size_t start = i;
+		if (!(d = scan_ulong(t + i, len - i, &v)) || v == 0 || v > 0xffffffffULL || i + d >= len || t[i + d] != ' ')
+			return start;
+		i += d + 1;
+		if (!(d = scan_ulong(t + i, len - i, &n)) || n > STORE_HEADER_MAX || i + d >= len || t[i + d] != '\n')
+			return start;
+		i += d + 1;
+		if (n >= len - i || t[i + n] != '\n')
+			return start;
+		if (fn)
+			fn(ctx, (uint32_t)v, i, (size_t)n);
+		i += (size_t)n + 1;
+	}
+	return len;
+}
+
+/* hc_note - a record of the file: point its message at it */
+static void hc_note(void *ctx, uint32_t uid, size_t off, size_t n)
+{
+	struct folder *f = ctx;
+	size_t i = store_find_uid(f, uid);
+
+	if (i < f->n && n && off <= 0xffffffffULL) {
+		f->m[i].hoff = (uint32_t)off;
+		f->m[i].hlen = (uint32_t)n;
+		f->m[i].hnew = 0;
+	}
+}
+
+/* hc_load - read the cache file once */
+static void hc_load(struct folder *f)
+{
+	int dfd;
+
+	if (f->hcloaded)
+		return;
+	f->hcloaded = 1;
+	dfd = open(f->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd == -1)
+		return;
+	if (readfile(dfd, STORE_HEADERS, &f->hctext, &f->hclen) == 1)
+		f->hclen = hc_parse(f->hctext, f->hclen, f->uidvalidity, hc_note, f);
+	close(dfd);
+}
+
+/* store_hcache_get - the cached header block of message i */
+const char *store_hcache_get(struct folder *f, size_t i, size_t *len)
+{
+	const struct smsg *m;
+
+	hc_load(f);
+	m = &f->m[i];
+	if (!m->hlen)
+		return 0;
+	*len = m->hlen;
+	return m->hnew ? f->hcnew.s + m->hoff : f->hctext + m->hoff;
+}
+
+/* store_hcache_add - remember a header block */
+int store_hcache_add(struct folder *f, size_t i, const char *h, size_t n)
+{
+	struct smsg *m = &f->m[i];
+	size_t off;
+
+	if (m->hlen || !n || n > STORE_HEADER_MAX || f->hcnew.len + f->hclen > STORE_HCACHE_MAX)
+		return 0;
+	if (!str_catu(&f->hcnew, m->uid) || !str_append(&f->hcnew, ' ') || !str_catu(&f->hcnew, n) ||
+	    !str_append(&f->hcnew, '\n'))
+		return -1;
+	off = f->hcnew.len;
+	if (!str_catb(&f->hcnew, h, n) || !str_append(&f->hcnew, '\n'))
+		return -1;
+	m->hoff = (uint32_t)off;
+	m->hlen = (uint32_t)n;
+	m->hnew = 1;
+	return 1;
+}
+
+struct hc_keep {
+	const struct folder *f;
+	const char *t;
+	struct str *out;
+	int ok;
+};
+
+/* hc_keep1 - copy a record of the file if its message is still there or newer than our view */
+static void hc_keep1(void *ctx, uint32_t uid, size_t off, size_t n)
+{
+	struct hc_keep *k = ctx;
+	const struct folder *f = k->f;
+	size_t i = store_find_uid(f, uid);
+	int newer = !f->n || uid > f->m[f->n - 1].uid;
+
+	if (i == f->n && !newer)
+		return;
+	if (i < f->n && f->m[i].hnew)
+		return;	/* ours is added below */
+	if (!str_catu(k->out, uid) || !str_append(k->out, ' ') || !str_catu(k->out, n) || !str_append(k->out, '\n') ||
+	    !str_catb(k->out, k->t + off, n) || !str_append(k->out, '\n'))
+		k->ok = 0;
+}
+
+/* store_hcache_save - merge what was learned into the cache file */
+int store_hcache_save(struct folder *f)
+{
+	static const char tmpname[] = STORE_HEADERS ".tmp";
+	struct str out = STR_INIT;
+	struct hc_keep k;
+	char *text = 0;
+	size_t len = 0;
+	int dfd, fd, r = -1;
+
+	if (!f->hcnew.len)
+		return 1;
+	dfd = lockdir(f->dir);
+	if (dfd == -1)
+		return -1;
+	if (!str_cats(&out, "kurier-headers 1 ") || !str_catu(&out, f->uidvalidity) || !str_append(&out, '\n'))
+		goto done;
+	if (readfile(dfd, STORE_HEADERS, &text, &len) == 1) {
+		k.f = f;
+		k.t = text;
+		k.out = &out;
+		k.ok = 1;
+		(void)hc_parse(text, len, f->uidvalidity, hc_keep1, &k);
+		if (!k.ok)
+			goto done;
+	}
+	if (!str_cat(&out, &f->hcnew))
+		goto done;
+	fd = openat(dfd, tmpname, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd == -1)
+		goto done;
+	if (writeall(fd, out.s, out.len) < 0) {
+		close(fd);
+		unlinkat(dfd, tmpname, 0);
+		goto done;
+	}
+	close(fd);
+	/* a cache: no fsync; a torn file only loses the records past the tear */
+	if (renameat(dfd, tmpname, dfd, STORE_HEADERS) == 0)
+		r = 1;
+done:
+	{
+		/* the records now live in the file; drop ours either way */
+		size_t i;
+		for (i = 0; i < f->n; i++)
+			f->m[i].hlen = f->m[i].hnew = 0;
+		f->hcnew.len = 0;
+		free(f->hctext);
+		f->hctext = 0;
+		f->hclen = 0;
+		f->hcloaded = 0;
+	}
+	free(text);
+	str_free(&out);
+	close(dfd);
+	return r;
 }
 
 /* store_idate - the internal date of message i: the file's mtime, learned once; 0 if the file is gone */

@@ -49,6 +49,8 @@ struct smsg {
 	unsigned char gone;		/* the file has disappeared (expunged elsewhere) */
 	unsigned char sizedirty;	/* size or date learned here, not yet in the uid list */
 	unsigned char kwdirty;		/* keywords changed here, not yet in the keyword file */
+	unsigned char hnew;		/* the cached header is in folder.hcnew, not folder.hctext */
+	uint32_t hoff, hlen;		/* the cached header block; hlen 0: not cached */
 	unsigned short baselen;		/* bytes of the unique name at file + 4 */
 	unsigned long long size;	/* RFC822.SIZE; 0 not known yet */
 	long long idate;		/* INTERNALDATE: the file's mtime; 0 until store_idate looks */
@@ -63,6 +65,10 @@ struct folder {
 	size_t recent;			/* messages that were in new/ */
 	char *kwname[IMAP_KEYWORDS_MAX];	/* the folder's keywords, in the order first used */
 	size_t nkw;
+	char *hctext;			/* the header cache file as read */
+	size_t hclen;
+	int hcloaded;
+	struct str hcnew;		/* headers learned in this session, as records to add */
 };
 
 /* store_load - read dir's messages (moving new/ to cur/ if takenew) and its uid list into f (emptied first); 1 ok, -1 error */
@@ -79,6 +85,23 @@ unsigned store_flags_of(const char *name, size_t n);
 int store_kw_bit(struct folder *f, const char *name, size_t n, int add);
 /* store_kw_save - write the keywords of f's messages whose kwdirty is set into the folder's keyword file; 1 ok, -1 error */
 int store_kw_save(struct folder *f);
+/*
+ * The header cache, FOLDER/kurier-headers: "kurier-headers 1 UIDVALIDITY\n",
+ * then records "UID LEN\n" + LEN bytes of the message's header block +
+ * "\n".  Messages never change and UIDs are never reused, so a record
+ * stays true as long as the UIDVALIDITY does.  Rewritten whole (tmp +
+ * rename, under the folder lock) with the records of messages still
+ * there, those of newer UIDs, and the ones learned here.
+ */
+#define STORE_HEADERS "kurier-headers"
+#define STORE_HEADER_MAX 65536		/* a longer header block is not cached */
+#define STORE_HCACHE_MAX 268435456ULL	/* the cache file stops growing at 256 MiB */
+/* store_hcache_get - the cached header block of message i, loading the cache once; 0 if not cached */
+const char *store_hcache_get(struct folder *f, size_t i, size_t *len);
+/* store_hcache_add - remember message i's header block for the cache; 1 ok, 0 not kept, -1 no memory */
+int store_hcache_add(struct folder *f, size_t i, const char *h, size_t n);
+/* store_hcache_save - write the headers learned into the cache file; 1 ok, -1 error */
+int store_hcache_save(struct folder *f);
 /* store_idate - INTERNALDATE of message i (the file's mtime), looked up once; 0 if gone */
 long long store_idate(struct folder *f, size_t i);
 /* store_find_uid - index of uid in f (sorted by uid), or f->n */

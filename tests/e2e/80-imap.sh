@@ -251,6 +251,8 @@ ok("imapd-as-user", any(re.search(r"^Uid:\s+%d\s" % VUID, s, re.M) for s in st),
 ok("imapd-seccomp", all(re.search(r"^Seccomp:\s+2", s, re.M) and re.search(r"^NoNewPrivs:\s+1", s, re.M) for s in st) and st, pids)
 M.logout()
 
+ok("header-cache-written", os.path.exists(MD + "/kurier-headers") and open(MD + "/kurier-headers", "rb").read().startswith(b"kurier-headers 1 ") and b"Subject: message 3" in open(MD + "/kurier-headers", "rb").read())
+
 # the top-level namespace (KURIER_IMAP_NAMESPACE=.), kurier-imapd run directly: PREAUTH over a pipe
 p = subprocess.run(["setpriv", "--reuid=%d" % VUID, "--regid=%d" % (VUID + 1), "--clear-groups", "env", "KURIER_IMAP_NAMESPACE=.",
                     TB + "/kurier-imapd", MD], input=b'a NAMESPACE\r\nb CREATE Top\r\nc LIST "" "*"\r\nd CREATE INBOX.x\r\ne LOGOUT\r\n',
