@@ -1004,7 +1004,8 @@ static void expunge(const struct imap_seqset *uids, int report)
 				sayu(k + 1);
 				say(" EXPUNGE\r\n");
 			}
-			free(m->file);
+			if (m->ownfile)
+				free(m->file);
 			continue;
 		}
 		sel.m[o++] = *m;
@@ -1535,7 +1536,8 @@ static void cmd_copy(const struct imap_cmd *c, int byuid, int move)
 					say("* ");
 					sayu(k + 1);
 					say(" EXPUNGE\r\n");
-					free(m->file);
+					if (m->ownfile)
+						free(m->file);
 					continue;
 				}
 				sel.m[o++] = *m;

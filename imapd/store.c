@@ -217,6 +217,7 @@ static int ulist_read(int dfd, struct ulist *u)
 		u->e[u->n].idate = (long long)v3;
 		u->e[u->n].file = l + p;
 		u->e[u->n].flen = ll - p;
+		u->text[e] = 0;	/* the file name ends here, so messages can point at it */
 		u->e[u->n].name = l + p + 4;
 		for (d = p + 4; d < ll && l[d] != ':'; d++)
 			;
@@ -371,6 +372,7 @@ static int addmsg(struct folder *f, const char *sub, const char *name, size_t n,
 	m = &f->m[f->n++];
 	memset(m, 0, sizeof *m);
 	m->file = file;
+	m->ownfile = 1;
 	m->baselen = (unsigned short)baselen;
 	m->flags = flags;
 	m->recent = (unsigned char)recent;
@@ -508,7 +510,9 @@ void store_free(struct folder *f)
 	size_t i;
 
 	for (i = 0; i < f->n; i++)
-		free(f->m[i].file);
+		if (f->m[i].ownfile)
+			free(f->m[i].file);
+	free(f->ultext);
 	for (i = 0; i < f->nkw; i++)
 		free(f->kwname[i]);
 	free(f->hctext);
@@ -520,22 +524,32 @@ void store_free(struct folder *f)
 
 static int kw_load(int dfd, struct folder *f);
 
-/* fromlist - f's messages straight from the uid list, when the directories have not changed; 1 ok, -1 no memory */
-static int fromlist(struct folder *f, const struct ulist *u)
+/* fromlist - f's messages straight from the uid list, when the directories have not changed; they point into the list's text, which f takes over; 1 ok, -1 no memory */
+static int fromlist(struct folder *f, struct ulist *u)
 {
-	size_t i;
+	size_t i, n = u->n < IMAP_MSGS_MAX ? u->n : IMAP_MSGS_MAX;
 
-	for (i = 0; i < u->n && f->n < IMAP_MSGS_MAX; i++) {
+	f->m = malloc((n ? n : 1) * sizeof *f->m);
+	if (!f->m)
+		return -1;
+	f->a = n ? n : 1;
+	for (i = 0; i < n; i++) {
 		const struct uent *e = &u->e[i];
+		struct smsg *m = &f->m[i];
 		int isnew = e->file[0] == 'n';
-		if (addmsg(f, isnew ? "new/" : "cur/", e->file + 4, e->flen - 4, e->len,
-		    isnew ? 0 : store_flags_of(e->file + 4, e->flen - 4), isnew) < 0)
-			return -1;
-		f->m[f->n - 1].uid = e->uid;
-		f->m[f->n - 1].size = e->size;
-		f->m[f->n - 1].idate = e->idate;
+		memset(m, 0, sizeof *m);
+		m->file = (char *)e->file;
+		m->baselen = (unsigned short)e->len;
+		m->flags = isnew ? 0 : store_flags_of(e->file + 4, e->flen - 4);
+		m->recent = (unsigned char)isnew;
+		m->uid = e->uid;
+		m->size = e->size;
+		m->idate = e->idate;
 		f->recent += (size_t)isnew;
 	}
+	f->n = n;
+	f->ultext = u->text;
+	u->text = 0;
 	return 1;
 }
 
@@ -732,8 +746,10 @@ int store_setflags(struct folder *f, size_t i, unsigned flags)
 	nf = strdup(to.s + strlen(f->dir) + 1);
 	if (!nf)
 		goto nomem;
-	free(m->file);
+	if (m->ownfile)
+		free(m->file);
 	m->file = nf;
+	m->ownfile = 1;
 	m->flags = flags;
 	str_free(&to);
 	str_free(&from);

@@ -50,6 +50,7 @@ struct smsg {
 	unsigned char sizedirty;	/* size or date learned here, not yet in the uid list */
 	unsigned char kwdirty;		/* keywords changed here, not yet in the keyword file */
 	unsigned char hnew;		/* the cached header is in folder.hcnew, not folder.hctext */
+	unsigned char ownfile;		/* file was malloc'd (else it points into folder.ultext) */
 	uint32_t hoff, hlen;		/* the cached header block; hlen 0: not cached */
 	unsigned short baselen;		/* bytes of the unique name at file + 4 */
 	unsigned long long size;	/* RFC822.SIZE; 0 not known yet */
@@ -65,6 +66,7 @@ struct folder {
 	size_t recent;			/* messages that were in new/ */
 	char *kwname[IMAP_KEYWORDS_MAX];	/* the folder's keywords, in the order first used */
 	size_t nkw;
+	char *ultext;			/* the uid list as read, when messages point into it */
 	char *hctext;			/* the header cache file as read */
 	size_t hclen;
 	int hcloaded;
