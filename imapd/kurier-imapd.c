@@ -46,6 +46,7 @@
 #include "str.h"
 
 #define OUT_SIZE 65536		/* big writes for FETCH */
+#define HCACHE_FLUSH 1048576	/* bytes of learned headers held before they go to the cache file */
 #define FLAGS_CHANGED 0x400	/* a mark in smsg.flags while refresh works, never stored */
 #define IDLE_SETTLE_MS 50	/* after an inotify event, wait this long for the rest of a burst */
 
@@ -1942,6 +1943,9 @@ static void session(void)
 		} else {
 			bad(c.tag, "unknown command");
 		}
+		/* many headers learned: into the cache file now, rather than held until the end */
+		if (selected && sel.hcnew.len > HCACHE_FLUSH)
+			(void)store_hcache_save(&sel);
 		if (cmd.a > IMAP_LINE_MAX * 4) {
 			/* do not keep an APPEND's worth of memory between commands */
 			str_free(&cmd);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -515,7 +516,8 @@ void store_free(struct folder *f)
 	free(f->ultext);
 	for (i = 0; i < f->nkw; i++)
 		free(f->kwname[i]);
-	free(f->hctext);
+	if (f->hctext)
+		munmap(f->hctext, f->hcmap);
 	str_free(&f->hcnew);
 	free(f->m);
 	free(f->dir);
@@ -992,8 +994,22 @@ static void hc_load(struct folder *f)
 	dfd = open(f->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd == -1)
 		return;
-	if (readfile(dfd, STORE_HEADERS, &f->hctext, &f->hclen) == 1)
-		f->hclen = hc_parse(f->hctext, f->hclen, f->uidvalidity, hc_note, f);
+	{
+		/* mapped, not read: the pages are the page cache's, shared by every session */
+		int fd = openat(dfd, STORE_HEADERS, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		struct stat st;
+		if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+		    (unsigned long long)st.st_size <= STORE_HCACHE_MAX + STORE_HEADER_MAX) {
+			void *p = mmap(0, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+			if (p != MAP_FAILED) {
+				f->hctext = p;
+				f->hcmap = (size_t)st.st_size;
+				f->hclen = hc_parse(f->hctext, f->hcmap, f->uidvalidity, hc_note, f);
+			}
+		}
+		if (fd >= 0)
+			close(fd);
+	}
 	close(dfd);
 }
 
@@ -1101,8 +1117,10 @@ done:
 		for (i = 0; i < f->n; i++)
 			f->m[i].hlen = f->m[i].hnew = 0;
 		f->hcnew.len = 0;
-		free(f->hctext);
+		if (f->hctext)
+			munmap(f->hctext, f->hcmap);
 		f->hctext = 0;
+		f->hcmap = 0;
 		f->hclen = 0;
 		f->hcloaded = 0;
 	}

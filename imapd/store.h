@@ -67,8 +67,8 @@ struct folder {
 	char *kwname[IMAP_KEYWORDS_MAX];	/* the folder's keywords, in the order first used */
 	size_t nkw;
 	char *ultext;			/* the uid list as read, when messages point into it */
-	char *hctext;			/* the header cache file as read */
-	size_t hclen;
+	char *hctext;			/* the header cache file, mapped */
+	size_t hclen, hcmap;		/* its valid bytes; its mapped size */
 	int hcloaded;
 	struct str hcnew;		/* headers learned in this session, as records to add */
 };
