@@ -1116,7 +1116,7 @@ done:
 		size_t i;
 		for (i = 0; i < f->n; i++)
 			f->m[i].hlen = f->m[i].hnew = 0;
-		f->hcnew.len = 0;
+		str_free(&f->hcnew);	/* give the memory back, not just the length */
 		if (f->hctext)
 			munmap(f->hctext, f->hcmap);
 		f->hctext = 0;
