@@ -25,6 +25,7 @@ int imapmsg_size_crlf(const char *msg, size_t len, size_t *out);
 int imapmsg_search_header(const char *msg, size_t len, const char *field, size_t flen, const char *needle, size_t nlen);
 int imapmsg_search_text(const char *msg, size_t len, const char *needle, size_t nlen, int body_only);
 int imapmsg_date(const char *msg, size_t len, long long *t);
+int imapmsg_sentday(const char *msg, size_t len, long long *day);
 #endif
 
 #endif

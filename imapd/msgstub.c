@@ -377,3 +377,17 @@ out:
 	str_free(&v);
 	return r < 0 ? -1 : 1;
 }
+
+/* imapmsg_sentday - the Date: header's day; the stand-in takes it in UTC; 1 ok, 0 absent or bad */
+int imapmsg_sentday(const char *msg, size_t len, long long *day)
+{
+	long long t;
+
+	*day = 0;
+	if (imapmsg_date(msg, len, &t) < 0)
+		return -1;
+	if (!t)
+		return 0;
+	*day = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+	return 1;
+}

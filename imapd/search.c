@@ -338,11 +338,12 @@ static int match(const struct search *s, int x, const struct search_msg *m)
 		return -1;
 	switch (n->op) {
 	case SK_SENTBEFORE: case SK_SENTON: case SK_SENTSINCE:
-		if (imapmsg_date(text, len, &d) < 0)
+		/* RFC 3501 §6.4.4: the day as the Date: header writes it, time and zone disregarded */
+		r = imapmsg_sentday(text, len, &d);
+		if (r < 0)
 			return -1;
-		if (!d)
+		if (r == 0)
 			return 0;
-		d = d >= 0 ? d / 86400 : -((-d + 86399) / 86400);
 		return n->op == SK_SENTBEFORE ? d < n->num : n->op == SK_SENTON ? d == n->num : d >= n->num;
 	case SK_HEADER:
 		return imapmsg_search_header(text, len, n->field, n->flen, n->s, n->slen);

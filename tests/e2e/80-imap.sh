@@ -244,6 +244,12 @@ rest = b""
 while not rest.startswith(tag):
     rest = M.readline()
 ok("idle-done", rest.startswith(tag + b" OK"), rest)
+# SENTON takes the day the Date: header writes, whatever its zone (RFC 3501 §6.4.4)
+M.append("INBOX.Done", None, None, b"Date: Tue, 24 Nov 2026 23:30:00 -0500\r\nSubject: late\r\n\r\nx\r\n")
+typ, dat = M.select("INBOX.Done")
+last = dat[0]
+ok("senton-day-as-written", last in M.search(None, "SENTON", "24-Nov-2026")[1][0].split() and last not in M.search(None, "SENTON", "25-Nov-2026")[1][0].split(),
+   (M.search(None, "SENTON", "24-Nov-2026"), M.search(None, "SENTON", "25-Nov-2026")))
 # kurier-imapd runs as the account, in its sandbox
 pids = subprocess.run(["pgrep", "-x", "kurier-imapd"], capture_output=True, text=True).stdout.split()
 st = [open("/proc/%s/status" % p).read() for p in pids]
