@@ -1709,6 +1709,8 @@ static void cmd_idle(const struct imap_cmd *c)
 			(void)inotify_add_watch(ifd, tmp.s, mask);
 			tmp.s[tmp.len - 4] = 'c'; tmp.s[tmp.len - 3] = 'u'; tmp.s[tmp.len - 2] = 'r';
 			(void)inotify_add_watch(ifd, tmp.s, mask);
+			/* the keyword file is replaced by a rename in the folder itself */
+			(void)inotify_add_watch(ifd, sel.dir, IN_MOVED_TO);
 			np = 2;
 		}
 	}

@@ -250,6 +250,21 @@ typ, dat = M.select("INBOX.Done")
 last = dat[0]
 ok("senton-day-as-written", last in M.search(None, "SENTON", "24-Nov-2026")[1][0].split() and last not in M.search(None, "SENTON", "25-Nov-2026")[1][0].split(),
    (M.search(None, "SENTON", "24-Nov-2026"), M.search(None, "SENTON", "25-Nov-2026")))
+# IDLE wakes for a keyword another session sets
+M.select("INBOX")
+N = login()
+N.select("INBOX")
+tag = M._new_tag()
+M.send(tag + b" IDLE\r\n")
+M.readline()
+N.store("1", "+FLAGS", "(Urgent)")
+N.logout()
+l = M.readline()
+ok("idle-keyword-from-other-session", b"FETCH" in l and b"Urgent" in l, l)
+M.send(b"DONE\r\n")
+rest = b""
+while not rest.startswith(tag):
+    rest = M.readline()
 # kurier-imapd runs as the account, in its sandbox
 pids = subprocess.run(["pgrep", "-x", "kurier-imapd"], capture_output=True, text=True).stdout.split()
 st = [open("/proc/%s/status" % p).read() for p in pids]
