@@ -1,8 +1,11 @@
 /*
  * monitor.c - kurier-smtpd's monitor process (see monitor.h): runs
  * kurier-queue and the checkpw chain for the confined SMTP process.
- * runs as:  kurierd (dropped from root) or whoever started kurier-smtpd;
- *           without PR_SET_NO_NEW_PRIVS, so that setuid programs work.
+ * runs as:  root when kurier-smtpd was started as root (as under
+ *           kurier-tlsd), else whoever started it; without
+ *           PR_SET_NO_NEW_PRIVS, so that the setuid kurier-queue works.
+ *           It runs the checkpw chain with its own ids (root: the
+ *           helpers need no setuid bit) and kurier-queue as kurierd.
  * input:    requests on its end of a SOCK_SEQPACKET socketpair:
  *           "Q" with two descriptors (message and envelope pipes), answered
  *           "p<pid>" at once and "x<code>" when kurier-queue exits;
@@ -10,9 +13,9 @@
  * trusts:   its environment (root's, from before the SMTP process read a
  *           byte); nothing in a request: a malformed one ends the monitor.
  * exit:     0 when the SMTP process goes away; 111 (EX_T_TEMP) on a
- *           malformed request or when it cannot drop to kurierd.
- * Cost: one fork per connection (no exec); per message the same one
- * kurier-queue exec the SMTP process would have made.
+ *           malformed request.
+ * Cost: one fork per connection (no exec); per message one fork and one
+ * kurier-queue exec, the exec the SMTP process would have made.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -55,6 +58,51 @@ static pid_t spawn(char *const argv[], char *const envp[], int fd0, int fd1, int
 		e = posix_spawn(&pid, argv[0], &fa, 0, argv, envp);
 	posix_spawn_file_actions_destroy(&fa);
 	if (e) {
+		errno = e;
+		return -1;
+	}
+	return pid;
+}
+
+/* spawn_queue - run argv on fd 0 msgfd and fd 1 envfd, as kurierd when
+ * root, so the queue records the SMTP user as qmail's does; pid, or -1
+ * (errno) when it could not be started, exec included, as posix_spawn */
+static pid_t spawn_queue(char *const argv[], int msgfd, int envfd)
+{
+	int ep[2], e = 0, st;
+	ssize_t n;
+	pid_t pid;
+
+	/* a close-on-exec pipe: EOF means the exec worked, an int is its errno */
+	if (pipe2(ep, O_CLOEXEC) == -1)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		/* the child: msgfd and envfd are >= 4 here (fds 0, 1, 3 are taken) */
+		close(ep[0]);
+		if (dup2(msgfd, 0) == -1 || dup2(envfd, 1) == -1)
+			e = errno;
+		else if (geteuid() == 0 && sandbox_drop(auto_user_d, 0) != 1)
+			e = errno ? errno : EPERM;
+		else {
+			execve(argv[0], argv, environ);
+			e = errno;
+		}
+		(void)!write(ep[1], &e, sizeof e);
+		_exit(EX_Q_BUG);
+	}
+	close(ep[1]);
+	if (pid == -1) {
+		close(ep[0]);
+		return -1;
+	}
+	do
+		n = read(ep[0], &e, sizeof e);
+	while (n == -1 && errno == EINTR);
+	close(ep[0]);
+	if (n == (ssize_t)sizeof e) {
+		while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
+			;
 		errno = e;
 		return -1;
 	}
@@ -105,7 +153,7 @@ static void run_queue(int s, int msgfd, int envfd)
 	}
 	argv[0] = (char *)q;
 	argv[1] = 0;
-	pid = spawn(argv, environ, msgfd, envfd, -1);
+	pid = spawn_queue(argv, msgfd, envfd);
 	if (pid == -1)
 		log_warn("cannot run ", q);
 	close(msgfd);
@@ -258,14 +306,15 @@ int monitor_start(void)
 		return sp[0];
 	}
 	/* the monitor: no client descriptor, no control descriptor, nothing
-	 * but its socket and stderr; kurierd if it was root */
+	 * but its socket and stderr.  It keeps root when it has it, as the
+	 * POP3 and IMAP login monitors do: it parses nothing but fixed-form
+	 * requests, and the checkpw helpers need root to read the shadow
+	 * databases without being setuid. */
 	nul = open("/dev/null", O_RDWR);
 	if (nul == -1 || dup2(nul, 0) == -1 || dup2(nul, 1) == -1 || dup2(sp[1], 3) == -1)
 		_exit(EX_T_TEMP);
 	(void)close_range(4, ~0U, 0);
 	signal(SIGPIPE, SIG_IGN);
-	if (geteuid() == 0 && sandbox_drop(auto_user_d, 0) != 1)
-		die(EX_T_TEMP, "monitor: cannot become ", auto_user_d);
 	monitor_loop(3);
 }
 

@@ -1,11 +1,13 @@
 /*
- * monitor - the part of kurier-smtpd that runs the setuid programs.
- * kurier-queue (setuid kurierq) and the checkpw helpers (setuid root)
- * cannot gain their ids from a process with PR_SET_NO_NEW_PRIVS, and the
- * SMTP process must have it.  So before the SMTP process confines itself
- * it forks this monitor: it keeps no client descriptor, becomes kurierd if
- * it was root, and runs only those two programs, on requests that come
- * over a socketpair.  A malformed request ends it.
+ * monitor - the part of kurier-smtpd that runs other programs.
+ * kurier-queue (setuid kurierq) cannot gain its id from a process with
+ * PR_SET_NO_NEW_PRIVS, and the checkpw helpers need root to read the
+ * password databases, while the SMTP process must be kurierd under
+ * no_new_privs.  So before the SMTP process confines itself it forks this
+ * monitor: it keeps no client descriptor, keeps the ids kurier-smtpd was
+ * started with (root under kurier-tlsd), and runs only those programs —
+ * the checkpw chain with its own ids, kurier-queue as kurierd — on
+ * requests that come over a socketpair.  A malformed request ends it.
  */
 #ifndef KURIER_SMTPD_MONITOR_H
 #define KURIER_SMTPD_MONITOR_H

@@ -5,8 +5,8 @@
  * KURIER_CHECKPW with type\0user\0secret\0stamp\0 turned into fd 3 data
  * and the KURIER_* variables set; holds /dev/null on fd 0 and 1; and ends
  * at the first malformed request (table below).
- * runs as:  anyone (the monitor only drops ids when root; here it becomes
- *           kurierd if the test runs as root and that user exists).
+ * runs as:  anyone (the monitor keeps its ids; run as root, the queue
+ *           program it starts becomes kurierd).
  * exit:     0; results as TAP lines.
  */
 #include <errno.h>

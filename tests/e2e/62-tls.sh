@@ -290,10 +290,11 @@ else
 	notok smtpd-child-execd-as-kurierd "pid $smtpd $(readlink /proc/$smtpd/exe 2>/dev/null)"
 fi
 if [ -n "$smtpd" ] && ! ls -l /proc/$smtpd/fd 2>/dev/null | grep -q 'tls\(key\|cert\|ticketkey\)'; then ok smtpd-no-key-fd; else notok smtpd-no-key-fd; fi
-# smtpd's monitor (it runs the setuid kurier-queue and checkpw): kurierd,
-# and the client is not among its descriptors
+# smtpd's monitor (it runs kurier-queue and the checkpw chain): root, as
+# kurier-smtpd was started under kurier-tlsd, and the client is not among
+# its descriptors
 mon=$(pgrep -P "${smtpd:-0}" | head -1)
-if [ -n "$mon" ] && [ "$(awk '/^Uid:/ {print $2}' /proc/$mon/status)" = "$(id -u kurierd)" ] &&
+if [ -n "$mon" ] && [ "$(awk '/^Uid:/ {print $2}' /proc/$mon/status)" = 0 ] &&
    [ "$(readlink /proc/$mon/fd/0)" = /dev/null ] && [ "$(readlink /proc/$mon/fd/1)" = /dev/null ] &&
    [ "$(ls /proc/$mon/fd | wc -l)" -le 4 ]; then
 	ok smtpd-monitor-holds-no-client

@@ -59,6 +59,12 @@ if [ -u "$TH/bin/kurier-queue" ] && [ -d "$TH/queue/todo" ]; then
 	else
 		notok smtpd-service-starttls-queues "$(echo "$out" | grep -E '<[~-]|\*\*\*' | tail -3) todo $before -> $after"
 	fi
+	# the monitor keeps root, but runs kurier-queue as kurierd: the
+	# envelope's u record is kurierd's uid
+	newest=$(find "$TH/queue/todo" -type f -printf '%T@ %p\n' | sort -n | tail -1 | cut -d' ' -f2)
+	u=$([ -n "$newest" ] && tr '\0' '\n' <"$newest" | sed -n 's/^u//p' | head -1)
+	if [ "$u" = "$(id -u kurierd)" ]; then ok smtpd-service-queue-runs-as-kurierd
+	else notok smtpd-service-queue-runs-as-kurierd "u record '$u' in $newest"; fi
 else
 	skip smtpd-service-starttls-queues "no setuid kurier-queue and queue in $TH"
 fi
