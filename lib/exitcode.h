@@ -1,6 +1,6 @@
 /*
  * exitcode.h - every exit code a kurier program may use, in one place.
- * man/exitcodes.7 lists the same names and numbers; tests/exitcodes.sh
+ * man/exitcodes.7 lists the same names and numbers; tests/e2e/03-exitcodes.sh
  * checks that the two agree, so change both together.
  *
  * Families:
