@@ -1368,6 +1368,22 @@ static void startup_orphans(void)
 	str_free(&p);
 }
 
+/* startup_finish - messages with nothing pending at startup (a crash
+ * came between the removal of their local/remote files and of info):
+ * bounce what is owed and finish them */
+static void startup_finish(void)
+{
+	size_t i;
+
+	for (i = 0; i < hsize; i++) {
+		struct msg *m = htab[i], *nx;
+		for (; m; m = nx) {
+			nx = m->hnext;
+			if (m->done[LOCAL] && m->done[REMOTE]) msg_check(m);
+		}
+	}
+}
+
 /* bounce_scan - at startup: bounce/ID marks a message whose bounce is still owed */
 static void bounce_scan(void)
 {
@@ -1537,6 +1553,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < n; i++) load_info(ids[i]);
 	free(ids);
 	bounce_scan();
+	startup_finish();
 	startup_orphans();
 	L("status: kurier-send started with "); Lu(hcount); Ls(" messages in the queue"); Lend();
 

@@ -82,8 +82,9 @@ id=$(s_newid)
 s_wait "end msg $id" 10
 : >"$T/spawn.log"
 s_stop; S_DELAY=3 s_start
+n=$(grep -c "starting delivery .* nouser@local.example" "$T/send.log")
 s_inject 'b2@far.example' 'nouser@local.example'
-s_wait "starting delivery .* nouser@local.example" 10
+s_wait "starting delivery .* nouser@local.example" 10 $((n + 1))
 fault fsync EIO
 s_wait "warning: unable to write bounce/" 10 && ok "faults: a bounce record that cannot be synced is logged" ||
 	notok "faults: bounce warning" "$(tail -5 "$T/send.log")"
