@@ -353,19 +353,27 @@ static int virtual_account(struct resolved *r, const char *l, size_t n, const st
 	if (userdb_field(rec.s, rec.len, "uid", &v) <= 0 || !num_or_name(&v, passwd, 0, &u) ||
 	    userdb_field(rec.s, rec.len, "gid", &v) <= 0 || !num_or_name(&v, passwd, 1, &g) ||
 	    u > (uid_t)-2 || g > (gid_t)-2) {
-		/* a virtual account without ids belongs to the virtual mailbox owner */
+		/* a virtual account without ids belongs to the virtual mailbox
+		 * owner, with the group nofiles: kurierv's own group (kurier) may
+		 * read the queue, and a mailbox's programs must not */
 		struct account o;
+		struct group *ng;
 		memset(&o, 0, sizeof o);
 		f = resolve_passwd(passwd, auto_user_v, strlen(auto_user_v), &o);
 		u = o.uid;
-		g = o.gid;
 		str_free(&o.user);
 		str_free(&o.home);
 		if (f <= 0) {
 			res = fail(r, RES_TEMP, "userdb record lacks uid/gid and the virtual owner is unknown");
 			goto out;
 		}
-		why(r, "owner: ", auto_user_v, " (the record has no usable uid/gid)", (const char *)0);
+		ng = getgrnam(auto_group_nofiles);
+		if (!ng || ng->gr_gid == 0) {
+			res = fail(r, RES_TEMP, "userdb record lacks uid/gid and the group nofiles is missing");
+			goto out;
+		}
+		g = ng->gr_gid;
+		why(r, "owner: ", auto_user_v, ", group ", auto_group_nofiles, " (the record has no usable uid/gid)", (const char *)0);
 	}
 	r->acct.uid = (uid_t)u;
 	r->acct.gid = (gid_t)g;

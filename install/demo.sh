@@ -84,11 +84,11 @@ if ! { [ -f "$src" ] && grep -q "^$ACCOUNT	" "$src"; }; then
 	(umask 077
 	 [ -f "$src" ] || : >"$src"
 	 printf '%s\tuid=%s|gid=%s|home=%s|systempw=%s\n' "$ACCOUNT" \
-		"$(id -u kurierv)" "$(getent group kurier | cut -d: -f3)" "$mbox" "$hash" >>"$src" &&
+		"$(id -u kurierv)" "$(getent group nofiles | cut -d: -f3)" "$mbox" "$hash" >>"$src" &&
 	 printf '%s\n' "$pw" >"$home/users/demo-password") || die "cannot write $src"
 fi
 for d in "$mbox" "$mbox/Maildir" "$mbox/Maildir/cur" "$mbox/Maildir/new" "$mbox/Maildir/tmp"; do
-	mkdir -p "$d" && chown kurierv:kurier "$d" && chmod 0700 "$d" || die "cannot create $d"
+	mkdir -p "$d" && chown kurierv:nofiles "$d" && chmod 0700 "$d" || die "cannot create $d"
 done
 if [ ! -e "$home/users/userdb.cdb" ] || [ "$src" -nt "$home/users/userdb.cdb" ]; then
 	mk=$(tool makeuserdb) || die "no makeuserdb built"

@@ -44,6 +44,17 @@ res nobody52@virt.example; want "virtual: an unknown virtual user bounces" 'D*' 
 res rooty@virt.example; want "virtual: a record with uid 0 is refused" 'D*uid 0*' "$R"
 { printf 'Subject: big\n\n'; head -c 1200 /dev/zero | tr '\0' z; echo; } > "$T/big"
 res vu@virt.example "$T/big"; want "virtual: the userdb quota is enforced (Z)" 'Z*quota*' "$R"
+# a record without ids (makeuserdb demands them; add one behind its back):
+# kurierv with the group nofiles, never kurierv's own group kurier, which
+# may read the queue
+NG=$(getent group nofiles | cut -d: -f3)
+VN=$T/vhome/vn
+mkdir -p "$VN" && "$TH/bin/maildirmake" "$VN/Maildir" && chown -R kurierv:nofiles "$VN" && chmod 700 "$VN"
+{ cdb -d "$TH/users/userdb.cdb" | sed '/^$/d'; rec="home=$VN"; printf '+15,%d:vn@virt.example->%s\n\n' ${#rec} "$rec"; } > "$T/udb.in"
+cdb -c "$TH/users/userdb.cdb" < "$T/udb.in"
+res vn@virt.example; want "virtual: a record without ids is delivered" 'K*' "$R"
+f=$(find "$VN/Maildir/new" -type f | head -n 1)
+check "virtual: ... as kurierv with the group nofiles" test "$(stat -c '%u %g' "${f:-/}")" = "$V $NG"
 
 # --- aliases ----------------------------------------------------------------
 A=kl52a
