@@ -5,7 +5,11 @@
 # records.  The queue must stay consistent: nothing half-preprocessed
 # (todo kept, no info), no recipient marked done without its bounce
 # record on disk, and once the fault is gone every message is delivered
-# or bounced exactly once.
+# or bounced exactly once.  Then step by step for one message: its writes
+# and fsyncs are counted (strace), and each Nth write (ENOSPC) and Nth
+# fsync (EIO) in turn is failed, up to STEPS_MAX each; after the fault
+# and a wake-up the message is delivered exactly once, no info or local
+# file is ever seen partial, and the queue ends empty.
 . "$KURIER_SRC/tests/lib.sh"
 . "$KURIER_SRC/queue/e2e.sh"
 . "$KURIER_SRC/queue/e2e-send.sh"
@@ -75,6 +79,86 @@ unfault; alive
 kill -ALRM "$SPID" 2>/dev/null
 s_wait "end msg $id\$" 10 $((n + 1)) && ok "faults: write ENOSPC: delivered once the disk has room" || notok "faults: ENOSPC delivery" "$(tail -5 "$T/send.log")"
 [ "$(grep -c ' a2@local.example K$' "$T/spawn.log")" = 1 ] && ok "faults: write ENOSPC: exactly once" || notok "faults: ENOSPC once" "$(cat "$T/spawn.log"; tail -20 "$T/send.log")"
+
+# --- each step of one message: the Nth write fails (ENOSPC), the Nth fsync (EIO) ----
+# qleft - every file left in the queue's message directories
+qleft() {
+	local d
+	for d in todo info local remote bounce mess; do q_files "$Q/$d"; done
+}
+# whole ID RCPT - "" when info/ID and local/ID, where they exist, are complete
+whole() {
+	local f
+	f="$Q/info/$(($1 % split))/$1"
+	if [ -e "$f" ]; then
+		tr '\0' '\n' <"$f" | grep -q '^u[0-9]*$' || echo "info/$1 is partial"
+	fi
+	f="$Q/local/$(($1 % split))/$1"
+	if [ -e "$f" ]; then
+		tr '\0' '\n' <"$f" | grep -q "^[TD]$2\$" || echo "local/$1 is partial"
+	fi
+}
+STEPS_MAX=12	# bounds the run: each step costs about 2 s
+# count how many writes and fsyncs kurier-send makes for one message, intake to end
+strace -qq -o "$T/count.trace" -p "$SPID" -e trace=write,fsync,fdatasync &
+STRACE=$!
+on_exit "kill $STRACE"
+sleep 0.7
+s_inject 's@far.example' 'c0@local.example'
+for i in $(seq 100); do [ -z "$(qleft)" ] && break; sleep 0.1; done
+sleep 0.3
+unfault
+nw=$(grep -c '^write(' "$T/count.trace"); nf=$(grep -c '^f\(data\)\?sync(' "$T/count.trace")
+[ "$nw" -ge 3 ] && [ "$nf" -ge 2 ] && ok "faults: one message costs $nw writes and $nf fsyncs" ||
+	notok "faults: counting steps" "$nw writes, $nf fsyncs: $(cat "$T/count.trace")"
+echo "# the calls, in order: $(sed -n 's/^\(write\|fsync\|fdatasync\)(\([0-9]*\).*/\1(\2)/p' "$T/count.trace" | tr '\n' ' ')"
+[ "$nw" -gt $STEPS_MAX ] && nw=$STEPS_MAX
+[ "$nf" -gt $STEPS_MAX ] && nf=$STEPS_MAX
+# step SYSCALL ERRNO N RCPT - fail the Nth SYSCALL of one message for RCPT with ERRNO;
+# sets BAD to what went wrong, empty when the queue kept its invariants
+step() {
+	local i f id bad=
+	strace -qq -o "$T/step.trace" -p "$SPID" -e trace="$1" -e inject="$1":error="$2":when="$3":syscall=getpid &
+	STRACE=$!
+	on_exit "kill $STRACE"
+	sleep 0.7
+	s_inject 's@far.example' "$4"
+	for i in $(seq 20); do grep -q "(INJECTED)" "$T/step.trace" && break; sleep 0.1; done
+	grep -q "(INJECTED)" "$T/step.trace" || bad="no $1 number $3 to fail; "
+	sleep 0.3
+	id=$( (q_files "$Q/todo"; q_files "$Q/info") | head -n 1); id=${id##*/}
+	[ -n "$id" ] && bad="$bad$(whole "$id" "$4")"
+	unfault; alive
+	kill -ALRM "$SPID" 2>/dev/null
+	for i in $(seq 100); do [ -z "$(qleft)" ] && break; sleep 0.1; done
+	# a fault that kills kurier-send between removing info and the message
+	# file (ENOSPC on its request to kurier-clean) leaves an orphan mess/ID,
+	# which the next start removes once it is older than ORPHAN_AGE
+	if [ -n "$(qleft)" ] && [ -z "$(q_files "$Q/todo")$(q_files "$Q/info")" ]; then
+		for f in $(q_files "$Q/mess"); do touch -d '2 days ago' "$f"; done
+		s_stop; s_start
+		for i in $(seq 50); do [ -z "$(qleft)" ] && break; sleep 0.1; done
+		[ -z "$(qleft)" ] && ORPHANS="$ORPHANS $1:$3"
+	fi
+	[ -z "$(qleft)" ] || bad="${bad}left in the queue: $(qleft); "
+	[ "$(grep -c " $4 K\$" "$T/spawn.log")" = 1 ] || bad="${bad}delivered $(grep -c " $4 K\$" "$T/spawn.log") times; "
+	BAD=$bad
+}
+bad= ORPHANS=
+for n in $(seq "$nw"); do
+	step write ENOSPC "$n" "w$n@local.example"
+	[ -n "$BAD" ] && bad="$bad write $n: $BAD"
+done
+[ -z "$bad" ] && ok "faults: ENOSPC at each of $nw writes: delivered once, nothing partial or left" ||
+	notok "faults: ENOSPC at each write" "$bad $(tail -5 "$T/send.log")"
+bad=
+for n in $(seq "$nf"); do
+	step fsync EIO "$n" "f$n@local.example"
+	[ -n "$BAD" ] && bad="$bad fsync $n: $BAD"
+done
+[ -z "$bad" ] && ok "faults: EIO at each of $nf fsyncs: delivered once, nothing partial or left" ||
+	notok "faults: EIO at each fsync" "$bad $(tail -5 "$T/send.log")"
+echo "# steps that left an orphan message file for the next start:${ORPHANS:- none}"
 
 # --- fsync fails for the bounce record: the recipient stays pending -----------------
 s_inject 'b@far.example' 'nouser@local.example'
