@@ -15,7 +15,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char path[64];
+/* the scratch file every input is written to; mkstemp fills in the X's once */
+static char path[] = "/tmp/fuzz-control.XXXXXX";
+static int made;
 
 /* LLVMFuzzerTestOneInput - write, read four ways; always 0 */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -25,12 +27,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t i;
 	int fd;
 
-	if (!path[0]) {
-		strcpy(path, "/tmp/fuzz-control.XXXXXX");
+	if (!made) {
 		fd = mkstemp(path);
 		if (fd == -1)
 			abort();
 		close(fd);
+		made = 1;
 	}
 	fd = open(path, O_WRONLY | O_TRUNC);
 	if (fd == -1 || (size && write(fd, data, size) != (ssize_t)size))
