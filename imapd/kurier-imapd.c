@@ -9,10 +9,12 @@
  *           KURIER_IMAP_TAG (the tag of the login command, answered
  *           here), KURIER_IMAP_PENDING and KURIER_IMAP_STARTED from
  *           kurier-imap-login; KURIER_IMAP_TIMEOUT; KURIER_IMAP_NAMESPACE
- *           (INBOX. or . for the top level).  Without
+ *           (INBOX. or . for the top level); KURIER_IMAP_SHARED (the
+ *           public folders, default conf-home/shared).  Without
  *           KURIER_IMAP_TAG it greets with PREAUTH.
  * trusts:   its environment and the maildir (the user's own); nothing the
- *           client sends.
+ *           client sends; the public folders only as far as the file
+ *           system lets this user read them (it never writes there).
  * exit:     0 when a session took place; 1 (EX_PW_BAD) when run as root;
  *           111 (EX_T_TEMP) when it cannot start (no maildir, sandbox) -
  *           nothing has been sent to the client then.
@@ -32,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "../deliver/maildir.h"
+#include "auto.h"
 #include "buf.h"
 #include "cmdread.h"
 #include "exitcode.h"
@@ -547,12 +550,45 @@ static int argmailbox(const struct imap_cmd *c, size_t k, struct str *d)
 	}
 	d->len = 0;
 	if (!store_mailbox_dir(c->t[k].s, c->t[k].len, d) || !str_0(d)) {
-		tagged(c->tag, "NO", store_inbox_prefix ? "[CANNOT] no such mailbox name here: folders are INBOX and INBOX.name" :
+		tagged(c->tag, "NO", store_inbox_prefix ? "[CANNOT] no such mailbox name here: folders are INBOX, INBOX.name and shared.name" :
 		    "[CANNOT] not an acceptable mailbox name");
 		return 0;
 	}
+	/* a public folder is read through its mirror: bring that up to date first */
+	if (store_is_shared(d->s) && store_shared_sync(d->s) < 0)
+		log_warn("cannot bring the mirror of a public folder up to date: ", who);
 	return 1;
 }
+
+/* noperm - refuse a change to a public folder; 1 if d is one (answered) */
+static int noperm(const struct imap_cmd *c, const char *d)
+{
+	if (!store_is_shared(d))
+		return 0;
+	tagged(c->tag, "NO", "[NOPERM] public folders are read-only here; their owners fill them");
+	return 1;
+}
+
+/* counted - 1 if messages in folder d count against the user's quota: Maildir++ leaves .Trash out, and public folders are not the user's */
+static int counted(const char *d)
+{
+	return strcmp(d, ".Trash") && !store_is_shared(d);
+}
+
+/* diskbytes - the bytes message i of the selected folder takes on disk (its S=, else its size) */
+static unsigned long long diskbytes(size_t i)
+{
+	unsigned long long sz = 0;
+	struct stat st;
+
+	if (maildir_name_size(sel.m[i].file + 4, &sz) == 1)
+		return sz;
+	if (!str_copys(&tmp, sel.dir) || !str_append(&tmp, '/') || !str_cats(&tmp, sel.m[i].file) || !str_0(&tmp))
+		die_nomem();
+	return stat(tmp.s, &st) == 0 ? (unsigned long long)st.st_size : 0;
+}
+
+static int haschildren(const char *d);
 
 /* exists - 1 if the folder directory d exists */
 static int exists(const char *d)
@@ -560,6 +596,13 @@ static int exists(const char *d)
 	struct stat st;
 
 	return stat(d, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* syncsel - when the selected folder is a public folder's mirror, bring it up to date, for refresh to report */
+static void syncsel(void)
+{
+	if (selected && store_is_shared(sel.dir) && store_shared_sync(sel.dir) < 0)
+		log_warn("cannot bring the mirror of a public folder up to date: ", who);
 }
 
 /* cmd_select - SELECT or EXAMINE */
@@ -635,6 +678,8 @@ static void cmd_create(const struct imap_cmd *c)
 		tagged(c->tag, "NO", "[ALREADYEXISTS] INBOX always exists");
 		goto done;
 	}
+	if (noperm(c, d.s))
+		goto done;
 	r = store_create(d.s);
 	if (r == 0)
 		tagged(c->tag, "NO", "[ALREADYEXISTS] mailbox exists");
@@ -659,11 +704,17 @@ static void cmd_delete(const struct imap_cmd *c)
 		tagged(c->tag, "NO", "[CANNOT] INBOX cannot be deleted");
 		goto done;
 	}
+	if (noperm(c, d.s))
+		goto done;
 	if (selected && !strcmp(sel.dir, d.s))
 		unselect();
+	/* RFC 3501 6.3.4: a folder with subfolders loses its messages and
+	 * stays as a \Noselect name while they are there; a name that is
+	 * \Noselect already cannot be deleted */
 	r = store_delete(d.s);
 	if (r == 0)
-		tagged(c->tag, "NO", "[NONEXISTENT] no such mailbox");
+		tagged(c->tag, "NO", haschildren(d.s) ? "[CANNOT] this name holds no messages, only subfolders: delete those first" :
+		    "[NONEXISTENT] no such mailbox");
 	else if (r < 0)
 		no_sys(c->tag, "cannot delete a folder");
 	else
@@ -685,6 +736,8 @@ static void cmd_rename(const struct imap_cmd *c)
 		tagged(c->tag, "NO", "[CANNOT] INBOX cannot be renamed here");
 		goto done;
 	}
+	if (noperm(c, a.s) || noperm(c, b.s))
+		goto done;
 	if (!strncmp(b.s, a.s, a.len - 1) && b.s[a.len - 1] == '.') {
 		tagged(c->tag, "NO", "[CANNOT] a mailbox cannot move below itself");
 		goto done;
@@ -756,11 +809,181 @@ static const char *specialuse(const char *name)
 	return "";
 }
 
-/* cmd_list - LIST or LSUB */
+/* a name LIST or LSUB may show */
+struct lent {
+	char *name;		/* the IMAP name */
+	char *dir;		/* its folder directory; 0 for a name that only has subfolders (\Noselect) */
+	const char *attr;	/* LSUB: the attributes to show, when decided */
+};
+
+/* lentcmp - qsort order of lents: by name, a real folder before a bare name */
+static int lentcmp(const void *a, const void *b)
+{
+	const struct lent *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	return c ? c : (!x->dir) - (!y->dir);
+}
+
+/* lent_add - one more name (n bytes) with its directory (or 0) */
+static void lent_add(struct lent **v, size_t *n, size_t *a, const char *name, size_t len, const char *dir, const char *attr)
+{
+	if (*n == *a) {
+		struct lent *nv;
+		*a = *a ? *a * 2 : 64;
+		nv = realloc(*v, *a * sizeof **v);
+		if (!nv)
+			die_nomem();
+		*v = nv;
+	}
+	(*v)[*n].name = malloc(len + 1);
+	(*v)[*n].dir = dir ? strdup(dir) : 0;
+	if (!(*v)[*n].name || (dir && !(*v)[*n].dir))
+		die_nomem();
+	memcpy((*v)[*n].name, name, len);
+	(*v)[*n].name[len] = 0;
+	(*v)[*n].attr = attr;
+	(*n)++;
+}
+
+/* lent_ancestors - the names above each of the first n0 entries, as bare names */
+static void lent_ancestors(struct lent **v, size_t *n, size_t *a, size_t n0, const char *attr)
+{
+	size_t i, p;
+
+	for (i = 0; i < n0; i++)
+		for (p = 1; (*v)[i].name[p]; p++)
+			if ((*v)[i].name[p] == '.')
+				lent_add(v, n, a, (*v)[i].name, p, 0, attr);
+}
+
+/* lent_sort - sort and drop repeated names (a real folder wins); the count left */
+static size_t lent_sort(struct lent *v, size_t n)
+{
+	size_t i, o = 0;
+
+	if (!n)
+		return 0;
+	qsort(v, n, sizeof *v, lentcmp);
+	for (i = 1; i < n; i++) {
+		if (!strcmp(v[i].name, v[o].name)) {
+			free(v[i].name);
+			free(v[i].dir);
+			continue;
+		}
+		v[++o] = v[i];
+	}
+	return o + 1;
+}
+
+/* lent_find - index of the first entry not below name (n bytes) in sorted v: a name that starts with it, if any does */
+static size_t lent_find(const struct lent *v, size_t cnt, const char *name, size_t n)
+{
+	size_t lo = 0, hi = cnt;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strncmp(v[mid].name, name, n);
+		if (c < 0 || (c == 0 && strlen(v[mid].name) < n))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* lent_children - 1 if sorted v holds a name below name */
+static int lent_children(const struct lent *v, size_t cnt, const char *name)
+{
+	size_t n = strlen(name), k;
+
+	if (!str_copys(&tmp, name) || !str_append(&tmp, '.'))
+		die_nomem();
+	k = lent_find(v, cnt, tmp.s, n + 1);
+	return k < cnt && !strncmp(v[k].name, tmp.s, n + 1);
+}
+
+/* lent_free - release a lent list */
+static void lent_free(struct lent *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].name);
+		free(v[i].dir);
+	}
+	free(v);
+}
+
+/* folder_names - every folder the user may see (INBOX, personal, public) and the names above them, sorted; 1 ok, 0 error */
+static int folder_names(struct lent **v, size_t *n)
+{
+	struct str dirs = STR_INIT, nm = STR_INIT;
+	size_t a = 0, count, i, pass;
+	int ok = 1;
+
+	*v = 0;
+	*n = 0;
+	lent_add(v, n, &a, "INBOX", 5, ".", 0);
+	for (pass = 0; pass < 2 && ok; pass++) {
+		if ((pass ? store_shared_folders(&dirs, &count) : store_folders(&dirs, &count)) < 0) {
+			ok = 0;
+			break;
+		}
+		for (i = 0; i < dirs.len; i += strlen(dirs.s + i) + 1) {
+			if (!store_dir_mailbox(dirs.s + i, &nm))
+				die_nomem();
+			lent_add(v, n, &a, nm.s, nm.len, dirs.s + i, 0);
+		}
+	}
+	lent_ancestors(v, n, &a, *n, 0);
+	*n = lent_sort(*v, *n);
+	str_free(&dirs);
+	str_free(&nm);
+	return ok;
+}
+
+/* haschildren - 1 if the folder directory d has folders below it */
+static int haschildren(const char *d)
+{
+	struct lent *v;
+	size_t n;
+	struct str nm = STR_INIT;
+	int r;
+
+	if (!folder_names(&v, &n) || !store_dir_mailbox(d, &nm) || !str_0(&nm)) {
+		lent_free(v, n);
+		str_free(&nm);
+		return 0;
+	}
+	r = lent_children(v, n, nm.s);
+	lent_free(v, n);
+	str_free(&nm);
+	return r;
+}
+
+/* listattr - the attributes of entry k of the folder names */
+static void listattr(const struct lent *v, size_t n, size_t k)
+{
+	say(lent_children(v, n, v[k].name) ? "\\HasChildren" : "\\HasNoChildren");
+	if (!v[k].dir)
+		say(" \\Noselect");
+	else if (!store_is_shared(v[k].dir))
+		say(specialuse(v[k].dir));
+}
+
+/*
+ * cmd_list - LIST or LSUB.  Maildir++ folders are flat (".A.B" needs no
+ * ".A"), so a name with folders below it and none of its own is shown
+ * \Noselect (RFC 3501 6.3.8).  LSUB shows the subscribed names, and
+ * with a "%" pattern the unsubscribed names above them, \Noselect
+ * (RFC 3501 6.3.9).
+ */
 static void cmd_list(const struct imap_cmd *c, int lsub)
 {
-	struct str pat = STR_INIT, names = STR_INIT, subs = STR_INIT, nm = STR_INIT;
-	size_t count, i, k;
+	struct str pat = STR_INIT, subs = STR_INIT;
+	struct lent *v = 0, *sv = 0;
+	size_t n = 0, sn = 0, sa = 0, k, q;
 
 	if (c->nt != 2 || !imap_tok_string(&c->t[0]) || !imap_tok_string(&c->t[1])) {
 		bad(c->tag, "usage: LIST reference pattern");
@@ -776,53 +999,59 @@ static void cmd_list(const struct imap_cmd *c, int lsub)
 		die_nomem();
 	if (pat.len >= 5 && !strncasecmp(pat.s, "INBOX", 5) && (pat.len == 5 || pat.s[5] == '.' || pat.s[5] == '*' || pat.s[5] == '%'))
 		memcpy(pat.s, "INBOX", 5);
-	/* the candidates: INBOX and every folder, each as its IMAP name */
-	if (store_folders(&names, &count) < 0) {
+	if (!folder_names(&v, &n)) {
 		no_sys(c->tag, "cannot list the folders");
 		goto done;
 	}
-	if (lsub && store_subscriptions(&subs) < 0) {
+	if (!lsub) {
+		for (k = 0; k < n; k++) {
+			if (!match(pat.s, pat.len, v[k].name, strlen(v[k].name)))
+				continue;
+			say("* LIST (");
+			listattr(v, n, k);
+			say(") \".\" ");
+			quote(v[k].name, strlen(v[k].name));
+			say("\r\n");
+		}
+		tagged(c->tag, "OK", "LIST completed");
+		goto done;
+	}
+	if (store_subscriptions(&subs) < 0) {
 		no_sys(c->tag, "cannot read the subscriptions");
 		goto done;
 	}
-	for (i = 0, k = 0; k <= count; k++) {
-		const char *d = k ? names.s + i : ".";
-		int children = 0;
-		size_t dl = strlen(d), q;
-		if (k)
-			i += dl + 1;
-		if (!store_dir_mailbox(d, &nm) || !str_0(&nm))
+	for (q = 0; q < subs.len; q += strlen(subs.s + q) + 1)
+		if (subs.s[q])
+			lent_add(&sv, &sn, &sa, subs.s + q, strlen(subs.s + q), 0, "");
+	if (memchr(pat.s, '%', pat.len))
+		lent_ancestors(&sv, &sn, &sa, sn, "\\Noselect");
+	/* a subscribed name wins over the same name as an ancestor: lentcmp puts a dir first */
+	for (k = 0; k < sn; k++)
+		if (!sv[k].attr[0] && !(sv[k].dir = strdup("")))
 			die_nomem();
-		nm.len--;
-		if (!match(pat.s, pat.len, nm.s, nm.len))
+	sn = lent_sort(sv, sn);
+	for (k = 0; k < sn; k++) {
+		size_t f;
+		if (!match(pat.s, pat.len, sv[k].name, strlen(sv[k].name)))
 			continue;
-		if (lsub) {
-			int found = 0;
-			for (q = 0; q < subs.len; q += strlen(subs.s + q) + 1)
-				if (!strcmp(subs.s + q, nm.s))
-					found = 1;
-			if (!found)
-				continue;
-		}
-		/* Maildir++ folders are flat: a child is a name with ours and a dot before it */
-		for (q = 0; q < names.len; q += strlen(names.s + q) + 1) {
-			const char *o = names.s + q;
-			if (k == 0 ? store_inbox_prefix : !strncmp(o, d, dl) && o[dl] == '.')
-				children = 1;
-		}
-		say(lsub ? "* LSUB (" : "* LIST (");
-		say(children ? "\\HasChildren" : "\\HasNoChildren");
-		say(specialuse(d));
+		say("* LSUB (");
+		f = lent_find(v, n, sv[k].name, strlen(sv[k].name));
+		if (sv[k].attr[0])
+			say(sv[k].attr);	/* above a subscribed name, not subscribed itself */
+		else if (f < n && !strcmp(v[f].name, sv[k].name))
+			listattr(v, n, f);
+		else
+			say("\\Noselect");	/* subscribed, but no such folder (any more) */
 		say(") \".\" ");
-		quote(nm.s, nm.len);
+		quote(sv[k].name, strlen(sv[k].name));
 		say("\r\n");
 	}
-	tagged(c->tag, "OK", lsub ? "LSUB completed" : "LIST completed");
+	tagged(c->tag, "OK", "LSUB completed");
 done:
+	lent_free(v, n);
+	lent_free(sv, sn);
 	str_free(&pat);
-	str_free(&names);
 	str_free(&subs);
-	str_free(&nm);
 }
 
 /* cmd_subscribe - SUBSCRIBE or UNSUBSCRIBE */
@@ -944,6 +1173,8 @@ static void cmd_append(const struct imap_cmd *c)
 	}
 	if (!argmailbox(c, 0, &d))
 		goto done;
+	if (noperm(c, d.s))
+		goto done;
 	if (!exists(d.s)) {
 		tagged(c->tag, "NO", "[TRYCREATE] no such mailbox");
 		goto done;
@@ -952,7 +1183,7 @@ static void cmd_append(const struct imap_cmd *c)
 		tagged(c->tag, "NO", "empty message");
 		goto done;
 	}
-	q = maildir_quota_check(".", 0, c->t[k].len, 1);
+	q = counted(d.s) ? maildir_quota_check(".", 0, c->t[k].len, 1) : 0;
 	if (q == 1) {
 		tagged(c->tag, "NO", "[OVERQUOTA] mailbox is full");
 		goto done;
@@ -961,7 +1192,8 @@ static void cmd_append(const struct imap_cmd *c)
 		no_sys(c->tag, "cannot store a message");
 		goto done;
 	}
-	(void)maildir_quota_add(".", (long long)c->t[k].len, 1);
+	if (counted(d.s))
+		(void)maildir_quota_add(".", (long long)c->t[k].len, 1);
 	if (selected && !strcmp(sel.dir, d.s))
 		refresh(1);
 	say(c->tag);
@@ -1014,7 +1246,7 @@ static void expunge(const struct imap_seqset *uids, int report)
 	}
 	sel.n = o;
 	textidx = (size_t)-1;
-	if (count)
+	if (count && counted(sel.dir))
 		(void)maildir_quota_add(".", -bytes, -count);
 	dirtimes(sel.dir, &curtime, &newtime);
 }
@@ -1451,17 +1683,40 @@ static void addset(struct str *s, uint32_t uid)
 		die_nomem();
 }
 
-/* cmd_copy - COPY, MOVE and their UID forms */
+/* unmake - take back the copies named in made (NUL-separated, relative to dir) */
+static void unmake(const char *dir, const struct str *made)
+{
+	size_t i;
+
+	for (i = 0; i < made->len; i += strlen(made->s + i) + 1) {
+		if (!str_copys(&tmp, dir) || !str_append(&tmp, '/') || !str_cats(&tmp, made->s + i) || !str_0(&tmp))
+			die_nomem();
+		if (unlink(tmp.s) == -1 && errno != ENOENT)
+			log_warn("cannot take back a copy: ", who);
+	}
+}
+
+/*
+ * cmd_copy - COPY, MOVE and their UID forms.  All or nothing: the
+ * destination's quota is checked for the whole set first (RFC 9208
+ * OVERQUOTA), and a failure part way takes back the copies already
+ * made.  MOVE (RFC 6851) copies everything, each copy on disk (fsynced)
+ * before the next, and only then removes the sources: a crash between
+ * the two leaves a message in both folders, never in neither.
+ */
 static void cmd_copy(const struct imap_cmd *c, int byuid, int move)
 {
 	struct imap_seqset set = { 0, 0, 0 };
-	struct str d = STR_INIT, src = STR_INIT, dst = STR_INIT, kwl = STR_INIT;
+	struct str d = STR_INIT, src = STR_INIT, dst = STR_INIT, kwl = STR_INIT, made = STR_INIT, one = STR_INIT;
 	size_t i, n = 0, q;
+	unsigned long long bytes = 0, count = 0;
 	uint32_t uid, uv = 0;
-	int r, failed = 0;
+	int r, failed = 0, stuck = 0;
 
 	if (c->nt != 2) { bad(c->tag, move ? "usage: MOVE set mailbox" : "usage: COPY set mailbox"); return; }
 	if (!argmailbox(c, 1, &d))
+		goto done;
+	if (noperm(c, d.s))
 		goto done;
 	if (!exists(d.s)) {
 		tagged(c->tag, "NO", "[TRYCREATE] no such mailbox");
@@ -1473,6 +1728,18 @@ static void cmd_copy(const struct imap_cmd *c, int byuid, int move)
 	}
 	if (!resolve(c, &c->t[0], byuid, &set))
 		goto done;
+	/* what the copies add to the quota; nothing net for a MOVE between two folders that both count */
+	if (counted(d.s)) {
+		for (i = nextin(&set, 0, byuid); i < sel.n; i = nextin(&set, i + 1, byuid))
+			if (inset(&set, i, byuid)) {
+				bytes += diskbytes(i);
+				count++;
+			}
+		if (count && !(move && counted(sel.dir)) && maildir_quota_check(".", 0, bytes, count) == 1) {
+			tagged(c->tag, "NO", "[OVERQUOTA] the messages would not fit in the mailbox; nothing was copied");
+			goto done;
+		}
+	}
 	for (i = nextin(&set, 0, byuid); i < sel.n; i = nextin(&set, i + 1, byuid)) {
 		if (!inset(&set, i, byuid))
 			continue;
@@ -1482,7 +1749,10 @@ static void cmd_copy(const struct imap_cmd *c, int byuid, int move)
 				die_nomem();
 		if (!str_0(&kwl))
 			die_nomem();
-		r = store_copy(sel.dir, sel.m[i].file, d.s, sel.m[i].flags & ~STORE_PASSED, kwl.len > 1 ? kwl.s : 0, &uid, &uv);
+		one.len = 0;
+		r = store_copy_made(sel.dir, sel.m[i].file, d.s, sel.m[i].flags & ~STORE_PASSED, kwl.len > 1 ? kwl.s : 0, &uid, &uv, &one);
+		if (one.len && !str_catb(&made, one.s, one.len))
+			die_nomem();
 		if (r < 0) {
 			log_warn("cannot copy a message: ", who);
 			failed = 1;
@@ -1499,14 +1769,22 @@ static void cmd_copy(const struct imap_cmd *c, int byuid, int move)
 			sel.m[i].flags |= 0x100;	/* marked for removal below */
 	}
 	if (failed) {
-		tagged(c->tag, "NO", "[SERVERBUG] copy failed; some messages may have been copied");
+		unmake(d.s, &made);
+		for (i = 0; i < sel.n; i++)
+			sel.m[i].flags &= ~0x100u;
+		tagged(c->tag, "NO", "[SERVERBUG] cannot copy; nothing was copied");
 		goto done;
 	}
+	if (counted(d.s) && count)
+		(void)maildir_quota_add(".", (long long)bytes, (long long)count);
 	if (n && src.len && !str_0(&src))
 		die_nomem();
 	if (n && dst.len && !str_0(&dst))
 		die_nomem();
 	if (move) {
+		/* every copy is on disk: now the sources go, exactly the moved ones whatever \Deleted others carry */
+		size_t o = 0, k = 0;
+		long long rb = 0, cnt = 0;
 		if (src.len) {
 			say("* OK [COPYUID ");
 			sayu(uv);
@@ -1516,41 +1794,42 @@ static void cmd_copy(const struct imap_cmd *c, int byuid, int move)
 			say(dst.s);
 			say("] moved\r\n");
 		}
-		for (i = 0; i < sel.n; i++)
-			if (sel.m[i].flags & 0x100)
-				sel.m[i].flags = (sel.m[i].flags & ~0x100u) | STORE_DELETED | 0x200;
-		{
-			/* remove exactly the moved ones, whatever \Deleted others carry */
-			size_t o = 0, k = 0;
-			long long bytes = 0, cnt = 0;
-			for (i = 0; i < sel.n; i++) {
-				struct smsg *m = &sel.m[i];
-				if (m->flags & 0x200) {
-					unsigned long long sz = 0;
-					if (!str_copys(&tmp, sel.dir) || !str_append(&tmp, '/') || !str_cats(&tmp, m->file) || !str_0(&tmp))
-						die_nomem();
-					(void)unlink(tmp.s);
-					if (maildir_name_size(m->file + 4, &sz) == 1) {
-						bytes += (long long)sz;
-						cnt++;
-					}
-					say("* ");
-					sayu(k + 1);
-					say(" EXPUNGE\r\n");
-					if (m->ownfile)
-						free(m->file);
+		for (i = 0; i < sel.n; i++) {
+			struct smsg *m = &sel.m[i];
+			if (m->flags & 0x100) {
+				unsigned long long sz = 0;
+				m->flags &= ~0x100u;
+				if (!str_copys(&tmp, sel.dir) || !str_append(&tmp, '/') || !str_cats(&tmp, m->file) || !str_0(&tmp))
+					die_nomem();
+				if (unlink(tmp.s) == -1 && errno != ENOENT) {
+					/* still here: it stays in the client's view, and in both folders */
+					log_warn("cannot remove a moved message: ", who);
+					stuck = 1;
+					sel.m[o++] = *m;
+					k++;
 					continue;
 				}
-				sel.m[o++] = *m;
-				k++;
+				if (maildir_name_size(m->file + 4, &sz) == 1) {
+					rb += (long long)sz;
+					cnt++;
+				}
+				say("* ");
+				sayu(k + 1);
+				say(" EXPUNGE\r\n");
+				if (m->ownfile)
+					free(m->file);
+				continue;
 			}
-			sel.n = o;
-			textidx = (size_t)-1;
-			if (cnt)
-				(void)maildir_quota_add(".", -bytes, -cnt);
-			dirtimes(sel.dir, &curtime, &newtime);
+			sel.m[o++] = *m;
+			k++;
 		}
-		tagged(c->tag, "OK", "MOVE completed");
+		sel.n = o;
+		textidx = (size_t)-1;
+		if (cnt && counted(sel.dir))
+			(void)maildir_quota_add(".", -rb, -cnt);
+		dirtimes(sel.dir, &curtime, &newtime);
+		tagged(c->tag, "OK", stuck ? "MOVE completed, but some messages could not be removed here and are now in both mailboxes" :
+		    "MOVE completed");
 	} else if (src.len) {
 		say(c->tag);
 		say(" OK [COPYUID ");
@@ -1570,6 +1849,8 @@ done:
 	str_free(&src);
 	str_free(&dst);
 	str_free(&kwl);
+	str_free(&made);
+	str_free(&one);
 }
 
 /* search callbacks over the selected mailbox */
@@ -1711,9 +1992,19 @@ static void cmd_idle(const struct imap_cmd *c)
 			(void)inotify_add_watch(ifd, tmp.s, mask);
 			/* the keyword file is replaced by a rename in the folder itself */
 			(void)inotify_add_watch(ifd, sel.dir, IN_MOVED_TO);
+			if (store_is_shared(sel.dir)) {
+				/* a public folder's own changes reach its mirror at the next sync */
+				if (!str_copys(&tmp, store_shared_root) || !str_append(&tmp, '/') ||
+				    !str_cats(&tmp, sel.dir + sizeof STORE_MIRRORS) || !str_cats(&tmp, "/new") || !str_0(&tmp))
+					die_nomem();
+				(void)inotify_add_watch(ifd, tmp.s, mask);
+				tmp.s[tmp.len - 4] = 'c'; tmp.s[tmp.len - 3] = 'u'; tmp.s[tmp.len - 2] = 'r';
+				(void)inotify_add_watch(ifd, tmp.s, mask);
+			}
 			np = 2;
 		}
 	}
+	syncsel();
 	refresh(0);
 	say("+ idling\r\n");
 	(void)buf_flush(&out);
@@ -1738,6 +2029,7 @@ static void cmd_idle(const struct imap_cmd *c)
 				nanosleep(&ts, 0);
 				while (read(ifd, evbuf, sizeof evbuf) > 0)
 					;
+				syncsel();
 				refresh(0);
 				(void)buf_flush(&out);
 			}
@@ -1829,6 +2121,7 @@ static void session(void)
 		} else if (!strcmp(c.name, "NOOP") || !strcmp(c.name, "CHECK")) {
 			if (c.name[0] == 'C' && !needsel(&c))
 				continue;
+			syncsel();
 			refresh(0);
 			tagged(c.tag, "OK", c.name[0] == 'N' ? "NOOP completed" : "CHECK completed");
 		} else if (!strcmp(c.name, "LOGOUT")) {
@@ -1842,13 +2135,17 @@ static void session(void)
 			say("* ENABLED\r\n");
 			tagged(c.tag, "OK", "ENABLE completed");
 		} else if (!strcmp(c.name, "NAMESPACE")) {
-			say(store_inbox_prefix ? "* NAMESPACE ((\"INBOX.\" \".\")) NIL ((\"shared.\" \".\"))\r\n" :
-			    "* NAMESPACE ((\"\" \".\")) NIL ((\"shared.\" \".\"))\r\n");
+			say(store_inbox_prefix ? "* NAMESPACE ((\"INBOX.\" \".\")) NIL " : "* NAMESPACE ((\"\" \".\")) NIL ");
+			say(store_shared_root ? "((\"" STORE_SHARED_PREFIX "\" \".\"))\r\n" : "NIL\r\n");
 			tagged(c.tag, "OK", "NAMESPACE completed");
 		} else if (!strcmp(c.name, "STARTTLS") || !strcmp(c.name, "LOGIN") || !strcmp(c.name, "AUTHENTICATE")) {
 			bad(c.tag, "already authenticated");
 		} else if (!strcmp(c.name, "SELECT") || !strcmp(c.name, "EXAMINE")) {
-			cmd_select(&c, c.name[0] == 'E');
+			/* a public folder is only ever examined: nothing a session changes in its mirror would reach the folder */
+			struct str d = STR_INIT;
+			int pub = c.nt == 1 && imap_tok_string(&c.t[0]) && store_mailbox_dir(c.t[0].s, c.t[0].len, &d) && str_0(&d) && store_is_shared(d.s);
+			str_free(&d);
+			cmd_select(&c, c.name[0] == 'E' || pub);
 		} else if (!strcmp(c.name, "CREATE")) {
 			cmd_create(&c);
 		} else if (!strcmp(c.name, "DELETE")) {
@@ -2008,6 +2305,18 @@ int main(int argc, char **argv)
 		else
 			diex(EX_T_TEMP, "KURIER_IMAP_NAMESPACE must be INBOX. or .");
 	}
+	v = getenv("KURIER_IMAP_SHARED");
+	if (!v) {
+		/* the public folders: conf-home/shared unless told otherwise */
+		const char *h = getenv("KURIER_HOME");
+		static struct str root;
+		if (!str_copys(&root, h && *h ? h : auto_home) || !str_cats(&root, "/shared") || !str_0(&root))
+			die_nomem();
+		v = root.s;
+	}
+	if (*v && *v != '/')
+		diex(EX_T_TEMP, "KURIER_IMAP_SHARED must be an absolute path (or empty: no public folders)");
+	store_shared_root = *v ? v : 0;
 	v = getenv("KURIER_IMAP_TIMEOUT");
 	if (v && *v && scan_ulongs(v, &u) && u > 0 && u <= IMAP_TIMEOUT_MAX)
 		timeout = (int)u;

@@ -4,11 +4,13 @@
  * runs as:  inside kurier-imapd, as the mailbox's user, with the
  *           maildir as the working directory
  * trusts:   the maildir is the user's own; file names in it may be
- *           anything a delivery or another client left there
+ *           anything a delivery or another client left there; public
+ *           folders are someone else's: only read, never written
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>		/* rename(2) and renameat(2) are declared here */
 #include <stdlib.h>
 #include <string.h>
@@ -316,6 +318,219 @@ static int sametime(struct mtime a, struct mtime b)
 	return a.sec && a.sec == b.sec && a.nsec == b.nsec;
 }
 
+/* ---- the binary index (kurier-index): the message table, ready to map ---- */
+
+/*
+ * The records are struct smsg exactly as a load leaves them, with the
+ * file names after them and each record's file pointer already aimed at
+ * its name for a mapping at the address the header records (IDX_BASE).
+ * Mapped there, copy-on-write, the table needs no copy and no fresh
+ * zeroed memory: a page becomes private only when a message on it
+ * changes.  When that address is taken (a second folder open), the file
+ * is mapped anywhere and the pointers moved.  Either way every record is
+ * checked first, so a damaged or hostile file cannot point outside the
+ * mapping; it is then read as not there.
+ */
+#define IDX_MAGIC "kuridx2\n"	/* 8 bytes */
+#define IDX_ORDER 0x01020304u	/* written in the host's byte order; another order reads as damaged */
+#define IDX_TMP STORE_INDEX ".tmp"
+/* where a table is meant to be mapped: far from where programs, heap and
+ * libraries land on x86-64 and other 47-bit address spaces; elsewhere the
+ * mapping simply lands somewhere else and is moved */
+#define IDX_BASE 0x100000000000ULL
+/* the layout of struct smsg as this program compiled it: a file written by
+ * a build with another layout is read as damaged */
+#define IDX_LAYOUT ((uint64_t)offsetof(struct smsg, file) | (uint64_t)offsetof(struct smsg, uid) << 8 | \
+	(uint64_t)offsetof(struct smsg, flags) << 16 | (uint64_t)offsetof(struct smsg, size) << 24 | \
+	(uint64_t)offsetof(struct smsg, idate) << 32 | (uint64_t)offsetof(struct smsg, baselen) << 40 | \
+	(uint64_t)offsetof(struct smsg, recent) << 48 | (uint64_t)sizeof (struct smsg) << 56)
+
+/* the file's header; all of it in the host's byte order */
+struct idxhead {
+	char magic[8];
+	uint32_t order, ptrsize;	/* IDX_ORDER; sizeof (char *) */
+	uint64_t layout;		/* IDX_LAYOUT */
+	uint64_t base;			/* the address the records' file pointers assume */
+	uint32_t uidvalidity, uidnext;
+	uint32_t n, nnew;		/* records; of them, messages in new/ */
+	uint64_t strsize;		/* bytes of file names after the records, each ending in a NUL */
+	uint64_t cursec, curnsec, newsec, newnsec;	/* cur/ and new/, as the uid list records them (settled) */
+	uint64_t ulino, ulsize, ulsec, ulnsec;		/* the uid list this was made from */
+};
+
+/* idx_write - the list u (with f's messages when f, else u's entries) as the folder's index, if its directory times are settled; 1 written, 0 not, -1 error */
+static int idx_write(int dfd, const struct ulist *u, const struct folder *f)
+{
+	struct idxhead h;
+	struct smsg *rec;
+	struct str names = STR_INIT;
+	struct stat st;
+	size_t i, n = f ? f->n : u->n;
+	uint64_t nbase;
+	int fd, e, r = -1;
+
+	if (!u->curm.sec || !u->newm.sec)
+		return 0;	/* never trusted: not worth writing */
+	if (fstatat(dfd, STORE_UIDLIST, &st, AT_SYMLINK_NOFOLLOW) == -1)
+		return -1;
+	rec = calloc(n ? n : 1, sizeof *rec);	/* zeroed padding and fields included */
+	if (!rec)
+		return -1;
+	memset(&h, 0, sizeof h);
+	memcpy(h.magic, IDX_MAGIC, sizeof h.magic);
+	h.order = IDX_ORDER;
+	h.ptrsize = sizeof (char *);
+	h.layout = IDX_LAYOUT;
+	h.base = IDX_BASE;
+	h.uidvalidity = u->uidvalidity;
+	h.uidnext = u->uidnext;
+	h.n = (uint32_t)n;
+	h.cursec = u->curm.sec;
+	h.curnsec = u->curm.nsec;
+	h.newsec = u->newm.sec;
+	h.newnsec = u->newm.nsec;
+	h.ulino = (uint64_t)st.st_ino;
+	h.ulsize = (uint64_t)st.st_size;
+	h.ulsec = (uint64_t)st.st_mtim.tv_sec;
+	h.ulnsec = (uint64_t)st.st_mtim.tv_nsec;
+	nbase = IDX_BASE + sizeof h + n * sizeof *rec;
+	for (i = 0; i < n; i++) {
+		const char *file = f ? f->m[i].file : u->e[i].file;
+		size_t flen = f ? strlen(file) : u->e[i].flen;
+		int isnew = file[0] == 'n';
+		rec[i].uid = f ? f->m[i].uid : u->e[i].uid;
+		rec[i].size = f ? f->m[i].size : u->e[i].size;
+		rec[i].idate = f ? f->m[i].idate : u->e[i].idate;
+		rec[i].baselen = (unsigned short)(f ? f->m[i].baselen : u->e[i].len);
+		rec[i].recent = (unsigned char)isnew;
+		rec[i].flags = isnew ? 0 : store_flags_of(file + 4, flen - 4);
+		rec[i].file = (char *)(uintptr_t)(nbase + names.len);
+		h.nnew += (uint32_t)isnew;
+		if (!str_catb(&names, file, flen) || !str_append(&names, 0))
+			goto done;
+	}
+	h.strsize = names.len;
+	fd = openat(dfd, IDX_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd == -1)
+		goto done;
+	/* no fsync: a cache, checked against the uid list on every use */
+	if (writeall(fd, (const char *)&h, sizeof h) < 0 || writeall(fd, (const char *)rec, n * sizeof *rec) < 0 ||
+	    (names.len && writeall(fd, names.s, names.len) < 0)) {
+		e = errno;
+		close(fd);
+		unlinkat(dfd, IDX_TMP, 0);
+		errno = e;
+		goto done;
+	}
+	close(fd);
+	if (renameat(dfd, IDX_TMP, dfd, STORE_INDEX) == -1) {
+		e = errno;
+		unlinkat(dfd, IDX_TMP, 0);
+		errno = e;
+		goto done;
+	}
+	r = 1;
+done:
+	e = errno;
+	free(rec);
+	str_free(&names);
+	errno = e;
+	return r;
+}
+
+/* idx_load - f's messages from the folder's index, if it matches the uid list and both directories and takenew finds nothing in new/; 1 loaded, 0 not usable */
+static int idx_load(int dfd, struct folder *f, int takenew)
+{
+	static const struct smsg zero;
+	struct stat ul, st;
+	const struct idxhead *h;
+	struct smsg *rec;
+	char *map;
+	size_t len, i, n, nnew = 0;
+	uint64_t nbase;
+	uint32_t prev = 0;
+	int fd;
+
+	if (fstatat(dfd, STORE_UIDLIST, &ul, AT_SYMLINK_NOFOLLOW) == -1)
+		return 0;
+	fd = openat(dfd, STORE_INDEX, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1)
+		return 0;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || (unsigned long long)st.st_size < sizeof *h ||
+	    (unsigned long long)st.st_size > sizeof *h + (unsigned long long)IMAP_MSGS_MAX * (sizeof *rec + IMAP_NAME_MAX + 5)) {
+		close(fd);
+		return 0;
+	}
+	len = (size_t)st.st_size;
+	/* private and writable: flag changes and learned sizes land in copies of the pages they touch */
+	map = mmap((void *)(uintptr_t)IDX_BASE, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED_NOREPLACE, fd, 0);
+	if (map == MAP_FAILED)
+		map = mmap(0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED)
+		return 0;
+	h = (const struct idxhead *)map;
+	n = h->n;
+	if (memcmp(h->magic, IDX_MAGIC, sizeof h->magic) || h->order != IDX_ORDER || h->ptrsize != sizeof (char *) ||
+	    h->layout != IDX_LAYOUT || h->base != IDX_BASE ||
+	    !h->uidvalidity || !h->uidnext || n > IMAP_MSGS_MAX || h->nnew > n ||
+	    (unsigned long long)len < sizeof *h + n * sizeof *rec || h->strsize != len - sizeof *h - n * sizeof *rec ||
+	    (n && (h->strsize < 6 || map[len - 1])) ||
+	    h->ulino != (uint64_t)ul.st_ino || h->ulsize != (uint64_t)ul.st_size ||
+	    h->ulsec != (uint64_t)ul.st_mtim.tv_sec || h->ulnsec != (uint64_t)ul.st_mtim.tv_nsec ||
+	    (takenew && h->nnew))
+		goto unusable;
+	{
+		struct mtime c = { h->cursec, h->curnsec }, w = { h->newsec, h->newnsec };
+		if (!sametime(c, dirmtime(dfd, "cur")) || !sametime(w, dirmtime(dfd, "new")))
+			goto unusable;
+	}
+	rec = (struct smsg *)(map + sizeof *h);
+	nbase = IDX_BASE + sizeof *h + n * sizeof *rec;
+	for (i = 0; i < n; i++) {
+		struct smsg *m = &rec[i], t;
+		uint64_t off = (uint64_t)(uintptr_t)m->file - nbase;
+		/* a name and its unique part stay inside the names, short of the last NUL */
+		if (m->uid <= prev || m->uid >= h->uidnext || off >= h->strsize || m->baselen + 4ULL >= h->strsize - off ||
+		    m->flags > 0x3f || m->recent > 1)
+			goto unusable;
+		/* everything else as a fresh load has it: zero */
+		memcpy(&t, m, sizeof t);
+		t.uid = 0;
+		t.flags = 0;
+		t.size = 0;
+		t.idate = 0;
+		t.baselen = 0;
+		t.recent = 0;
+		t.file = 0;
+		if (memcmp(&t, &zero, sizeof t))
+			goto unusable;
+		prev = m->uid;
+		nnew += m->recent;
+	}
+	if (nnew != h->nnew)
+		goto unusable;
+	if ((uintptr_t)map != IDX_BASE) {
+		/* mapped elsewhere: aim the names at this mapping */
+		char *names = map + sizeof *h + n * sizeof *rec;
+		for (i = 0; i < n; i++)
+			rec[i].file = names + ((uint64_t)(uintptr_t)rec[i].file - nbase);
+	}
+	f->m = rec;
+	f->n = n;
+	f->a = n;
+	f->minmap = 1;
+	f->recent = nnew;
+	f->uidvalidity = h->uidvalidity;
+	f->uidnext = h->uidnext;
+	f->idxmap = map;
+	f->idxmaplen = len;
+	return 1;
+unusable:
+	munmap(map, len);
+	return 0;
+}
+
 /* store_flags_of - the flags after ":2," */
 unsigned store_flags_of(const char *name, size_t n)
 {
@@ -518,8 +733,11 @@ void store_free(struct folder *f)
 		free(f->kwname[i]);
 	if (f->hctext)
 		munmap(f->hctext, f->hcmap);
+	if (!f->minmap)
+		free(f->m);
+	if (f->idxmap)
+		munmap(f->idxmap, f->idxmaplen);
 	str_free(&f->hcnew);
-	free(f->m);
 	free(f->dir);
 	memset(f, 0, sizeof *f);
 }
@@ -572,9 +790,15 @@ int store_load(const char *dir, struct folder *f, int takenew)
 	dfd = lockdir(dir);
 	if (dfd == -1)
 		return -1;
+	/* the fastest way: the binary index, when it matches the list and the directories */
+	if (idx_load(dfd, f, takenew) == 1) {
+		r = kw_load(dfd, f);
+		close(dfd);
+		return r;
+	}
 	r = ulist_read(dfd, &u);
 	if (r < 0)
-		goto fail;
+		goto failu;
 	if (r == 1) {
 		/* the fast way: neither directory changed since the list was complete */
 		int sorted = 1, innew = 0;
@@ -588,6 +812,7 @@ int store_load(const char *dir, struct folder *f, int takenew)
 				goto failu;
 			f->uidvalidity = u.uidvalidity;
 			f->uidnext = u.uidnext;
+			(void)idx_write(dfd, &u, f);	/* the index was missing or stale */
 			ulist_free(&u);
 			r = kw_load(dfd, f);
 			close(dfd);
@@ -665,6 +890,7 @@ int store_load(const char *dir, struct folder *f, int takenew)
 		if (ulist_write(dfd, &out) < 0)
 			goto failu;
 	}
+	(void)idx_write(dfd, &u, f);	/* a cache: when it cannot be written, the list still serves */
 	ulist_free(&u);
 	str_free(&out);
 	r = kw_load(dfd, f);
@@ -672,7 +898,6 @@ int store_load(const char *dir, struct folder *f, int takenew)
 	return r;
 failu:
 	ulist_free(&u);
-fail:
 	e = errno;
 	str_free(&out);
 	close(dfd);
@@ -716,6 +941,8 @@ int store_save_sizes(struct folder *f)
 				r = -1;
 		if (r == 1)
 			r = ulist_write(dfd, &out);
+		if (r == 1)
+			(void)idx_write(dfd, &u, 0);
 	}
 	ulist_free(&u);
 	str_free(&out);
@@ -1005,6 +1232,9 @@ static void hc_load(struct folder *f)
 				f->hctext = p;
 				f->hcmap = (size_t)st.st_size;
 				f->hclen = hc_parse(f->hctext, f->hcmap, f->uidvalidity, hc_note, f);
+				/* the walk touched every page: let them go until asked for */
+				(void)madvise(f->hctext, f->hcmap, MADV_DONTNEED);
+				f->hctouch = 0;
 			}
 		}
 		if (fd >= 0)
@@ -1023,7 +1253,16 @@ const char *store_hcache_get(struct folder *f, size_t i, size_t *len)
 	if (!m->hlen)
 		return 0;
 	*len = m->hlen;
-	return m->hnew ? f->hcnew.s + m->hoff : f->hctext + m->hoff;
+	if (m->hnew)
+		return f->hcnew.s + m->hoff;
+	f->hctouch += m->hlen;
+	if (f->hctouch > STORE_HCACHE_RESIDENT) {
+		/* a read-only private mapping never copied: what it shows is the
+		 * file's, read again on the next touch, so pointers stay good */
+		(void)madvise(f->hctext, f->hcmap, MADV_DONTNEED);
+		f->hctouch = m->hlen;
+	}
+	return f->hctext + m->hoff;
 }
 
 /* store_hcache_add - remember a header block */
@@ -1122,6 +1361,7 @@ done:
 		f->hctext = 0;
 		f->hcmap = 0;
 		f->hclen = 0;
+		f->hctouch = 0;
 		f->hcloaded = 0;
 	}
 	free(text);
@@ -1191,12 +1431,29 @@ int store_read(const struct folder *f, size_t i, struct str *out)
 /* ---- names ---- */
 
 int store_inbox_prefix = 1;
+const char *store_shared_root = 0;
+
+/* foldername_ok - 1 if name[0..n) is an acceptable folder name below a namespace ("A" or "A.B") */
+static int foldername_ok(const char *name, size_t n)
+{
+	size_t i;
+
+	if (!n || n > MAILDIR_FOLDER_MAX)
+		return 0;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)name[i];
+		if (c == '/' || c < 0x20 || c == 0x7f || c == '*' || c == '%' ||
+		    (c == '.' && (i == 0 || i + 1 == n || name[i + 1] == '.')))
+			return 0;
+	}
+	return 1;
+}
 
 /* store_mailbox_dir - the folder directory of a mailbox name */
 int store_mailbox_dir(const char *name, size_t n, struct str *dir)
 {
+	static const char sh[] = STORE_SHARED_PREFIX;
 	struct str u = STR_INIT;
-	size_t i;
 	int r;
 
 	if (!n || n > IMAP_MAILBOX_MAX || memchr(name, 0, n))
@@ -1207,6 +1464,20 @@ int store_mailbox_dir(const char *name, size_t n, struct str *dir)
 		return 0;
 	if (n == 5 && !strncasecmp(name, "INBOX", 5))
 		return str_copys(dir, ".") ? 1 : 0;
+	if (store_shared_root) {
+		/* the public namespace: "shared" itself is only its root, never a folder */
+		if (n >= sizeof sh - 2 && !memcmp(name, sh, sizeof sh - 2) && (n == sizeof sh - 2 || (n == sizeof sh - 1 && name[n - 1] == '.')))
+			return 0;
+		if (n > sizeof sh - 1 && !memcmp(name, sh, sizeof sh - 1)) {
+			name += sizeof sh - 1;
+			n -= sizeof sh - 1;
+			if (n && name[n - 1] == '.')
+				n--;
+			if (!foldername_ok(name, n))
+				return 0;
+			return str_copys(dir, STORE_MIRRORS "/.") && str_catb(dir, name, n) ? 1 : 0;
+		}
+	}
 	if (store_inbox_prefix) {
 		if (n < 7 || strncasecmp(name, "INBOX.", 6))
 			return 0;
@@ -1215,14 +1486,8 @@ int store_mailbox_dir(const char *name, size_t n, struct str *dir)
 	}
 	if (n && name[n - 1] == '.')
 		n--;	/* CREATE "INBOX.a." names the folder a */
-	if (!n || n > MAILDIR_FOLDER_MAX)
+	if (!foldername_ok(name, n))
 		return 0;
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)name[i];
-		if (c == '/' || c < 0x20 || c == 0x7f || c == '*' || c == '%' ||
-		    (c == '.' && (i == 0 || i + 1 == n || name[i + 1] == '.')))
-			return 0;
-	}
 	if (!str_copys(dir, ".") || !str_catb(dir, name, n))
 		return 0;
 	return 1;
@@ -1231,6 +1496,8 @@ int store_mailbox_dir(const char *name, size_t n, struct str *dir)
 /* store_dir_mailbox - the mailbox name of a directory */
 int store_dir_mailbox(const char *dir, struct str *name)
 {
+	if (store_is_shared(dir))
+		return str_copys(name, "shared") && str_cats(name, dir + sizeof STORE_MIRRORS);
 	if (!strcmp(dir, "."))
 		return str_copys(name, "INBOX");
 	if (!store_inbox_prefix)
@@ -1522,6 +1789,13 @@ int store_deliver(const char *dir, const char *msg, size_t n, unsigned flags, co
 /* store_copy - COPY: the message into dir under a new name with flags */
 int store_copy(const char *srcdir, const char *src, const char *dir, unsigned flags, const char *kw, uint32_t *uid, uint32_t *uidvalidity)
 {
+	return store_copy_made(srcdir, src, dir, flags, kw, uid, uidvalidity, 0);
+}
+
+/* store_copy_made - store_copy that also tells where the copy went ("cur/NAME:2,FLAGS" in made, when not 0) */
+int store_copy_made(const char *srcdir, const char *src, const char *dir, unsigned flags, const char *kw, uint32_t *uid, uint32_t *uidvalidity,
+    struct str *made)
+{
 	struct str p = STR_INIT, rel = STR_INIT;
 	struct maildir_tmp t;
 	struct stat st;
@@ -1545,7 +1819,14 @@ int store_copy(const char *srcdir, const char *src, const char *dir, unsigned fl
 	close(fd);
 	if (maildir_commit(&t) != 1)
 		return -1;
+	/* where it is now, so that the caller can take it back whatever fails below */
+	if (made && (!str_copys(made, "new/") || !str_cats(made, t.name.s) || !str_0(made))) {
+		str_free(&t.name);
+		return -1;
+	}
 	r = tocur(dir, t.name.s, flags, (long long)st.st_mtime, &rel);
+	if (r == 1 && made && (!str_copy(made, &rel) || !str_0(made)))
+		r = -1;
 	if (r == 1)
 		r = assign(dir, rel.s, rel.len, (long long)st.st_mtime, 0, uid, uidvalidity);
 	if (r == 1 && kw && *kw)
@@ -1623,5 +1904,324 @@ done:
 	str_free(&cur);
 	str_free(&out);
 	close(dfd);
+	return r;
+}
+
+/*
+ * ---- public folders ----
+ * The public folders are the ".A.B" Maildir++ folders under
+ * store_shared_root, written by whoever the file system lets (never by
+ * kurier-imapd).  A user reads one through a private mirror,
+ * STORE_MIRRORS/.A.B in the user's maildir: a folder like any other
+ * whose cur/ holds a hard link to (or, where the file system refuses
+ * the link, a copy of) every public message, under the public file's
+ * name and flags.  The uid list, keyword file and header cache are the
+ * mirror's, so nothing is ever written into the public folder.
+ */
+
+/* store_is_shared - 1 if dir is the mirror of a public folder */
+int store_is_shared(const char *dir)
+{
+	return !strncmp(dir, STORE_MIRRORS "/.", sizeof STORE_MIRRORS + 1);
+}
+
+/* pubpath - the public folder a mirror dir stands for, into p; 1 ok, 0 no memory */
+static int pubpath(const char *dir, struct str *p)
+{
+	return str_copys(p, store_shared_root) && str_append(p, '/') && str_cats(p, dir + sizeof STORE_MIRRORS) && str_0(p);
+}
+
+/* pubreadable - 1 if the user may list and read the public folder at path p (NUL-terminated, room for "/cur") */
+static int pubreadable(struct str *p)
+{
+	struct stat st;
+	int r;
+
+	if (stat(p->s, &st) == -1 || !S_ISDIR(st.st_mode) || access(p->s, R_OK | X_OK) == -1)
+		return 0;
+	p->len--;
+	if (!str_cats(p, "/cur") || !str_0(p))
+		return 0;
+	r = access(p->s, R_OK | X_OK) == 0;
+	p->len -= 5;
+	p->s[p->len] = 0;
+	p->len++;
+	return r;
+}
+
+/* store_shared_folders - the public folders this user may read, as mirror dirs, sorted */
+int store_shared_folders(struct str *out, size_t *count)
+{
+	struct str p = STR_INIT;
+	struct dirent *d;
+	char **v = 0;
+	size_t n = 0, a = 0, i;
+	DIR *dp;
+	int r = 1;
+
+	out->len = 0;
+	*count = 0;
+	if (!store_shared_root || !(dp = opendir(store_shared_root)))
+		return 1;	/* no public folders, or none this user may see */
+	while ((d = readdir(dp))) {
+		if (d->d_name[0] != '.' || !maildir_folder_ok(d->d_name + 1))
+			continue;
+		p.len = 0;
+		if (!str_copys(&p, store_shared_root) || !str_append(&p, '/') || !str_cats(&p, d->d_name) || !str_0(&p)) {
+			r = -1;
+			break;
+		}
+		if (!pubreadable(&p))
+			continue;
+		if (n == a) {
+			char **nv;
+			a = a ? a * 2 : 32;
+			nv = realloc(v, a * sizeof *v);
+			if (!nv) { r = -1; break; }
+			v = nv;
+		}
+		p.len = 0;
+		if (!str_copys(&p, STORE_MIRRORS "/") || !str_cats(&p, d->d_name) || !str_0(&p) || !(v[n] = strdup(p.s))) {
+			r = -1;
+			break;
+		}
+		n++;
+	}
+	closedir(dp);
+	str_free(&p);
+	if (r == 1) {
+		qsort(v, n, sizeof *v, namecmp);
+		for (i = 0; i < n; i++)
+			if (!str_cats(out, v[i]) || !str_0(out))
+				r = -1;
+		*count = n;
+	}
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+	return r;
+}
+
+/* one message file of a public folder or of its mirror */
+struct pent {
+	char *name;	/* the file name */
+	size_t base;	/* bytes of the unique name (before ":") */
+	int isnew;	/* in new/ rather than cur/ */
+};
+
+/* pentcmp - qsort order of pents: by unique name */
+static int pentcmp(const void *a, const void *b)
+{
+	const struct pent *x = a, *y = b;
+	size_t n = x->base < y->base ? x->base : y->base;
+	int c = memcmp(x->name, y->name, n);
+
+	if (c)
+		return c;
+	return x->base < y->base ? -1 : x->base > y->base;
+}
+
+/* pentlist - the message files of dfd/sub onto *v; 1 ok, -1 error */
+static int pentlist(int dfd, const char *sub, struct pent **v, size_t *n, size_t *a)
+{
+	struct dirent *d;
+	DIR *dp;
+	int fd = openat(dfd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd == -1)
+		return errno == ENOENT ? 1 : -1;
+	if (!(dp = fdopendir(fd))) {
+		close(fd);
+		return -1;
+	}
+	while ((d = readdir(dp)) && *n < IMAP_MSGS_MAX) {
+		size_t l = strlen(d->d_name), b;
+		if (d->d_name[0] == '.' || l > IMAP_NAME_MAX)
+			continue;
+		for (b = 0; b < l && d->d_name[b] != ':'; b++)
+			;
+		if (*n == *a) {
+			struct pent *nv;
+			*a = *a ? *a * 2 : 256;
+			nv = realloc(*v, *a * sizeof **v);
+			if (!nv)
+				goto fail;
+			*v = nv;
+		}
+		if (!((*v)[*n].name = strdup(d->d_name)))
+			goto fail;
+		(*v)[*n].base = b;
+		(*v)[*n].isnew = sub[0] == 'n';
+		(*n)++;
+	}
+	closedir(dp);
+	return 1;
+fail:
+	closedir(dp);
+	errno = ENOMEM;
+	return -1;
+}
+
+/* pentfree - release a pent list */
+static void pentfree(struct pent *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i].name);
+	free(v);
+}
+
+/* mirrorcopy - copy the public file pfd/name into the mirror at mfd as cur/to: tmp/, fsync, the public mtime, rename; 1 ok, 0 unreadable, -1 error */
+static int mirrorcopy(int pfd, const char *name, int mfd, const char *to, struct str *tmpn)
+{
+	char b[65536];
+	struct stat st;
+	struct timespec ts[2];
+	int in = openat(pfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), o, r = -1;
+	ssize_t k;
+
+	if (in == -1)
+		return errno == ENOENT || errno == EACCES || errno == ELOOP ? 0 : -1;
+	if (fstat(in, &st) == -1 || !S_ISREG(st.st_mode)) {
+		close(in);
+		return 0;
+	}
+	tmpn->len = 0;
+	if (!str_copys(tmpn, "tmp/") || !str_cats(tmpn, to) || !str_0(tmpn)) {
+		close(in);
+		return -1;
+	}
+	(void)unlinkat(mfd, tmpn->s, 0);	/* what an interrupted copy left */
+	o = openat(mfd, tmpn->s, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (o == -1) {
+		close(in);
+		return -1;
+	}
+	for (;;) {
+		k = read(in, b, sizeof b);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		if (writeall(o, b, (size_t)k) < 0) {
+			k = -1;
+			break;
+		}
+	}
+	ts[0] = st.st_atim;
+	ts[1] = st.st_mtim;
+	if (k == 0 && futimens(o, ts) == 0 && fsync(o) == 0) {
+		struct str dst = STR_INIT;
+		if (str_copys(&dst, "cur/") && str_cats(&dst, to) && str_0(&dst) && renameat(mfd, tmpn->s, mfd, dst.s) == 0)
+			r = 1;
+		str_free(&dst);
+	}
+	close(o);
+	close(in);
+	if (r != 1)
+		(void)unlinkat(mfd, tmpn->s, 0);
+	return r;
+}
+
+/* store_shared_sync - bring the mirror dir of a public folder up to date with it; 1 ok, 0 the user may not read it (no mirror), -1 error */
+int store_shared_sync(const char *dir)
+{
+	struct str p = STR_INIT, to = STR_INIT, tn = STR_INIT;
+	struct pent *pv = 0, *mv = 0;
+	size_t pn = 0, pa = 0, mn = 0, ma = 0, i, j;
+	int pfd = -1, mfd = -1, pcur = -1, pnew = -1, r = -1;
+
+	if (!store_shared_root || !store_is_shared(dir))
+		return 0;
+	if (!pubpath(dir, &p))
+		goto done;
+	if (!pubreadable(&p)) {
+		(void)store_delete(dir);	/* gone, or closed to this user: so is the mirror */
+		r = 0;
+		goto done;
+	}
+	if (mkdir(STORE_MIRRORS, 0700) == -1 && errno != EEXIST)
+		goto done;
+	if (maildir_folder_make(STORE_MIRRORS, dir + sizeof STORE_MIRRORS + 1) != 1)
+		goto done;
+	if ((mfd = lockdir(dir)) == -1)
+		goto done;
+	if ((pfd = open(p.s, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		goto done;
+	pcur = openat(pfd, "cur", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	pnew = openat(pfd, "new", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (pentlist(pfd, "cur", &pv, &pn, &pa) < 0 || pentlist(pfd, "new", &pv, &pn, &pa) < 0 ||
+	    pentlist(mfd, "cur", &mv, &mn, &ma) < 0)
+		goto done;
+	qsort(pv, pn, sizeof *pv, pentcmp);
+	qsort(mv, mn, sizeof *mv, pentcmp);
+	r = 1;
+	for (i = j = 0; i < pn || j < mn; ) {
+		int c = i == pn ? 1 : j == mn ? -1 : pentcmp(&pv[i], &mv[j]);
+		if (c > 0) {
+			/* no longer public: no longer mirrored */
+			to.len = 0;
+			if (!str_copys(&to, "cur/") || !str_cats(&to, mv[j].name) || !str_0(&to) ||
+			    (unlinkat(mfd, to.s, 0) == -1 && errno != ENOENT))
+				r = -1;
+			j++;
+			continue;
+		}
+		/* the mirror's name: the public unique name and flags, always in cur/ */
+		to.len = 0;
+		if (!str_catb(&to, pv[i].name, pv[i].base) || !str_cats(&to, pv[i].isnew || !pv[i].name[pv[i].base] ? ":2," : pv[i].name + pv[i].base) ||
+		    !str_0(&to)) {
+			r = -1;
+			break;
+		}
+		if (c == 0) {
+			if (strcmp(mv[j].name, to.s)) {
+				/* the flags changed in the public folder */
+				struct str from = STR_INIT, nt = STR_INIT;
+				if (!str_copys(&from, "cur/") || !str_cats(&from, mv[j].name) || !str_0(&from) ||
+				    !str_copys(&nt, "cur/") || !str_cats(&nt, to.s) || !str_0(&nt) || renameat(mfd, from.s, mfd, nt.s) == -1)
+					r = -1;
+				str_free(&from);
+				str_free(&nt);
+			}
+			i++;
+			j++;
+			continue;
+		}
+		{
+			int sfd = pv[i].isnew ? pnew : pcur, k;
+			struct str nt = STR_INIT;
+			if (sfd == -1) {
+				i++;
+				continue;
+			}
+			if (!str_copys(&nt, "cur/") || !str_cats(&nt, to.s) || !str_0(&nt)) {
+				r = -1;
+				break;
+			}
+			/* a hard link costs no space; a file system that refuses it (another
+			 * user's file under protected_hardlinks, another device) gets a copy */
+			k = linkat(sfd, pv[i].name, mfd, nt.s, 0) == 0 ? 1 : mirrorcopy(sfd, pv[i].name, mfd, to.s, &tn);
+			str_free(&nt);
+			if (k < 0)
+				r = -1;
+		}
+		i++;
+	}
+done:
+	if (pcur != -1)
+		close(pcur);
+	if (pnew != -1)
+		close(pnew);
+	if (pfd != -1)
+		close(pfd);
+	if (mfd != -1)
+		close(mfd);
+	pentfree(pv, pn);
+	pentfree(mv, mn);
+	str_free(&p);
+	str_free(&to);
+	str_free(&tn);
 	return r;
 }

@@ -12,6 +12,16 @@
  *            FILE "cur/NAME:2,FLAGS" or "new/NAME"
  * While cur/ and new/ still carry the recorded times (sec.nsec), a load
  * takes everything from the list without reading the directories.
+ * Beside it, FOLDER/kurier-index is the same list in binary form, for a
+ * cheap SELECT: a header (UIDVALIDITY, UIDNEXT, the two directory times,
+ * and the inode, size and mtime of the uid list it was made from), then
+ * the message table (struct smsg records, their file pointers set for the
+ * address the header names), then the names.  It is a cache: written
+ * (tmp + rename, no fsync) after a full look at settled directories,
+ * mapped copy-on-write by a load and used in place as f->m, and
+ * trusted only while the uid list and both directories are exactly as it
+ * records them; anything else (missing, short, damaged) means the text
+ * list is read as before.  See kurier-uidlist(5).
  * Keywords (RFC 3501 flags without a backslash) live in FOLDER/kurier-keywords,
  * one line per message that has any: "NAME kw kw...", NAME its unique name;
  * written like the uid list.  A folder holds at most IMAP_KEYWORDS_MAX.
@@ -32,6 +42,7 @@
 #define STORE_UIDLIST "kurier-uidlist"
 #define STORE_SUBSCRIBED "kurier-subscribed"
 #define STORE_KEYWORDS "kurier-keywords"
+#define STORE_INDEX "kurier-index"
 
 /* flags: the maildir letters */
 #define STORE_DRAFT    0x01	/* D */
@@ -71,6 +82,10 @@ struct folder {
 	size_t hclen, hcmap;		/* its valid bytes; its mapped size */
 	int hcloaded;
 	struct str hcnew;		/* headers learned in this session, as records to add */
+	char *idxmap;			/* the binary index, mapped copy-on-write, when m or the names live in it */
+	int minmap;			/* m is the index's table: never free or realloc it apart from the mapping */
+	size_t idxmaplen;		/* its mapped size */
+	size_t hctouch;			/* cached header bytes handed out since the mapping's pages were last let go */
 };
 
 /* store_load - read dir's messages (moving new/ to cur/ if takenew) and its uid list into f (emptied first); 1 ok, -1 error */
@@ -98,6 +113,10 @@ int store_kw_save(struct folder *f);
 #define STORE_HEADERS "kurier-headers"
 #define STORE_HEADER_MAX 65536		/* a longer header block is not cached */
 #define STORE_HCACHE_MAX 268435456ULL	/* the cache file stops growing at 256 MiB */
+/* cached header bytes read through the mapping before the session lets the
+ * kernel drop its page-table entries for it (the pages stay in the page
+ * cache, shared with every other session; they are mapped again on use) */
+#define STORE_HCACHE_RESIDENT 4194304
 /* store_hcache_get - the cached header block of message i, loading the cache once; 0 if not cached */
 const char *store_hcache_get(struct folder *f, size_t i, size_t *len);
 /* store_hcache_add - remember message i's header block for the cache; 1 ok, 0 not kept, -1 no memory */
@@ -108,6 +127,21 @@ int store_hcache_save(struct folder *f);
 long long store_idate(struct folder *f, size_t i);
 /* store_find_uid - index of uid in f (sorted by uid), or f->n */
 size_t store_find_uid(const struct folder *f, uint32_t uid);
+
+/*
+ * Public folders: the Maildir++ folders ".A.B" under store_shared_root
+ * (0: none) are the mailboxes "shared.A.B", read through a private
+ * mirror STORE_MIRRORS/.A.B in the user's maildir (see store.c).
+ */
+#define STORE_MIRRORS "kurier-shared"
+#define STORE_SHARED_PREFIX "shared."
+extern const char *store_shared_root;
+/* store_is_shared - 1 if the folder directory dir is the mirror of a public folder */
+int store_is_shared(const char *dir);
+/* store_shared_folders - the public folders the user may read, as mirror directories, each followed by NUL, sorted; 1 ok, -1 error */
+int store_shared_folders(struct str *out, size_t *count);
+/* store_shared_sync - bring the mirror dir up to date with its public folder; 1 ok, 0 not readable by this user (mirror removed), -1 error */
+int store_shared_sync(const char *dir);
 
 /* 1: folders are named INBOX.A.B (Courier's namespace, the default); 0: A.B at the top, beside INBOX */
 extern int store_inbox_prefix;
@@ -127,6 +161,9 @@ int store_rename(const char *from, const char *to);
 int store_deliver(const char *dir, const char *msg, size_t n, unsigned flags, const char *kw, long long idate, uint32_t *uid, uint32_t *uidvalidity);
 /* store_copy - copy message file src (relative to srcdir) into dir with flags and keywords kw (or 0); new UID in *uid; 1 ok, 0 src gone, -1 error */
 int store_copy(const char *srcdir, const char *src, const char *dir, unsigned flags, const char *kw, uint32_t *uid, uint32_t *uidvalidity);
+/* store_copy_made - store_copy, also putting the copy's file ("cur/NAME:2,FLAGS", relative to dir) into made when it is not 0, even on failure, so that it can be taken back */
+int store_copy_made(const char *srcdir, const char *src, const char *dir, unsigned flags, const char *kw, uint32_t *uid, uint32_t *uidvalidity,
+    struct str *made);
 /* store_subscriptions - the subscribed names, each followed by NUL; 1 ok, -1 error */
 int store_subscriptions(struct str *out);
 /* store_subscribe - add (on) or remove (!on) a name; 1 ok, -1 error */
