@@ -19,6 +19,18 @@
 #define SANDBOX_SETID    0x08	/* setuid/setgid/setgroups (for spawners that become users) */
 #define SANDBOX_INOTIFY  0x10	/* inotify_* */
 
+/* supplementary groups a kurier system user may have; more is an error */
+#define SANDBOX_GROUPS_MAX 64
+
+/* the ids a drop sets, looked up once (sandbox_ids) and set later, maybe
+ * many times, without reading the files again (sandbox_setids) */
+struct sandbox_ids {
+	uid_t uid;
+	gid_t gid;
+	size_t ngroups;
+	gid_t groups[SANDBOX_GROUPS_MAX];
+};
+
 struct sandbox {
 	const char *user;	/* user to become, or 0 to keep the current ids */
 	const char *group;	/* primary group, or 0 for the user's own */
@@ -29,9 +41,18 @@ struct sandbox {
 	unsigned long long nproc;	/* RLIMIT_NPROC; 0 leaves it */
 	unsigned long long fsize;	/* RLIMIT_FSIZE in bytes; 0 leaves it */
 	unsigned long long cpu;		/* RLIMIT_CPU in seconds; 0 leaves it */
+	const struct sandbox_ids *ids;	/* ids looked up before, taken instead of user; or 0 */
 };
 
-/* sandbox_drop - become user (and group) with their supplementary groups; 1 ok, -1 error */
+/* sandbox_ids - look user (and group) up in /etc/passwd and /etc/group,
+ * never through NSS; 1 ok, -1 error (ENOENT: no such user or group) */
+int sandbox_ids(const char *user, const char *group, struct sandbox_ids *ids);
+/* sandbox_ids_from - sandbox_ids on other passwd and group files (tests); 1 ok, -1 error */
+int sandbox_ids_from(const char *passwd, const char *groupfile, const char *user,
+    const char *group, struct sandbox_ids *ids);
+/* sandbox_setids - become ids (groups, gid, uid) and prove root is gone; 1 ok, -1 error */
+int sandbox_setids(const struct sandbox_ids *ids);
+/* sandbox_drop - sandbox_ids, then sandbox_setids; 1 ok, -1 error */
 int sandbox_drop(const char *user, const char *group);
 /* sandbox_enter - drop ids, set limits, no_new_privs, load the filter; 1 ok, -1 error (errno) */
 int sandbox_enter(const struct sandbox *);

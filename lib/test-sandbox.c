@@ -375,6 +375,133 @@ static int child_limits(void)
 	return 0;
 }
 
+/* the lookup cases: a passwd and a group file, who to look up, and what
+ * sandbox_ids_from must find (uid, gid, the groups in order) or fail with */
+static const struct idcase {
+	const char *name, *passwd, *group, *user, *grname;
+	int ok, err;
+	unsigned uid, gid;
+	size_t ngroups;
+	unsigned groups[4];
+} idcases[] = {
+	{ "ids: user, primary group, member groups in file order",
+	  "root:x:0:0::/root:/bin/sh\nkd:x:1001:500::/nonexistent:/bin/false\n",
+	  "root:x:0:\nkurier:x:500:\nmail:x:8:kq,kd\nnofiles:x:600:kd\n", "kd", 0,
+	  1, 0, 1001, 500, 3, { 500, 8, 600 } },
+	{ "ids: a named group replaces the primary one",
+	  "kd:x:1001:500::/:/bin/false\n", "kurier:x:500:\nnofiles:x:600:\n", "kd", "nofiles",
+	  1, 0, 1001, 600, 1, { 600 } },
+	{ "ids: the first passwd entry of a name wins",
+	  "kd:x:1001:500::/:/bin/false\nkd:x:0:0::/:/bin/sh\n", "", "kd", 0,
+	  1, 0, 1001, 500, 1, { 500 } },
+	{ "ids: a member whose name only starts with the user's is not the user",
+	  "kd:x:1001:500::/:/bin/false\n", "a:x:7:kdx,xkd\nb:x:9:kd\n", "kd", 0,
+	  1, 0, 1001, 500, 2, { 500, 9 } },
+	{ "ids: the primary group listed again as a member counts once",
+	  "kd:x:1001:500::/:/bin/false\n", "kurier:x:500:kd\n", "kd", 0,
+	  1, 0, 1001, 500, 1, { 500 } },
+	{ "ids: last lines without a newline are read",
+	  "kd:x:1001:500::/:/bin/false", "g:x:77:kd", "kd", 0,
+	  1, 0, 1001, 500, 2, { 500, 77 } },
+	{ "ids: short and broken lines of other names are skipped",
+	  "\n#comment\nzz\nother:x:abc:def::/:\nkd:x:1001:500::/:/bin/false\n",
+	  "\nbad\nh:x:zz:other\ng:x:5:kd\n", "kd", 0,
+	  1, 0, 1001, 500, 2, { 500, 5 } },
+	{ "ids: an unknown user is ENOENT",
+	  "kd:x:1001:500::/:/bin/false\n", "", "nobody-here", 0, 0, ENOENT, 0, 0, 0, { 0 } },
+	{ "ids: an unknown group is ENOENT",
+	  "kd:x:1001:500::/:/bin/false\n", "kurier:x:500:\n", "kd", "nogroup-here", 0, ENOENT, 0, 0, 0, { 0 } },
+	{ "ids: a uid that is not a number is EINVAL",
+	  "kd:x:10x1:500::/:/bin/false\n", "", "kd", 0, 0, EINVAL, 0, 0, 0, { 0 } },
+	{ "ids: a uid of -1 (4294967295) is EINVAL",
+	  "kd:x:4294967295:500::/:/bin/false\n", "", "kd", 0, 0, EINVAL, 0, 0, 0, { 0 } },
+	{ "ids: an empty gid is EINVAL",
+	  "kd:x:1001:::/:/bin/false\n", "", "kd", 0, 0, EINVAL, 0, 0, 0, { 0 } },
+	{ "ids: a member group with a bad gid is EINVAL",
+	  "kd:x:1001:500::/:/bin/false\n", "g:x:-1:kd\n", "kd", 0, 0, EINVAL, 0, 0, 0, { 0 } },
+};
+
+/* write_file - a scratch file with text; 1 ok */
+static int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	size_t n = strlen(text);
+	int ok;
+
+	if (fd < 0)
+		return 0;
+	ok = write(fd, text, n) == (ssize_t)n;
+	return close(fd) == 0 && ok;
+}
+
+/* test_ids - the lookup table, then the limits: line length, group count */
+static void test_ids(void)
+{
+	char dir[] = "/tmp/kurier-test-sandbox.XXXXXX", pw[64], gr[64];
+	struct sandbox_ids ids;
+	size_t i, j;
+
+	if (!mkdtemp(dir)) {
+		CHECK(0, "ids: a scratch directory");
+		return;
+	}
+	snprintf(pw, sizeof pw, "%s/passwd", dir);
+	snprintf(gr, sizeof gr, "%s/group", dir);
+	for (i = 0; i < sizeof idcases / sizeof idcases[0]; i++) {
+		const struct idcase *c = &idcases[i];
+		int r, good;
+
+		if (!write_file(pw, c->passwd) || !write_file(gr, c->group)) {
+			CHECK(0, c->name);
+			continue;
+		}
+		errno = 0;
+		r = sandbox_ids_from(pw, gr, c->user, c->grname, &ids);
+		if (!c->ok) {
+			CHECK(r == -1 && errno == c->err, c->name);
+			continue;
+		}
+		good = r == 1 && ids.uid == c->uid && ids.gid == c->gid && ids.ngroups == c->ngroups;
+		for (j = 0; good && j < c->ngroups; j++)
+			good = ids.groups[j] == c->groups[j];
+		CHECK(good, c->name);
+	}
+
+	/* a line as long as the buffer cannot be read whole: an error, never a skip */
+	{
+		static char big[70000];
+		memset(big, 'a', sizeof big - 1);
+		memcpy(big, "g:x:5:", 6);
+		big[sizeof big - 1] = 0;
+		CHECK(write_file(pw, "kd:x:1001:500::/:/bin/false\n") && write_file(gr, big) &&
+		    sandbox_ids_from(pw, gr, "kd", 0, &ids) == -1 && errno == EOVERFLOW,
+		    "ids: a group line of 70000 bytes is EOVERFLOW");
+		/* just under the limit, with the member at its very end, is found */
+		memset(big, 'a', sizeof big);
+		memcpy(big, "g:x:5:", 6);
+		memcpy(big + 60000, ",kd\n", 5);
+		CHECK(write_file(gr, big) && sandbox_ids_from(pw, gr, "kd", 0, &ids) == 1 &&
+		    ids.ngroups == 2 && ids.groups[1] == 5, "ids: a member at the end of a 60000-byte line is found");
+	}
+	/* more groups than SANDBOX_GROUPS_MAX: E2BIG, not a silent cut */
+	{
+		static char many[(SANDBOX_GROUPS_MAX + 1) * 24];
+		size_t n = 0;
+		for (i = 0; i <= SANDBOX_GROUPS_MAX; i++)
+			n += (size_t)snprintf(many + n, sizeof many - n, "g%zu:x:%zu:kd\n", i, 1000 + i);
+		CHECK(write_file(gr, many) && sandbox_ids_from(pw, gr, "kd", 0, &ids) == -1 && errno == E2BIG,
+		    "ids: more member groups than SANDBOX_GROUPS_MAX is E2BIG");
+	}
+	CHECK(sandbox_ids_from("/nonexistent/passwd", gr, "kd", 0, &ids) == -1 && errno == ENOENT,
+	    "ids: a missing passwd file is an error");
+	unlink(pw);
+	unlink(gr);
+	rmdir(dir);
+	/* the real files agree with the C library for root */
+	CHECK(sandbox_ids("root", 0, &ids) == 1 && ids.uid == 0 && ids.gid == 0 && ids.ngroups >= 1 &&
+	    ids.groups[0] == 0, "ids: root in /etc/passwd is 0:0");
+}
+
 /* child_drop - in a child (root): drop to nobody:nogroup and try to get back; 0 ok */
 static int child_drop(void)
 {
@@ -430,6 +557,7 @@ int main(void)
 {
 	test_cases();
 	test_status();
+	test_ids();
 	CHECK(in_child(child_self_status), "/proc/self/status of a confined child shows Seccomp 2, NoNewPrivs 1");
 	CHECK(in_child(child_limits), "limits are set soft and hard and hold");
 	CHECK(in_child(child_nouser), "an unknown user is refused");

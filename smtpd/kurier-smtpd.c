@@ -80,6 +80,8 @@ static int maxrcpts_hard;
 static struct rcptcheck rc;
 static const char *home;
 static int mon = -1;			/* the monitor's socket (monitor.h) */
+static struct sandbox_ids dids;		/* kurierd's ids, when started as root */
+static int root;			/* started as root: drop to dids */
 
 /* the transaction */
 static int have_mail, smtputf8, trapped;
@@ -417,7 +419,7 @@ static void confine(void)
 	struct sandbox sb;
 
 	memset(&sb, 0, sizeof sb);
-	sb.user = geteuid() == 0 ? auto_user_d : 0;
+	sb.ids = root ? &dids : 0;
 	sb.allow = SANDBOX_FILES;
 	sb.extra = extra;
 #if defined(__SANITIZE_ADDRESS__)
@@ -1338,7 +1340,14 @@ int main(int argc, char **argv)
 	buf_init(&in, saferead, 0, inspace, sizeof inspace);
 	buf_init(&cout, safewrite, 1, outspace, sizeof outspace);
 	config();
-	mon = monitor_start();
+	/* kurierd's ids, from the files, for us and for every kurier-queue */
+	root = geteuid() == 0;
+	if (root && sandbox_ids(auto_user_d, 0, &dids) != 1) {
+		say("421 4.3.0 temporary failure\r\n");
+		(void)buf_flush(&cout);
+		die(EX_T_TEMP, "cannot find the user ", auto_user_d, " in /etc/passwd");
+	}
+	mon = monitor_start(root ? &dids : 0);
 	if (mon == -1) {
 		say("421 4.3.0 temporary failure\r\n");
 		(void)buf_flush(&cout);

@@ -15,7 +15,8 @@
  * exit:     0 when the SMTP process goes away; 111 (EX_T_TEMP) on a
  *           malformed request.
  * Cost: one fork per connection (no exec); per message one fork and one
- * kurier-queue exec, the exec the SMTP process would have made.
+ * kurier-queue exec, the exec the SMTP process would have made.  The
+ * kurierd ids are looked up once, before the fork, not per message.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -37,6 +38,11 @@
 extern char **environ;
 
 #define MONITOR_ENV_MAX 256	/* environment entries passed to the checkpw chain */
+
+/* the ids kurier-queue runs with when the monitor is root: looked up once
+ * per connection by monitor_start's caller, set in each queue child */
+static struct sandbox_ids queue_ids;
+static int have_queue_ids;
 
 /* spawn - run argv with fd 0, 1 and 3 as given (-1: /dev/null, or none for 3); pid or -1 */
 static pid_t spawn(char *const argv[], char *const envp[], int fd0, int fd1, int fd3)
@@ -82,7 +88,7 @@ static pid_t spawn_queue(char *const argv[], int msgfd, int envfd)
 		close(ep[0]);
 		if (dup2(msgfd, 0) == -1 || dup2(envfd, 1) == -1)
 			e = errno;
-		else if (geteuid() == 0 && sandbox_drop(auto_user_d, 0) != 1)
+		else if (geteuid() == 0 && (!have_queue_ids || sandbox_setids(&queue_ids) != 1))
 			e = errno ? errno : EPERM;
 		else {
 			execve(argv[0], argv, environ);
@@ -288,11 +294,15 @@ static void monitor_loop(int s)
 }
 
 /* monitor_start - fork the monitor; the SMTP side's socket, or -1 (errno) */
-int monitor_start(void)
+int monitor_start(const struct sandbox_ids *qids)
 {
 	int sp[2], nul;
 	pid_t pid;
 
+	if (qids) {
+		queue_ids = *qids;
+		have_queue_ids = 1;
+	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1)
 		return -1;
 	pid = fork();

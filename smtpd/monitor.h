@@ -13,12 +13,14 @@
 #define KURIER_SMTPD_MONITOR_H
 
 #include <sys/types.h>
+#include "sandbox.h"
 
 #define MONITOR_REQ_MAX 1024	/* a checkpw request: type, user, secret, stamp (<= 512 on fd 3) */
 #define MONITOR_ARGS      16	/* programs in a KURIER_CHECKPW chain */
 
-/* monitor_start - fork the monitor; the SMTP side's socket, or -1 (errno) */
-int monitor_start(void);
+/* monitor_start - fork the monitor, which runs kurier-queue with qids when
+ * it is root (0: not root); the SMTP side's socket, or -1 (errno) */
+int monitor_start(const struct sandbox_ids *qids);
 /* monitor_queue - run kurier-queue on the message and envelope pipes; its pid, or -1 */
 pid_t monitor_queue(int mfd, int msgfd, int envfd);
 /* monitor_queue_wait - the exit code of the kurier-queue just started; -1 if it died or the monitor is gone */

@@ -97,7 +97,7 @@ int main(void)
 		close(spare);
 		spare = hi;
 	}
-	s = monitor_start();
+	s = monitor_start(0);
 	CHECK(s >= 0, "monitor-starts");
 	if (s < 0)
 		return 0;
@@ -164,7 +164,7 @@ int main(void)
 
 	/* a queue program that cannot run */
 	setenv("KURIERQUEUE", "/nonexistent/kurier-queue", 1);
-	s = monitor_start();
+	s = monitor_start(0);
 	ok_all = s >= 0 && pipe(p1) == 0 && pipe(p2) == 0;
 	pid = ok_all ? monitor_queue(s, p1[0], p2[0]) : 0;
 	CHECK(pid == -1, "queue-missing-gives-minus-1");
@@ -176,7 +176,7 @@ int main(void)
 
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		char name[80];
-		s = monitor_start();
+		s = monitor_start(0);
 		if (s < 0) {
 			printf("not ok malformed-%s: no monitor\n", bad[i].name);
 			continue;
