@@ -329,6 +329,7 @@ static void unselect(void)
 	if (selected) {
 		(void)store_save_sizes(&sel);
 		(void)store_hcache_save(&sel);
+		(void)store_index_flush(&sel);	/* not written yet, and the folder unchanged since: still worth it */
 	}
 	store_free(&sel);
 	selected = 0;
@@ -661,6 +662,12 @@ static void cmd_select(const struct imap_cmd *c, int ro)
 	sayu(sel.uidnext);
 	say("] predicted next UID\r\n");
 	tagged(c->tag, "OK", ro ? "[READ-ONLY] EXAMINE completed" : "[READ-WRITE] SELECT completed");
+	/* the answer first; then the binary index, if the load found it missing or stale */
+	if (sel.idxpend) {
+		(void)buf_flush(&out);
+		if (store_index_flush(&sel) < 0)
+			log_warn("cannot write the mailbox index: ", who);
+	}
 done:
 	str_free(&d);
 }
@@ -1709,7 +1716,7 @@ static void cmd_copy(const struct imap_cmd *c, int byuid, int move)
 	struct imap_seqset set = { 0, 0, 0 };
 	struct str d = STR_INIT, src = STR_INIT, dst = STR_INIT, kwl = STR_INIT, made = STR_INIT, one = STR_INIT;
 	size_t i, n = 0, q;
-	unsigned long long bytes = 0, count = 0;
+	unsigned long long bytes = 0, count = 0, addb = 0, addc = 0;
 	uint32_t uid, uv = 0;
 	int r, failed = 0, stuck = 0;
 
@@ -1761,6 +1768,10 @@ static void cmd_copy(const struct imap_cmd *c, int byuid, int move)
 		if (r == 0)
 			continue;
 		n++;
+		if (counted(d.s)) {
+			addb += diskbytes(i);
+			addc++;
+		}
 		if (uid) {
 			addset(&src, sel.m[i].uid);
 			addset(&dst, uid);
@@ -1775,8 +1786,8 @@ static void cmd_copy(const struct imap_cmd *c, int byuid, int move)
 		tagged(c->tag, "NO", "[SERVERBUG] cannot copy; nothing was copied");
 		goto done;
 	}
-	if (counted(d.s) && count)
-		(void)maildir_quota_add(".", (long long)bytes, (long long)count);
+	if (addc)
+		(void)maildir_quota_add(".", (long long)addb, (long long)addc);
 	if (n && src.len && !str_0(&src))
 		die_nomem();
 	if (n && dst.len && !str_0(&dst))
@@ -1797,22 +1808,21 @@ static void cmd_copy(const struct imap_cmd *c, int byuid, int move)
 		for (i = 0; i < sel.n; i++) {
 			struct smsg *m = &sel.m[i];
 			if (m->flags & 0x100) {
-				unsigned long long sz = 0;
+				unsigned long long sz = diskbytes(i);
 				m->flags &= ~0x100u;
 				if (!str_copys(&tmp, sel.dir) || !str_append(&tmp, '/') || !str_cats(&tmp, m->file) || !str_0(&tmp))
 					die_nomem();
-				if (unlink(tmp.s) == -1 && errno != ENOENT) {
+				if (unlink(tmp.s) == 0) {
+					rb += (long long)sz;
+					cnt++;
+				} else if (errno != ENOENT) {
 					/* still here: it stays in the client's view, and in both folders */
 					log_warn("cannot remove a moved message: ", who);
 					stuck = 1;
 					sel.m[o++] = *m;
 					k++;
 					continue;
-				}
-				if (maildir_name_size(m->file + 4, &sz) == 1) {
-					rb += (long long)sz;
-					cnt++;
-				}
+				}	/* else removed by another session, which counted it */
 				say("* ");
 				sayu(k + 1);
 				say(" EXPUNGE\r\n");

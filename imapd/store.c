@@ -1,6 +1,7 @@
 /*
  * store - Maildir++ folders with persistent UIDs, flags in file names,
- * the uid list with its size and date cache, and subscriptions.
+ * the uid list with its size and date cache, its binary index (mapped
+ * and used in place by a load), and subscriptions.
  * runs as:  inside kurier-imapd, as the mailbox's user, with the
  *           maildir as the working directory
  * trusts:   the maildir is the user's own; file names in it may be
@@ -356,6 +357,12 @@ struct idxhead {
 	uint64_t strsize;		/* bytes of file names after the records, each ending in a NUL */
 	uint64_t cursec, curnsec, newsec, newnsec;	/* cur/ and new/, as the uid list records them (settled) */
 	uint64_t ulino, ulsize, ulsec, ulnsec;		/* the uid list this was made from */
+};
+
+/* an index to write once the answer that needed the load is out: what the uid list and directories looked like */
+struct idxpend {
+	struct ulist u;			/* uidvalidity, uidnext and the directory times only */
+	struct stat ul;			/* the uid list, as the load left it */
 };
 
 /* idx_write - the list u (with f's messages when f, else u's entries) as the folder's index, if its directory times are settled; 1 written, 0 not, -1 error */
@@ -735,6 +742,7 @@ void store_free(struct folder *f)
 		munmap(f->hctext, f->hcmap);
 	if (!f->minmap)
 		free(f->m);
+	free(f->idxpend);
 	if (f->idxmap)
 		munmap(f->idxmap, f->idxmaplen);
 	str_free(&f->hcnew);
@@ -771,6 +779,53 @@ static int fromlist(struct folder *f, struct ulist *u)
 	f->ultext = u->text;
 	u->text = 0;
 	return 1;
+}
+
+/* idx_later - note that f, as loaded from the list u, is worth an index; written by store_index_flush */
+static void idx_later(int dfd, struct folder *f, const struct ulist *u)
+{
+	struct idxpend *p;
+
+	if (!u->curm.sec || !u->newm.sec)
+		return;	/* never trusted: not worth writing */
+	p = calloc(1, sizeof *p);
+	if (!p)
+		return;	/* a cache: the list still serves */
+	if (fstatat(dfd, STORE_UIDLIST, &p->ul, AT_SYMLINK_NOFOLLOW) == -1) {
+		free(p);
+		return;
+	}
+	p->u.uidvalidity = u->uidvalidity;
+	p->u.uidnext = u->uidnext;
+	p->u.curm = u->curm;
+	p->u.newm = u->newm;
+	free(f->idxpend);
+	f->idxpend = p;
+}
+
+/* store_index_flush - write the index a load found missing or stale, if the list and the directories are still as then */
+int store_index_flush(struct folder *f)
+{
+	struct idxpend *p = f->idxpend;
+	struct stat st;
+	int dfd, r = 0;
+
+	if (!p)
+		return 0;
+	f->idxpend = 0;
+	dfd = lockdir(f->dir);
+	if (dfd == -1) {
+		free(p);
+		return -1;
+	}
+	if (fstatat(dfd, STORE_UIDLIST, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_ino == p->ul.st_ino &&
+	    st.st_size == p->ul.st_size && st.st_mtim.tv_sec == p->ul.st_mtim.tv_sec &&
+	    st.st_mtim.tv_nsec == p->ul.st_mtim.tv_nsec && sametime(p->u.curm, dirmtime(dfd, "cur")) &&
+	    sametime(p->u.newm, dirmtime(dfd, "new")))
+		r = idx_write(dfd, &p->u, f);
+	close(dfd);
+	free(p);
+	return r;
 }
 
 /* store_load - the messages of dir with their UIDs; 1 ok, -1 error */
@@ -812,7 +867,7 @@ int store_load(const char *dir, struct folder *f, int takenew)
 				goto failu;
 			f->uidvalidity = u.uidvalidity;
 			f->uidnext = u.uidnext;
-			(void)idx_write(dfd, &u, f);	/* the index was missing or stale */
+					idx_later(dfd, f, &u);	/* the index was missing or stale */
 			ulist_free(&u);
 			r = kw_load(dfd, f);
 			close(dfd);
@@ -890,7 +945,7 @@ int store_load(const char *dir, struct folder *f, int takenew)
 		if (ulist_write(dfd, &out) < 0)
 			goto failu;
 	}
-	(void)idx_write(dfd, &u, f);	/* a cache: when it cannot be written, the list still serves */
+	idx_later(dfd, f, &u);
 	ulist_free(&u);
 	str_free(&out);
 	r = kw_load(dfd, f);
@@ -2078,7 +2133,7 @@ static int mirrorcopy(int pfd, const char *name, int mfd, const char *to, struct
 	char b[65536];
 	struct stat st;
 	struct timespec ts[2];
-	int in = openat(pfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), o, r = -1;
+	int in = openat(pfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC), o, r = -1;
 	ssize_t k;
 
 	if (in == -1)
@@ -2192,7 +2247,9 @@ int store_shared_sync(const char *dir)
 		{
 			int sfd = pv[i].isnew ? pnew : pcur, k;
 			struct str nt = STR_INIT;
-			if (sfd == -1) {
+			struct stat st;
+			/* only plain files: a link, pipe or device there is no message (nor to be opened) */
+			if (sfd == -1 || fstatat(sfd, pv[i].name, &st, AT_SYMLINK_NOFOLLOW) == -1 || !S_ISREG(st.st_mode)) {
 				i++;
 				continue;
 			}
