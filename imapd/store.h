@@ -66,8 +66,11 @@ struct smsg {
 	unsigned short baselen;		/* bytes of the unique name at file + 4 */
 	unsigned long long size;	/* RFC822.SIZE; 0 not known yet */
 	long long idate;		/* INTERNALDATE: the file's mtime; 0 until store_idate looks */
-	char *file;			/* "cur/NAME:2,FLAGS" or "new/NAME", relative to the folder */
+	char *file;			/* "cur/NAME:2,FLAGS" or "new/NAME", relative to the folder; in folder.idxmap or
+					 * folder.ultext unless ownfile; never written through */
 };
+
+struct idxpend;
 
 struct folder {
 	char *dir;			/* "." for INBOX, else ".A.B" */
@@ -84,12 +87,15 @@ struct folder {
 	struct str hcnew;		/* headers learned in this session, as records to add */
 	char *idxmap;			/* the binary index, mapped copy-on-write, when m or the names live in it */
 	int minmap;			/* m is the index's table: never free or realloc it apart from the mapping */
+	struct idxpend *idxpend;	/* an index to write after the answer (store_index_flush) */
 	size_t idxmaplen;		/* its mapped size */
 	size_t hctouch;			/* cached header bytes handed out since the mapping's pages were last let go */
 };
 
 /* store_load - read dir's messages (moving new/ to cur/ if takenew) and its uid list into f (emptied first); 1 ok, -1 error */
 int store_load(const char *dir, struct folder *f, int takenew);
+/* store_index_flush - write the binary index a load of f found missing or stale, if nothing changed since; 1 written, 0 not needed or not valid any more, -1 error */
+int store_index_flush(struct folder *f);
 /* store_free - release what f holds */
 void store_free(struct folder *f);
 /* store_save_sizes - record the sizes learned in f into its uid list; 1 ok, -1 error */
