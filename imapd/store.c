@@ -1673,7 +1673,7 @@ int store_delete(const char *dir)
 	return rmdir(dir) == 0 ? 1 : -1;
 }
 
-/* store_rename - rename a folder and its subfolders */
+/* store_rename - rename a folder (or a name that only has subfolders) and its subfolders */
 int store_rename(const char *from, const char *to)
 {
 	struct str list = STR_INIT, nn = STR_INIT;
@@ -1681,13 +1681,21 @@ int store_rename(const char *from, const char *to)
 	size_t count, i, fl = strlen(from);
 	int r = 1;
 
-	if (lstat(from, &st) == -1)
-		return 0;
+	int have = lstat(from, &st) == 0, kids = 0;
+
 	if (lstat(to, &st) == 0)
 		return 0;
 	if (store_folders(&list, &count) < 0)
 		return -1;
-	if (rename(from, to) == -1) {
+	for (i = 0; i < list.len; i += strlen(list.s + i) + 1)
+		if (!strncmp(list.s + i, from, fl) && list.s[i + fl] == '.')
+			kids = 1;
+	/* a name with subfolders but no folder of its own (\Noselect) renames its subfolders */
+	if (!have && !kids) {
+		str_free(&list);
+		return 0;
+	}
+	if (have && rename(from, to) == -1) {
 		str_free(&list);
 		return -1;
 	}

@@ -161,7 +161,7 @@ int store_folders(struct str *out, size_t *count);
 int store_create(const char *dir);
 /* store_delete - remove folder dir and its messages (not its subfolders); 1 ok, 0 no such folder, -1 error */
 int store_delete(const char *dir);
-/* store_rename - rename folder from and its subfolders to; 1 ok, 0 from missing or to exists, -1 error */
+/* store_rename - rename folder from (or a name with only subfolders) and its subfolders to; 1 ok, 0 neither from nor subfolders of it, or to exists, -1 error */
 int store_rename(const char *from, const char *to);
 /* store_deliver - put n bytes into dir with flags, keywords kw (space-separated, or 0) and internal date; the new UID in *uid; 1 ok, -1 error */
 int store_deliver(const char *dir, const char *msg, size_t n, unsigned flags, const char *kw, long long idate, uint32_t *uid, uint32_t *uidvalidity);

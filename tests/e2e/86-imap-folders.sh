@@ -117,6 +117,12 @@ typ, dat = M.select("INBOX.A")
 ok("select-noselect-refused", typ == "NO", dat)
 typ, dat = M.delete("INBOX.Nothing")
 ok("delete-missing", typ == "NO" and b"NONEXISTENT" in dat[0], dat)
+typ, dat = M.rename("INBOX.Top", "INBOX.Moved")
+ok("rename-noselect-moves-children", typ == "OK" and os.path.isdir(MD + "/.Moved.Kid") and not os.path.exists(MD + "/.Top.Kid"), (dat, os.listdir(MD)))
+L = listing(M.list('""', "INBOX.*")[1])
+ok("renamed-noselect-listed", L.get("INBOX.Moved") == {"\\Noselect", "\\HasChildren"} and "INBOX.Top" not in L, L)
+typ, dat = M.rename("INBOX.Nothing", "INBOX.Else")
+ok("rename-missing", typ == "NO" and b"NONEXISTENT" in dat[0], dat)
 M.logout()
 
 # ---- quota: COPY, APPEND and MOVE
@@ -219,6 +225,14 @@ typ, dat = M.delete("shared.News.Old")
 ok("shared-delete-refused", typ == "NO" and os.path.isdir(S + "/.News.Old"), dat)
 typ, dat = M.status("shared.News", "(MESSAGES UIDNEXT)")
 ok("shared-status", typ == "OK" and b"MESSAGES 2" in dat[0], dat)
+# a public file the user may also write: the kernel lets the mirror hard-link it instead of copying
+pf = S + "/.News.Old/cur/1700000006.P6.pub:2,"
+open(pf, "w").write("Subject: linked\n\nx\n")
+os.chmod(pf, 0o666)
+typ, dat = M.status("shared.News.Old", "(MESSAGES)")
+mf = MD + "/kurier-shared/.News.Old/cur/1700000006.P6.pub:2,"
+ok("shared-hard-link", typ == "OK" and b"MESSAGES 1" in dat[0] and os.path.exists(mf) and os.stat(mf).st_ino == os.stat(pf).st_ino, (dat, MD))
+ok("shared-copy-not-link", os.stat(MD + "/kurier-shared/.News/cur/1700000001.P1.pub:2,S").st_ino != os.stat(S + "/.News/cur/1700000001.P1.pub:2,S").st_ino)
 ok("shared-subscribe", M.subscribe("shared.News")[0] == "OK" and "shared.News" in listing(M.lsub('""', "shared.%")[1]))
 ok("shared-nothing-written", sorted(os.listdir(S + "/.News")) == ["cur", "new", "tmp"] and os.listdir(S + "/.News/new") == ["1700000002.P2.pub"],
    (os.listdir(S + "/.News"), os.listdir(S + "/.News/new")))
