@@ -2,8 +2,10 @@
  * test-store - the maildir storage of kurier-imapd on a scratch maildir:
  * UIDs in delivery order, new/ to cur/, flags in file names, UIDs kept
  * across loads, a damaged uid list giving a new UIDVALIDITY, expunged
- * files dropping out, the fast path through an unchanged folder, mailbox
- * names and flag letters.
+ * files dropping out, the fast path through an unchanged folder, the
+ * binary index (used in place, rescanned when a directory moved or the
+ * list changed, damaged files read as missing, UIDs kept across its
+ * rewrites), mailbox names and flag letters.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -175,6 +177,187 @@ int main(void)
 		}
 		memset(&g, 0, sizeof g);
 		CHECK(store_load(".", &g, 1) == 1 && store_hcache_get(&g, 0, &hl) && hl == 13, "hcache-torn-tail-ignored");
+		store_free(&g);
+	}
+	/* the binary index: written after a full look at settled directories, then used in place */
+	{
+		struct folder g, h2;
+		struct stat st;
+		uint32_t v1;
+		mkdir(".Idx", 0700);
+		mkdir(".Idx/cur", 0700);
+		mkdir(".Idx/new", 0700);
+		mkdir(".Idx/tmp", 0700);
+		put(".Idx/cur/100.M1P1.h:2,S", "a\n");
+		put(".Idx/cur/101.M1P1.h:2,", "b\n");
+		put(".Idx/new/102.M1P1.h", "c\n");
+		age(".Idx/cur", 10);
+		age(".Idx/new", 10);
+		memset(&g, 0, sizeof g);
+		CHECK(store_load(".Idx", &g, 0) == 1 && g.n == 3 && !g.minmap && g.idxpend && access(".Idx/kurier-index", F_OK) == -1,
+		    "idx-pending-after-load");
+		CHECK(store_index_flush(&g) == 1 && !g.idxpend && access(".Idx/kurier-index", F_OK) == 0, "idx-written");
+		v1 = g.uidvalidity;
+		memset(&h2, 0, sizeof h2);
+		CHECK(store_load(".Idx", &h2, 0) == 1 && h2.minmap && h2.n == 3 && h2.uidvalidity == v1 && h2.uidnext == 4 &&
+		    h2.recent == 1, "idx-used");
+		CHECK(h2.n == 3 && h2.m[0].uid == 1 && h2.m[0].flags == STORE_SEEN && !strcmp(h2.m[0].file, "cur/100.M1P1.h:2,S") &&
+		    h2.m[1].uid == 2 && h2.m[1].flags == 0 && h2.m[2].uid == 3 && h2.m[2].recent && !strcmp(h2.m[2].file, "new/102.M1P1.h") &&
+		    h2.m[2].baselen == 10, "idx-same-messages");
+		/* a second folder open at once maps the file elsewhere: its names are moved */
+		store_free(&g);
+		memset(&g, 0, sizeof g);
+		CHECK(store_load(".Idx", &g, 0) == 1 && g.minmap && g.n == 3 && g.m != h2.m && !strcmp(g.m[1].file, "cur/101.M1P1.h:2,") &&
+		    g.m[1].file != h2.m[1].file, "idx-second-mapping");
+		/* changes land in private copies, never in the file */
+		CHECK(store_setflags(&h2, 1, STORE_FLAGGED) == 1 && !strcmp(h2.m[1].file, "cur/101.M1P1.h:2,F") &&
+		    h2.m[1].ownfile && access(".Idx/cur/101.M1P1.h:2,F", F_OK) == 0, "idx-setflags");
+		h2.m[0].size = 3;
+		h2.m[0].sizedirty = 1;
+		CHECK(store_save_sizes(&h2) == 1, "idx-save-sizes");
+		store_free(&h2);
+		store_free(&g);
+		/* the rename moved cur/'s time: a full look, not the index */
+		memset(&g, 0, sizeof g);
+		CHECK(store_load(".Idx", &g, 0) == 1 && !g.minmap && g.n == 3 && g.m[1].flags == STORE_FLAGGED && g.m[0].size == 3, "idx-mtime-changed-rescan");
+		store_free(&g);
+		age(".Idx/cur", 10);
+		memset(&g, 0, sizeof g);
+		CHECK(store_load(".Idx", &g, 0) == 1 && g.n == 3 && g.m[1].flags == STORE_FLAGGED && g.m[0].size == 3 &&
+		    store_index_flush(&g) == 1, "idx-rewritten");
+		store_free(&g);
+		memset(&g, 0, sizeof g);
+		CHECK(store_load(".Idx", &g, 0) == 1 && g.minmap && g.n == 3 && g.m[1].flags == STORE_FLAGGED && g.m[0].size == 3 &&
+		    g.m[0].uid == 1 && g.m[2].uid == 3, "idx-uids-kept-across-rewrite");
+		store_free(&g);
+		{
+			/* a file slipped in with cur/'s time put back: the index is trusted;
+			 * once the time moves, the new file gets the next UID */
+			struct timespec ts[2];
+			stat(".Idx/cur", &st);
+			put(".Idx/cur/103.M1P1.h:2,", "d\n");
+			ts[0] = st.st_mtim;
+			ts[1] = st.st_mtim;
+			utimensat(AT_FDCWD, ".Idx/cur", ts, 0);
+			memset(&g, 0, sizeof g);
+			CHECK(store_load(".Idx", &g, 0) == 1 && g.minmap && g.n == 3, "idx-fast-path-skips-readdir");
+			store_free(&g);
+			age(".Idx/cur", 20);
+			memset(&g, 0, sizeof g);
+			CHECK(store_load(".Idx", &g, 0) == 1 && !g.minmap && g.n == 4 && g.m[3].uid == 4 && g.uidnext == 5, "idx-new-file-next-uid");
+			store_free(&g);
+		}
+		/* a uid list rewritten by someone else (a delivery) with the directory
+		 * times put back: the index no longer matches the list */
+		{
+			struct stat sc, sn;
+			struct timespec ts[2];
+			uint32_t uid = 0, v = 0;
+			stat(".Idx/cur", &sc);
+			stat(".Idx/new", &sn);
+			CHECK(store_deliver(".Idx", "Subject: x\r\n\r\ny\r\n", 17, 0, 0, 0, &uid, &v) == 1 && uid == 5, "idx-deliver");
+			ts[0] = ts[1] = sc.st_mtim;
+			utimensat(AT_FDCWD, ".Idx/cur", ts, 0);
+			ts[0] = ts[1] = sn.st_mtim;
+			utimensat(AT_FDCWD, ".Idx/new", ts, 0);
+			memset(&g, 0, sizeof g);
+			CHECK(store_load(".Idx", &g, 0) == 1 && !g.minmap && g.n == 5 && g.m[4].uid == 5 && g.uidnext == 6, "idx-stale-list-not-trusted");
+			store_free(&g);
+		}
+		age(".Idx/cur", 30);
+		age(".Idx/new", 30);
+		memset(&g, 0, sizeof g);
+		CHECK(store_load(".Idx", &g, 0) == 1 && g.n == 5 && store_index_flush(&g) == 1, "idx-settle-again");
+		store_free(&g);
+		/* damaged indexes of every kind: read as missing, the list serves, UIDs stay */
+		{
+			static const struct { const char *what; } dmg[] = {
+				{ "idx-truncated-head" }, { "idx-truncated-records" }, { "idx-truncated-names" },
+				{ "idx-bad-magic" }, { "idx-bad-pointer" }, { "idx-bad-uid-order" },
+				{ "idx-nonzero-field" }, { "idx-empty" },
+			};
+			char *orig = 0;
+			size_t olen = 0, k;
+			int fd = open(".Idx/kurier-index", O_RDONLY);
+			struct stat si;
+			if (fd >= 0 && fstat(fd, &si) == 0 && (orig = malloc((size_t)si.st_size)) &&
+			    read(fd, orig, (size_t)si.st_size) == si.st_size)
+				olen = (size_t)si.st_size;
+			if (fd >= 0)
+				close(fd);
+			CHECK(olen > 200, "idx-read-back");
+			for (k = 0; olen > 200 && k < sizeof dmg / sizeof *dmg; k++) {
+				char *b = malloc(olen);
+				size_t blen = olen;
+				memcpy(b, orig, olen);
+				switch (k) {
+				case 0: blen = 20; break;
+				case 1: blen = 200; break;
+				case 2: blen = olen - 3; break;
+				case 3: b[0] ^= 1; break;
+				case 4: case 5: case 6: {
+					/* the first record follows the header; find it by its UID 1 and the next by UID 2 */
+					size_t rs = sizeof (struct smsg), off = 0, q;
+					for (q = 8; q + 2 * rs <= olen; q += 8) {
+						struct smsg a, c;
+						memcpy(&a, b + q, rs);
+						memcpy(&c, b + q + rs, rs);
+						if (a.uid == 1 && c.uid == 2 && a.baselen && c.baselen) {
+							off = q;
+							break;
+						}
+					}
+					if (!off) {
+						CHECK(0, dmg[k].what);
+						free(b);
+						continue;
+					}
+					{
+						struct smsg a;
+						memcpy(&a, b + off, rs);
+						if (k == 4)
+							a.file += 1 << 30;
+						else if (k == 5)
+							a.uid = 7;
+						else
+							a.hlen = 9;
+						memcpy(b + off, &a, rs);
+					}
+					break;
+				}
+				case 7: blen = 0; break;
+				}
+				fd = open(".Idx/kurier-index", O_WRONLY | O_TRUNC);
+				if (fd < 0 || write(fd, b, blen) != (ssize_t)blen)
+					blen = (size_t)-1;
+				if (fd >= 0)
+					close(fd);
+				free(b);
+				memset(&g, 0, sizeof g);
+				CHECK(blen != (size_t)-1 && store_load(".Idx", &g, 0) == 1 && !g.minmap && g.n == 5 && g.uidvalidity == v1 &&
+				    g.m[0].uid == 1 && g.m[4].uid == 5 && !strcmp(g.m[1].file, "cur/101.M1P1.h:2,F"), dmg[k].what);
+				(void)store_index_flush(&g);
+				store_free(&g);
+				/* and it was written again, good */
+				memset(&g, 0, sizeof g);
+				CHECK(store_load(".Idx", &g, 0) == 1 && g.minmap && g.n == 5, "idx-rewritten-after-damage");
+				store_free(&g);
+			}
+			free(orig);
+		}
+		/* no index at all: the text list still gives the same UIDs (and the index comes back) */
+		unlink(".Idx/kurier-index");
+		memset(&g, 0, sizeof g);
+		CHECK(store_load(".Idx", &g, 0) == 1 && g.n == 5 && g.uidvalidity == v1 && g.m[4].uid == 5 &&
+		    store_index_flush(&g) == 1 && access(".Idx/kurier-index", F_OK) == 0, "idx-missing-list-serves");
+		store_free(&g);
+		/* a folder that changed between the load and the write gets no index */
+		unlink(".Idx/kurier-index");
+		memset(&g, 0, sizeof g);
+		CHECK(store_load(".Idx", &g, 0) == 1 && g.idxpend, "idx-pending-again");
+		put(".Idx/cur/104.M1P1.h:2,", "e\n");
+		age(".Idx/cur", 40);
+		CHECK(store_index_flush(&g) == 0 && access(".Idx/kurier-index", F_OK) == -1, "idx-not-written-after-change");
 		store_free(&g);
 	}
 	/* folders */
