@@ -2135,7 +2135,7 @@ static void pentfree(struct pent *v, size_t n)
 	free(v);
 }
 
-/* mirrorcopy - copy the public file pfd/name into the mirror at mfd as cur/to: tmp/, fsync, the public mtime, rename; 1 ok, 0 unreadable, -1 error */
+/* mirrorcopy - copy the public file pfd/name into the mirror at mfd as cur/to: tmp/, the public mtime, rename; 1 ok, 0 unreadable, -1 error */
 static int mirrorcopy(int pfd, const char *name, int mfd, const char *to, struct str *tmpn)
 {
 	char b[65536];
@@ -2174,7 +2174,9 @@ static int mirrorcopy(int pfd, const char *name, int mfd, const char *to, struct
 	}
 	ts[0] = st.st_atim;
 	ts[1] = st.st_mtim;
-	if (k == 0 && futimens(o, ts) == 0 && fsync(o) == 0) {
+	/* no fsync: the mirror is a cache, and a copy a crash cut short no
+	 * longer has the public file's size, which the next sync compares */
+	if (k == 0 && futimens(o, ts) == 0) {
 		struct str dst = STR_INIT;
 		if (str_copys(&dst, "cur/") && str_cats(&dst, to) && str_0(&dst) && renameat(mfd, tmpn->s, mfd, dst.s) == 0)
 			r = 1;
@@ -2187,13 +2189,42 @@ static int mirrorcopy(int pfd, const char *name, int mfd, const char *to, struct
 	return r;
 }
 
+/* the last mirror this process brought up to date, and the times of its public cur/ and new/ then */
+static char *synced;
+static struct timespec syncedcur, syncednew;
+
+/* pubtimes - the mtimes of the public folder p's cur/ and new/ (p NUL-terminated); 1 ok, 0 cannot tell */
+static int pubtimes(struct str *p, struct timespec *c, struct timespec *n)
+{
+	struct stat st;
+	size_t l = p->len;
+	int ok = 0;
+
+	p->len--;
+	if (str_cats(p, "/cur") && str_0(p) && stat(p->s, &st) == 0) {
+		*c = st.st_mtim;
+		p->s[p->len - 4] = 'n';
+		p->s[p->len - 3] = 'e';
+		p->s[p->len - 2] = 'w';
+		if (stat(p->s, &st) == 0) {
+			*n = st.st_mtim;
+			ok = 1;
+		}
+	}
+	p->len = l;
+	p->s[l - 1] = 0;
+	return ok;
+}
+
 /* store_shared_sync - bring the mirror dir of a public folder up to date with it; 1 ok, 0 the user may not read it (no mirror), -1 error */
 int store_shared_sync(const char *dir)
 {
 	struct str p = STR_INIT, to = STR_INIT, tn = STR_INIT;
 	struct pent *pv = 0, *mv = 0;
+	struct timespec tc, tnw;
 	size_t pn = 0, pa = 0, mn = 0, ma = 0, i, j;
-	int pfd = -1, mfd = -1, pcur = -1, pnew = -1, r = -1;
+	int pfd = -1, mfd = -1, pcur = -1, pnew = -1, r = -1, times;
+	time_t start = time(0);
 
 	if (!store_shared_root || !store_is_shared(dir))
 		return 0;
@@ -2204,6 +2235,16 @@ int store_shared_sync(const char *dir)
 		r = 0;
 		goto done;
 	}
+	/* unchanged since this process last looked: nothing to do (a rename of
+	 * a flag, an arrival or a removal all change a directory's time) */
+	times = pubtimes(&p, &tc, &tnw);
+	if (times && synced && !strcmp(synced, dir) && tc.tv_sec == syncedcur.tv_sec && tc.tv_nsec == syncedcur.tv_nsec &&
+	    tnw.tv_sec == syncednew.tv_sec && tnw.tv_nsec == syncednew.tv_nsec) {
+		r = 1;
+		goto done;
+	}
+	free(synced);
+	synced = 0;
 	if (mkdir(STORE_MIRRORS, 0700) == -1 && errno != EEXIST)
 		goto done;
 	if (maildir_folder_make(STORE_MIRRORS, dir + sizeof STORE_MIRRORS + 1) != 1)
@@ -2239,6 +2280,18 @@ int store_shared_sync(const char *dir)
 			break;
 		}
 		if (c == 0) {
+			struct stat ps, ms;
+			int sfd = pv[i].isnew ? pnew : pcur;
+			/* a copy cut short (a crash while copying) is made again */
+			tn.len = 0;
+			if (sfd != -1 && fstatat(sfd, pv[i].name, &ps, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(ps.st_mode) &&
+			    str_copys(&tn, "cur/") && str_cats(&tn, mv[j].name) && str_0(&tn) &&
+			    fstatat(mfd, tn.s, &ms, AT_SYMLINK_NOFOLLOW) == 0 && ms.st_size != ps.st_size) {
+				if (unlinkat(mfd, tn.s, 0) == -1)
+					r = -1;
+				j++;
+				continue;	/* pv[i] is then copied as a new one */
+			}
 			if (strcmp(mv[j].name, to.s)) {
 				/* the flags changed in the public folder */
 				struct str from = STR_INIT, nt = STR_INIT;
@@ -2273,6 +2326,12 @@ int store_shared_sync(const char *dir)
 				r = -1;
 		}
 		i++;
+	}
+	/* remember settled times only: a change within the same clock tick would not show */
+	if (r == 1 && times && tc.tv_sec + STORE_SETTLE < start && tnw.tv_sec + STORE_SETTLE < start) {
+		synced = strdup(dir);
+		syncedcur = tc;
+		syncednew = tnw;
 	}
 done:
 	if (pcur != -1)

@@ -4,8 +4,9 @@
  * namespaces, with and without a public root), the list of public
  * folders, a mirror following its public folder (hard links on one file
  * system, copies across two, flags renamed, removals, non-files left
- * out, a vanished folder taking its mirror with it, nothing written
- * into the public folder), and COPY telling where its copy went.
+ * out, a copy cut short made again, a vanished folder taking its
+ * mirror with it, nothing written into the public folder), and COPY
+ * telling where its copy went.
  * Runs as root: the permission rules are tested end to end (e2e/86).
  */
 #include <dirent.h>
@@ -148,6 +149,12 @@ static void mirror_test(const char *pub, const char *md, const char *tag, int sa
 	snprintf(name, sizeof name, "%s-follows", tag);
 	if (!CHECK(!strcmp(e, "1700000001.P1.h:2,FS 1700000003.P3.h:2,"), name))
 		printf("# %s\n", e);
+	if (!samefs) {
+		struct stat st;
+		/* a copy cut short (as by a crash) is made again */
+		CHECK(truncate(STORE_MIRRORS "/.News/cur/1700000003.P3.h:2,", 3) == 0 && store_shared_sync(STORE_MIRRORS "/.News") == 1 &&
+		    stat(STORE_MIRRORS "/.News/cur/1700000003.P3.h:2,", &st) == 0 && st.st_size == 22, "crossfs-torn-copy-redone");
+	}
 	store_free(&f);
 	snprintf(name, sizeof name, "%s-uids-kept", tag);
 	CHECK(store_load(STORE_MIRRORS "/.News", &f, 0) == 1 && f.n == 2 && f.m[0].uid == 1 && f.m[0].flags == (STORE_FLAGGED | STORE_SEEN) &&
