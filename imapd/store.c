@@ -1599,7 +1599,8 @@ int store_folders(struct str *out, size_t *count)
 	}
 	closedir(dp);
 	if (r == 1) {
-		qsort(v, n, sizeof *v, namecmp);
+		if (n)
+			qsort(v, n, sizeof *v, namecmp);
 		for (i = 0; i < n; i++)
 			if (!str_cats(out, v[i]) || !str_0(out))
 				r = -1;
@@ -2053,7 +2054,8 @@ int store_shared_folders(struct str *out, size_t *count)
 	closedir(dp);
 	str_free(&p);
 	if (r == 1) {
-		qsort(v, n, sizeof *v, namecmp);
+		if (n)
+			qsort(v, n, sizeof *v, namecmp);
 		for (i = 0; i < n; i++)
 			if (!str_cats(out, v[i]) || !str_0(out))
 				r = -1;
@@ -2064,6 +2066,8 @@ int store_shared_folders(struct str *out, size_t *count)
 	free(v);
 	return r;
 }
+
+#define STORE_COPY_CHUNK 65536	/* bytes a mirror copy moves per read: a few pages, on the stack */
 
 /* one message file of a public folder or of its mirror */
 struct pent {
@@ -2138,7 +2142,7 @@ static void pentfree(struct pent *v, size_t n)
 /* mirrorcopy - copy the public file pfd/name into the mirror at mfd as cur/to: tmp/, the public mtime, rename; 1 ok, 0 unreadable, -1 error */
 static int mirrorcopy(int pfd, const char *name, int mfd, const char *to, struct str *tmpn)
 {
-	char b[65536];
+	char b[STORE_COPY_CHUNK];
 	struct stat st;
 	struct timespec ts[2];
 	int in = openat(pfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC), o, r = -1;
@@ -2258,8 +2262,10 @@ int store_shared_sync(const char *dir)
 	if (pentlist(pfd, "cur", &pv, &pn, &pa) < 0 || pentlist(pfd, "new", &pv, &pn, &pa) < 0 ||
 	    pentlist(mfd, "cur", &mv, &mn, &ma) < 0)
 		goto done;
-	qsort(pv, pn, sizeof *pv, pentcmp);
-	qsort(mv, mn, sizeof *mv, pentcmp);
+	if (pn)
+		qsort(pv, pn, sizeof *pv, pentcmp);
+	if (mn)
+		qsort(mv, mn, sizeof *mv, pentcmp);
 	r = 1;
 	for (i = j = 0; i < pn || j < mn; ) {
 		int c = i == pn ? 1 : j == mn ? -1 : pentcmp(&pv[i], &mv[j]);
