@@ -11,7 +11,8 @@
 #    maildirsize kept, MOVE reporting EXPUNGE only for what really left;
 #  - public folders under conf-home/shared as "shared.NAME": listed only
 #    when readable, read-only, read through a mirror in the user's
-#    maildir, never written to, following the public folder's changes.
+#    maildir, never written to, following the public folder's changes,
+#    in the INBOX. namespace and the top-level one.
 . "$KURIER_SRC/tests/lib.sh"
 . "$KURIER_SRC/imapd/e2e-common.sh"
 
@@ -34,10 +35,10 @@ printf 'Subject: secret\n\nhidden\n' >"$S/.Secret/cur/1700000003.P3.pub:2,"
 chmod -R a+rX "$S"
 chmod 700 "$S/.Secret"
 
-python3 - "$PORT_plain" "$PORT_noshared" "$MD" "$S" "$VUID" <<'PY'
+python3 - "$PORT_plain" "$PORT_noshared" "$MD" "$S" "$VUID" "$TB" <<'PY'
 import imaplib, os, re, sys
 plain, noshared = int(sys.argv[1]), int(sys.argv[2])
-MD, S, VUID = sys.argv[3], sys.argv[4], int(sys.argv[5])
+MD, S, VUID, TB = sys.argv[3], sys.argv[4], int(sys.argv[5]), sys.argv[6]
 USER, PW = "test@imap.example", "Sesame-9"
 imaplib.Commands["MOVE"] = ("SELECTED",)
 def ok(name, cond, why=""):
@@ -277,6 +278,16 @@ os.chmod(S + "/.News.Old", 0o700)
 ok("shared-closed-select", M.select("shared.News.Old", readonly=True)[0] == "NO")
 ok("shared-closed-not-listed", "shared.News.Old" not in listing(M.list('""', "*")[1]) and not os.path.exists(MD + "/kurier-shared/.News.Old"))
 M.logout()
+# the top-level namespace keeps shared. for the public folders (kurier-imapd run directly, PREAUTH over a pipe)
+import subprocess
+p = subprocess.run(["setpriv", "--reuid=%d" % VUID, "--regid=%d" % (VUID + 1), "--clear-groups", "env", "KURIER_IMAP_NAMESPACE=.",
+                    "KURIER_IMAP_SHARED=" + S, TB + "/kurier-imapd", MD],
+                   input=b'a NAMESPACE\r\nb LIST "" "*"\r\nc CREATE shared\r\nd EXAMINE shared.News\r\ne LOGOUT\r\n', capture_output=True, timeout=30)
+o = p.stdout
+ok("top-namespace-shared", b'* NAMESPACE (("" ".")) NIL (("shared." "."))' in o, o)
+ok("top-list", b'"." "Plain"' in o and b'"." "shared.News"' in o and b'(\\HasChildren \\Noselect) "." "shared"' in o and b"INBOX.Plain" not in o, o)
+ok("top-shared-not-a-folder", b"c NO" in o and not os.path.exists(MD + "/.shared"), o)
+ok("top-examine-shared", b"d OK [READ-ONLY]" in o, o)
 # without public folders (KURIER_IMAP_SHARED empty)
 M = login(noshared)
 ok("namespace-no-shared", M.namespace()[1] == [b'(("INBOX." ".")) NIL NIL'], M.namespace())
