@@ -446,7 +446,7 @@ static void confine(void)
 /* msg_start - have the monitor run kurier-queue and get ready for the body; 1 ok, 0 failed (reply sent) */
 static int msg_start(void)
 {
-	int mp[2], ep[2];
+	int mp[2], ep[2], r;
 
 	if (pipe2(mp, O_CLOEXEC) == -1) {
 		log_warn("cannot create a pipe");
@@ -460,10 +460,12 @@ static int msg_start(void)
 		say("451 4.3.0 temporary failure\r\n");
 		return 0;
 	}
-	m.pid = monitor_queue(mon, mp[0], ep[0]);
+	/* the monitor starts kurier-queue while the client sends the message:
+	 * whether it started is read in msg_finish, before any reply */
+	r = monitor_queue(mon, mp[0], ep[0]);
 	close(mp[0]);
 	close(ep[0]);
-	if (m.pid <= 0) {
+	if (r != 1) {
 		log_warnx("the monitor could not run kurier-queue");
 		close(mp[1]);
 		close(ep[1]);
@@ -624,7 +626,7 @@ static void msg_abort(void)
 {
 	close(m.q.fd);
 	close(m.envfd);
-	(void)monitor_queue_wait(mon);
+	(void)monitor_queue_wait(mon, &m.pid);
 	m.active = 0;
 	mime_free(&m.mime);
 	m.hdr.len = 0;
@@ -676,7 +678,9 @@ static void msg_finish(void)
 		}
 	}
 	close(m.envfd);
-	code = monitor_queue_wait(mon);
+	code = monitor_queue_wait(mon, &m.pid);
+	if (m.pid <= 0)
+		log_warnx("the monitor could not run kurier-queue");
 	m.active = 0;
 	mime_free(&m.mime);
 	if (code == EX_Q_OK) {

@@ -302,6 +302,10 @@ int monitor_start(const struct sandbox_ids *qids)
 	if (qids) {
 		queue_ids = *qids;
 		have_queue_ids = 1;
+	} else if (geteuid() == 0) {
+		if (sandbox_ids(auto_user_d, 0, &queue_ids) != 1)
+			return -1;
+		have_queue_ids = 1;
 	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1)
 		return -1;
@@ -347,8 +351,10 @@ static long long reply(int mfd, char tag)
 	return neg ? -(long long)u : (long long)u;
 }
 
-/* monitor_queue - pass the two pipes, have kurier-queue run on them; its pid, or -1 */
-pid_t monitor_queue(int mfd, int msgfd, int envfd)
+/* monitor_queue - pass the two pipes, have kurier-queue run on them; 1 sent, -1 not.
+ * It does not wait for the answer: the client sends the message while
+ * kurier-queue starts, and monitor_queue_wait reads how that went. */
+int monitor_queue(int mfd, int msgfd, int envfd)
 {
 	union {
 		struct cmsghdr h;
@@ -370,14 +376,18 @@ pid_t monitor_queue(int mfd, int msgfd, int envfd)
 	c->cmsg_type = SCM_RIGHTS;
 	c->cmsg_len = CMSG_LEN(sizeof fds);
 	memcpy(CMSG_DATA(c), fds, sizeof fds);
-	if (sendmsg(mfd, &mh, 0) != 1)
-		return -1;
-	return (pid_t)reply(mfd, 'p');
+	return sendmsg(mfd, &mh, 0) == 1 ? 1 : -1;
 }
 
-/* monitor_queue_wait - the exit code of that kurier-queue; -1 if it died or the monitor is gone */
-int monitor_queue_wait(int mfd)
+/* monitor_queue_wait - the pid (into *pid) and exit code of that
+ * kurier-queue; -1 if it could not start, died, or the monitor is gone */
+int monitor_queue_wait(int mfd, pid_t *pid)
 {
+	long long p = reply(mfd, 'p');
+
+	*pid = (pid_t)p;
+	if (p <= 0)
+		return -1;
 	return (int)reply(mfd, 'x');
 }
 

@@ -19,12 +19,14 @@
 #define MONITOR_ARGS      16	/* programs in a KURIER_CHECKPW chain */
 
 /* monitor_start - fork the monitor, which runs kurier-queue with qids when
- * it is root (0: not root); the SMTP side's socket, or -1 (errno) */
+ * it is root (0: kurierd's, looked up here); the SMTP side's socket, or -1 (errno) */
 int monitor_start(const struct sandbox_ids *qids);
-/* monitor_queue - run kurier-queue on the message and envelope pipes; its pid, or -1 */
-pid_t monitor_queue(int mfd, int msgfd, int envfd);
-/* monitor_queue_wait - the exit code of the kurier-queue just started; -1 if it died or the monitor is gone */
-int monitor_queue_wait(int mfd);
+/* monitor_queue - ask for kurier-queue on the message and envelope pipes,
+ * without waiting for it to start; 1 asked, -1 the monitor is gone */
+int monitor_queue(int mfd, int msgfd, int envfd);
+/* monitor_queue_wait - the pid (*pid) and exit code of that kurier-queue;
+ * -1 if it could not start, died, or the monitor is gone */
+int monitor_queue_wait(int mfd, pid_t *pid);
 /* monitor_checkpw - run the checkpw chain (verify only) on user, secret, stamp; its exit code, -1 failure to run */
 int monitor_checkpw(int mfd, const char *type, const char *user, size_t ulen,
     const char *secret, size_t slen, const char *stamp);

@@ -104,15 +104,17 @@ int main(void)
 
 	/* a message through the queue stand-in */
 	ok_all = pipe(p1) == 0 && pipe(p2) == 0;
-	pid = ok_all ? monitor_queue(s, p1[0], p2[0]) : -1;
-	CHECK(pid > 0, "queue-started");
+	code = ok_all ? monitor_queue(s, p1[0], p2[0]) : -1;
+	CHECK(code == 1, "queue-asked");
 	close(p1[0]);
 	close(p2[0]);
 	(void)!write(p1[1], "Subject: t\n\nbody\n", 17);
 	close(p1[1]);
 	(void)!write(p2[1], "Fa@b\0Tc@d\0\0", 11);
 	close(p2[1]);
-	code = monitor_queue_wait(s);
+	pid = 0;
+	code = monitor_queue_wait(s, &pid);
+	CHECK(pid > 0, "queue-started");
 	CHECK(code == 0, "queue-exit-0");
 	{
 		char got[64] = "";
@@ -166,11 +168,14 @@ int main(void)
 	setenv("KURIERQUEUE", "/nonexistent/kurier-queue", 1);
 	s = monitor_start(0);
 	ok_all = s >= 0 && pipe(p1) == 0 && pipe(p2) == 0;
-	pid = ok_all ? monitor_queue(s, p1[0], p2[0]) : 0;
-	CHECK(pid == -1, "queue-missing-gives-minus-1");
+	code = ok_all ? monitor_queue(s, p1[0], p2[0]) : 0;
+	CHECK(code == 1, "queue-missing-still-asked");
 	if (ok_all) {
 		close(p1[0]); close(p1[1]); close(p2[0]); close(p2[1]);
 	}
+	pid = 0;
+	code = ok_all ? monitor_queue_wait(s, &pid) : 0;
+	CHECK(code == -1 && pid == -1, "queue-missing-gives-minus-1");
 	if (s >= 0)
 		close(s);
 
