@@ -1011,6 +1011,9 @@ static void cmd_list(const struct imap_cmd *c, int lsub)
 		goto done;
 	}
 	if (!lsub) {
+		/* mirrors of public folders gone or closed to the user are dropped, with their copies */
+		if (store_shared_prune() < 0)
+			log_warn("cannot remove the mirror of a public folder: ", who);
 		for (k = 0; k < n; k++) {
 			if (!match(pat.s, pat.len, v[k].name, strlen(v[k].name)))
 				continue;
@@ -1952,9 +1955,13 @@ static void cmd_quota(const struct imap_cmd *c, int root)
 	}
 	(void)text;
 	if (root) {
+		/* the quota root "" is the user's maildir: .Trash and public folders are not under it */
+		struct str d = STR_INIT;
+		int under = store_mailbox_dir(c->t[0].s, c->t[0].len, &d) && str_0(&d) && counted(d.s);
+		str_free(&d);
 		say("* QUOTAROOT ");
 		quote(c->t[0].s, c->t[0].len);
-		say(have ? " \"\"\r\n" : "\r\n");
+		say(have && under ? " \"\"\r\n" : "\r\n");
 	}
 	if (have) {
 		int sp = 0;

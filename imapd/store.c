@@ -2069,6 +2069,38 @@ int store_shared_folders(struct str *out, size_t *count)
 
 #define STORE_COPY_CHUNK 65536	/* bytes a mirror copy moves per read: a few pages, on the stack */
 
+/* store_shared_prune - remove the mirrors whose public folder is gone or closed to the user */
+int store_shared_prune(void)
+{
+	struct str p = STR_INIT, m = STR_INIT;
+	struct dirent *d;
+	DIR *dp = opendir(STORE_MIRRORS);
+	int r = 1;
+
+	if (!dp)
+		return errno == ENOENT ? 1 : -1;
+	while ((d = readdir(dp))) {
+		if (d->d_name[0] != '.' || !maildir_folder_ok(d->d_name + 1))
+			continue;
+		if (store_shared_root) {
+			p.len = 0;
+			if (!str_copys(&p, store_shared_root) || !str_append(&p, '/') || !str_cats(&p, d->d_name) || !str_0(&p)) {
+				r = -1;
+				break;
+			}
+			if (pubreadable(&p))
+				continue;
+		}	/* without public folders, no mirror is of use */
+		m.len = 0;
+		if (!str_copys(&m, STORE_MIRRORS "/") || !str_cats(&m, d->d_name) || !str_0(&m) || store_delete(m.s) < 0)
+			r = -1;
+	}
+	closedir(dp);
+	str_free(&p);
+	str_free(&m);
+	return r;
+}
+
 /* one message file of a public folder or of its mirror */
 struct pent {
 	char *name;	/* the file name */

@@ -146,6 +146,8 @@ extern const char *store_shared_root;
 int store_is_shared(const char *dir);
 /* store_shared_folders - the public folders the user may read, as mirror directories, each followed by NUL, sorted; 1 ok, -1 error */
 int store_shared_folders(struct str *out, size_t *count);
+/* store_shared_prune - remove the mirrors of public folders gone or closed to the user; 1 ok, -1 error */
+int store_shared_prune(void);
 /* store_shared_sync - bring the mirror dir up to date with its public folder; 1 ok, 0 not readable by this user (mirror removed), -1 error */
 int store_shared_sync(const char *dir);
 

@@ -167,6 +167,13 @@ static void mirror_test(const char *pub, const char *md, const char *tag, int sa
 		printf("# %s\n", e);
 	snprintf(name, sizeof name, "%s-mailbox-name", tag);
 	CHECK(store_dir_mailbox(STORE_MIRRORS "/.News.Old", &d) && d.len == 15 && !memcmp(d.s, "shared.News.Old", 15), name);
+	/* a mirror whose public folder is gone is pruned; the others stay */
+	snprintf(name, sizeof name, "%s-prune", tag);
+	CHECK(store_shared_sync(STORE_MIRRORS "/.News.Old") == 1 && access(STORE_MIRRORS "/.News.Old/cur", F_OK) == 0, name);
+	snprintf(p, sizeof p, "%s/.News.Old", pub);
+	rmrf(p);
+	snprintf(name, sizeof name, "%s-pruned", tag);
+	CHECK(store_shared_prune() == 1 && access(STORE_MIRRORS "/.News.Old", F_OK) == -1 && access(STORE_MIRRORS "/.News/cur", F_OK) == 0, name);
 	/* the public folder goes: so does the mirror */
 	snprintf(p, sizeof p, "%s/.News", pub);
 	rmrf(p);

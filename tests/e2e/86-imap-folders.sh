@@ -277,6 +277,22 @@ ok("shared-uids-stable", M.untagged_responses["UIDVALIDITY"][0] == uv and u2[0] 
 os.chmod(S + "/.News.Old", 0o700)
 ok("shared-closed-select", M.select("shared.News.Old", readonly=True)[0] == "NO")
 ok("shared-closed-not-listed", "shared.News.Old" not in listing(M.list('""', "*")[1]) and not os.path.exists(MD + "/kurier-shared/.News.Old"))
+# a public folder removed altogether: the next LIST drops its mirror and the copies in it
+for sub in ("cur", "new", "tmp"):
+    os.makedirs(S + "/.Temp/" + sub)
+open(S + "/.Temp/cur/1700000007.P7.pub:2,", "w").write("Subject: temp\n\nx\n")
+os.system("chmod -R a+rX '%s/.Temp'" % S)
+typ, dat = M.status("shared.Temp", "(MESSAGES)")
+ok("shared-temp-mirrored", typ == "OK" and b"MESSAGES 1" in dat[0] and os.path.isdir(MD + "/kurier-shared/.Temp/cur"), dat)
+os.system("rm -rf '%s/.Temp'" % S)
+L = listing(M.list('""', "shared.*")[1])
+ok("shared-removed-mirror-pruned", "shared.Temp" not in L and not os.path.exists(MD + "/kurier-shared/.Temp") and os.path.isdir(MD + "/kurier-shared/.News"),
+   (L, os.listdir(MD + "/kurier-shared")))
+# the quota root "" is the user's maildir: a public folder is not under it
+typ, dat = M.getquotaroot("shared.News")
+ok("shared-no-quota-root", typ == "OK" and dat[0] == [b'"shared.News"'], dat)
+typ, dat = M.getquotaroot("INBOX")
+ok("inbox-quota-root", typ == "OK" and dat[0] == [b'"INBOX" ""'], dat)
 M.logout()
 # the top-level namespace keeps shared. for the public folders (kurier-imapd run directly, PREAUTH over a pipe)
 import subprocess
