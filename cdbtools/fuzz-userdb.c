@@ -1,7 +1,8 @@
 /* fuzz-userdb - libFuzzer target: userdb source lines through the same
  * checks makeuserdb makes.  An accepted record must split into public and
  * shadow parts without newline or NUL, and the shadow part must hold
- * only password fields. */
+ * only password fields; udb_record's quick path must agree with
+ * udb_record_plain on every record, result, reason and split. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -13,8 +14,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* LLVMFuzzerTestOneInput - check every line; always 0 */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct str pub = STR_INIT, sh = STR_INIT, key = STR_INIT;
-	const char *s = (const char *)data, *e = s + size, *why;
+	struct str pub = STR_INIT, sh = STR_INIT, key = STR_INIT, pub2 = STR_INIT, sh2 = STR_INIT;
+	const char *s = (const char *)data, *e = s + size, *why, *why2;
 
 	while (s < e) {
 		const char *nl = memchr(s, '\n', (size_t)(e - s));
@@ -22,8 +23,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct udb_line l;
 
 		if (udb_parse_line(s, n, &l, &why) == 1) {
+			int r, r2;
 			pub.len = sh.len = 0;
-			if (udb_record(l.rec, l.rlen, &pub, &sh, &why) == 1) {
+			r = udb_record(l.rec, l.rlen, &pub, &sh, &why);
+			r2 = udb_record_plain(l.rec, l.rlen, &pub2, &sh2, &why2);
+			if (r != r2 || (r == 0 && strcmp(why, why2) != 0) ||
+			    (r == 1 && (pub.len != pub2.len || sh.len != sh2.len ||
+					(pub.len && memcmp(pub.s, pub2.s, pub.len)) || (sh.len && memcmp(sh.s, sh2.s, sh.len)))))
+				__builtin_trap();
+			if (r == 1) {
 				size_t i = 0;
 				if ((pub.len && (memchr(pub.s, '\n', pub.len) || memchr(pub.s, 0, pub.len))) ||
 				    (sh.len && (memchr(sh.s, '\n', sh.len) || memchr(sh.s, 0, sh.len))))
@@ -45,5 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	str_free(&pub);
 	str_free(&sh);
 	str_free(&key);
+	str_free(&pub2);
+	str_free(&sh2);
 	return 0;
 }

@@ -18,9 +18,7 @@
  *           stderr); 111 system failure.
  */
 #include <errno.h>
-#include <fcntl.h>	/* sync_file_range */
 #include <stdint.h>
-#include <stdio.h>	/* rename */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -37,19 +35,18 @@
 #define MODE_SHADOW 0600	/* only the login helpers, running as root, read passwords */
 /* the duplicate-address table starts at this many slots and doubles at half full */
 #define SEEN_INITIAL 65536
-/* start writeback of the temporaries every this many bytes, so that the
- * final fsyncs find little left to write (sync_file_range(2)) */
-#define WRITEBACK_STEP (8UL * 1024 * 1024)
-
-static struct str tmp_pub = STR_INIT, tmp_sh = STR_INIT;
+/* the two cdbs being written (lib/cdbx: NAME.tmp, fsync, rename) */
+static struct cdbx_make mpub, msh;
+static int open_pub, open_sh;
 
 /* cleanup - remove whatever temporaries exist */
 static void cleanup(void)
 {
-	if (tmp_pub.s)
-		unlink(tmp_pub.s);
-	if (tmp_sh.s)
-		unlink(tmp_sh.s);
+	if (open_pub)
+		cdbx_make_abort(&mpub);
+	if (open_sh)
+		cdbx_make_abort(&msh);
+	open_pub = open_sh = 0;
 }
 
 /* die_usage - print usage and exit 100 */
@@ -171,44 +168,34 @@ static size_t count_lines(const char *p, size_t n)
 	return c + (p < e);
 }
 
-/* start_tmp - create path.tmp with mode for a cdb; returns the descriptor */
-static int start_tmp(struct str *tmp, const char *dir, const char *name, mode_t mode, struct cdb_make *cm)
+/* start_tmp - create DIR/NAME.tmp with mode for a cdb; dies on failure */
+static void start_tmp(struct cdbx_make *m, int *open, const char *dir, const char *name, mode_t mode)
 {
-	int fd;
+	struct str path = STR_INIT;
 
-	if (!str_copys(tmp, dir) || !str_append(tmp, '/') || !str_cats(tmp, name) || !str_cats(tmp, ".tmp"))
+	if (!str_copys(&path, dir) || !str_append(&path, '/') || !str_cats(&path, name))
 		die_nomem();
-	unlink(tmp->s);	/* a leftover from a crashed run */
-	fd = open(tmp->s, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-	if (fd == -1) {
-		str_free(tmp);
-		die_sys("cannot create", dir);
-	}
-	if (fchmod(fd, mode) == -1)
-		die_sys("cannot chmod", tmp->s);
-	if (cdb_make_start(cm, fd) != 0)
-		die_nomem();
-	return fd;
+	if (cdbx_make_start(m, path.s, mode) < 0)
+		die_sys("cannot create", path.s);
+	*open = 1;
+	str_free(&path);
 }
 
-/* finish_tmp - fsync and close a finished temporary cdb */
-static void finish_tmp(int fd, const char *tmp)
+/* put - add one record to the cdb being written; dies on failure */
+static void put(struct cdbx_make *m, const char *k, size_t kl, const char *d, size_t dl)
 {
-	if (fsync(fd) != 0)
-		die_sys("cannot fsync", tmp);
-	if (close(fd) != 0)
-		die_sys("cannot write", tmp);
+	if (cdbx_make_add(m, k, kl, d, dl) < 0)
+		die_sys("cannot write", m->tmp.s);
 }
 
 int main(int argc, char **argv)
 {
-	struct str src = STR_INIT, dir = STR_INIT, final = STR_INIT, key = STR_INIT;
+	struct str src = STR_INIT, dir = STR_INIT, key = STR_INIT;
 	struct str pub = STR_INIT, sh = STR_INIT, bad = STR_INIT;
-	struct cdb_make cpub, csh;
 	struct udb_src files;
 	const char *why = 0;
-	int fdpub, fdsh, opt, r;
-	size_t f, pending = 0;
+	int opt, r;
+	size_t f;
 
 	log_prog("makeuserdb");
 	if (!str_copys(&src, auto_home) || !str_cats(&src, "/users/userdb") ||
@@ -231,8 +218,8 @@ int main(int argc, char **argv)
 	if (r == 0)
 		diex(EX_T_USAGE, bad.s, ": ", why);
 
-	fdpub = start_tmp(&tmp_pub, dir.s, "userdb.cdb", MODE_PUBLIC, &cpub);
-	fdsh = start_tmp(&tmp_sh, dir.s, "userdbshadow.cdb", MODE_SHADOW, &csh);
+	start_tmp(&mpub, &open_pub, dir.s, "userdb.cdb", MODE_PUBLIC);
+	start_tmp(&msh, &open_sh, dir.s, "userdbshadow.cdb", MODE_SHADOW);
 
 	for (f = 0; f < files.n; f++) {
 		const char *file = files.files[f];
@@ -284,48 +271,36 @@ int main(int argc, char **argv)
 				die_nomem();
 			if (r == 0)
 				die_line(file, lineno, "duplicate address");
-			if (cdb_make_add(&cpub, key.s, (unsigned)key.len, pub.s, (unsigned)pub.len) != 0)
-				die_sys("cannot write", tmp_pub.s);
-			if (sh.len && cdb_make_add(&csh, key.s, (unsigned)key.len, sh.s, (unsigned)sh.len) != 0)
-				die_sys("cannot write", tmp_sh.s);
-			pending += n;
-			if (pending >= WRITEBACK_STEP) {
-				/* only a hint: a failure here shows up again at fsync */
-				(void)sync_file_range(fdpub, 0, 0, SYNC_FILE_RANGE_WRITE);
-				(void)sync_file_range(fdsh, 0, 0, SYNC_FILE_RANGE_WRITE);
-				pending = 0;
-			}
+			put(&mpub, key.s, key.len, pub.s, pub.len);
+			if (sh.len)
+				put(&msh, key.s, key.len, sh.s, sh.len);
 		}
 		udb_src_unmap(data, dlen);
 	}
 	str_wipe(&sh);
 
 	/* write both tables and start their writeback before waiting on either */
-	if (cdb_make_finish(&cpub) != 0)
-		die_sys("cannot write", tmp_pub.s);
-	(void)sync_file_range(fdpub, 0, 0, SYNC_FILE_RANGE_WRITE);
-	if (cdb_make_finish(&csh) != 0)
-		die_sys("cannot write", tmp_sh.s);
-	(void)sync_file_range(fdsh, 0, 0, SYNC_FILE_RANGE_WRITE);
-	finish_tmp(fdpub, tmp_pub.s);
-	finish_tmp(fdsh, tmp_sh.s);
+	if (cdbx_make_end(&mpub) < 0)
+		die_sys("cannot write", mpub.tmp.s);
+	if (cdbx_make_end(&msh) < 0)
+		die_sys("cannot write", msh.tmp.s);
+	if (cdbx_make_sync(&mpub) < 0)
+		die_sys("cannot fsync", mpub.tmp.s);
+	if (cdbx_make_sync(&msh) < 0)
+		die_sys("cannot fsync", msh.tmp.s);
 	/* both are complete: publish, shadow first so no public entry lacks its password */
-	if (!str_copys(&final, dir.s) || !str_cats(&final, "/userdbshadow.cdb"))
-		die_nomem();
-	if (rename(tmp_sh.s, final.s) != 0)
-		die_sys("cannot rename to", final.s);
-	str_free(&tmp_sh);
-	if (!str_copys(&final, dir.s) || !str_cats(&final, "/userdb.cdb"))
-		die_nomem();
-	if (rename(tmp_pub.s, final.s) != 0)
-		die_sys("cannot rename to", final.s);
-	str_free(&tmp_pub);
-	if (fsync_dir(final.s) < 0)
+	if (cdbx_make_rename(&msh) < 0)
+		die_sys("cannot rename to", msh.final.s);
+	if (cdbx_make_rename(&mpub) < 0)
+		die_sys("cannot rename to", mpub.final.s);
+	if (fsync_dir(mpub.final.s) < 0)
 		die(EX_T_TEMP, "cannot fsync ", dir.s);
+	str_free(&mpub.final);
+	str_free(&msh.final);
+	open_pub = open_sh = 0;
 	/* everything is released, so that a leak checker sees none */
 	str_free(&src);
 	str_free(&dir);
-	str_free(&final);
 	str_free(&key);
 	str_free(&pub);
 	str_free(&bad);

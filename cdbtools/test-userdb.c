@@ -128,6 +128,70 @@ static void test_records(void)
 	str_free(&sh);
 }
 
+/* same - 1 if a and b hold the same bytes */
+static int same(const struct str *a, const struct str *b)
+{
+	return a->len == b->len && (a->len == 0 || memcmp(a->s, b->s, a->len) == 0);
+}
+
+/* test_quick_path - udb_record against udb_record_plain on records made by
+ * changing good ones a byte at a time: same result, same reason, same split */
+static void test_quick_path(void)
+{
+	static const char *const base[] = {
+		"uid=1000|gid=100|home=/home/a|mail=/home/a/Maildir|quota=100S,10C|systempw=$x$y",
+		"uid=1|gid=1|home=/h|hmac-md5pw=" H64 "|options|gecos=A\tB",
+		"gid=2|uid=3|home=/|imappw=p|quota=20C",
+	};
+	/* the bytes that move a record across the quick path's decisions */
+	static const char alter[] = "|=/0189aAzZS,C-_.\t\x01\x7f\x80 p";
+	struct str p1 = STR_INIT, s1 = STR_INIT, p2 = STR_INIT, s2 = STR_INIT;
+	char rec[256], name[300];
+	size_t b, pos, k, bad = 0, tried = 0, accepted = 0;
+
+	for (b = 0; b < sizeof base / sizeof base[0]; b++) {
+		size_t n = strlen(base[b]);
+		for (pos = 0; pos <= n; pos++) {
+			for (k = 0; k < sizeof alter - 1 + 2; k++) {
+				const char *w1 = 0, *w2 = 0;
+				size_t m;
+				int r1, r2;
+
+				memcpy(rec, base[b], n);
+				m = n;
+				if (k < sizeof alter - 1 && pos < n) {
+					rec[pos] = alter[k];			/* replace a byte */
+				} else if (k < sizeof alter - 1) {
+					rec[m++] = alter[k];			/* append one */
+				} else if (k == sizeof alter - 1 && pos < n) {
+					memmove(rec + pos, rec + pos + 1, n - pos - 1);	/* delete one */
+					m--;
+				} else {
+					m = pos;				/* cut the record short */
+				}
+				r1 = udb_record(rec, m, &p1, &s1, &w1);
+				r2 = udb_record_plain(rec, m, &p2, &s2, &w2);
+				tried++;
+				accepted += r1 == 1;
+				if (r1 != r2 || (r1 == 0 && strcmp(w1, w2) != 0) ||
+				    (r1 == 1 && !(same(&p1, &p2) && same(&s1, &s2)))) {
+					if (!bad++) {
+						snprintf(name, sizeof name, "quick and plain paths differ on '%.*s': %d %s / %d %s",
+							 (int)m, rec, r1, r1 ? "" : w1, r2, r2 ? "" : w2);
+						CHECK(0, name);
+					}
+				}
+			}
+		}
+	}
+	snprintf(name, sizeof name, "quick and plain paths agree on %zu changed records (%zu accepted)", tried, accepted);
+	CHECK(bad == 0 && accepted > 100 && accepted < tried, name);
+	str_free(&p1);
+	str_free(&s1);
+	str_free(&p2);
+	str_free(&s2);
+}
+
 static void test_misc(void)
 {
 	struct str k = STR_INIT, v = STR_INIT;
@@ -148,6 +212,7 @@ int main(void)
 {
 	test_lines();
 	test_records();
+	test_quick_path();
 	test_misc();
 	return test_done();
 }

@@ -1,7 +1,15 @@
 /*
  * userdb-parse.c - parse and check userdb source lines; see userdb-parse.h.
- * No I/O and no global state: safe to fuzz and to call from any tool.
+ * No I/O, and no global state but a memo of which field names hold
+ * passwords (the answer for a name never changes): safe to fuzz and to
+ * call from any single-threaded tool.
+ * makeuserdb runs a million lines through here, so the common case is
+ * checked eight bytes at a time (has_below, find_bar) and a record is
+ * split in one pass; any line the quick path does not plainly accept is
+ * checked again field by field by the plain path, which alone chooses
+ * the error message.  The two paths accept exactly the same records.
  */
+#include <stdint.h>
 #include <string.h>
 #include "scan.h"
 #include "userdb.h"
@@ -13,19 +21,63 @@ static int is_blank(char c)
 	return c == ' ' || c == '\t';
 }
 
+/* bytes of a 64-bit word, for the checks eight bytes at a time */
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+/* has_below - 1 if p[0..n) holds a byte below 0x20 (any control character but DEL) */
+static int has_below(const char *p, size_t n)
+{
+	size_t i = 0;
+
+	/* a byte b < 0x20 is the only way (b - 0x20) borrows into a high
+	 * bit that b itself did not have; exact for limits up to 0x80 */
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x;
+		memcpy(&x, p + i, 8);
+		if ((x - ONES * 0x20) & ~x & HIGHS)
+			return 1;
+	}
+	for (; i < n; i++)
+		if ((unsigned char)p[i] < 0x20)
+			return 1;
+	return 0;
+}
+
+/* find_bar - the offset of the first '|' in p[0..n), or n */
+static size_t find_bar(const char *p, size_t n)
+{
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x;
+		memcpy(&x, p + i, 8);
+		x ^= ONES * '|';
+		if ((x - ONES) & ~x & HIGHS)
+			break;	/* a '|' in these eight: find it below */
+	}
+	for (; i < n; i++)
+		if (p[i] == '|')
+			return i;
+	return n;
+}
+
 int udb_parse_line(const char *s, size_t n, struct udb_line *out, const char **why)
 {
 	size_t i = 0, a;
+	int ctl;
 
 	if (n > UDB_LINE_MAX) {
 		*why = "line too long";
 		return -1;
 	}
-	if (memchr(s, 0, n)) {
+	/* NUL and newline are both below 0x20: one pass finds neither on a good line */
+	ctl = has_below(s, n);
+	if (ctl && memchr(s, 0, n)) {
 		*why = "NUL byte in line";
 		return -1;
 	}
-	if (memchr(s, '\n', n)) {
+	if (ctl && memchr(s, '\n', n)) {
 		*why = "newline inside a line";
 		return -1;
 	}
@@ -219,7 +271,7 @@ int udb_check_field(const char *f, size_t n, const char **why)
 	return check_field(f, n, nl, f + nl + 1, eq ? n - nl - 1 : 0, why);
 }
 
-int udb_record(const char *rec, size_t n, struct str *pub, struct str *shadow, const char **why)
+int udb_record_plain(const char *rec, size_t n, struct str *pub, struct str *shadow, const char **why)
 {
 	const char *name[UDB_FIELDS_MAX];
 	size_t namelen[UDB_FIELDS_MAX];
@@ -278,5 +330,147 @@ int udb_record(const char *rec, size_t n, struct str *pub, struct str *shadow, c
 		*why = "required field home missing";
 		return 0;
 	}
+	return 1;
+}
+
+/* is_name_byte - 1 for the bytes of a field name: letters, digits, '-' and '_' */
+static int is_name_byte(unsigned char c)
+{
+	return (unsigned char)((c | 0x20) - 'a') < 26 || (unsigned char)(c - '0') < 10 || c == '-' || c == '_';
+}
+
+/* field kinds the quick path checks, by name */
+enum kind { K_OTHER, K_UID, K_GID, K_HOME, K_MAIL, K_QUOTA, K_HMAC };
+
+/* kind_of - which checked field the name f[0..nl) is */
+static enum kind kind_of(const char *f, size_t nl)
+{
+	switch (nl) {
+	case 3:
+		return memcmp(f, "uid", 3) == 0 ? K_UID : memcmp(f, "gid", 3) == 0 ? K_GID : K_OTHER;
+	case 4:
+		return memcmp(f, "home", 4) == 0 ? K_HOME : memcmp(f, "mail", 4) == 0 ? K_MAIL : K_OTHER;
+	case 5:
+		return memcmp(f, "quota", 5) == 0 ? K_QUOTA : K_OTHER;
+	case 10:
+		return memcmp(f, "hmac-md5pw", 10) == 0 ? K_HMAC : K_OTHER;
+	}
+	return K_OTHER;
+}
+
+/* id_ok - 1 if v[0..vl) is a uid or gid the plain path accepts (uid 0 is not) */
+static int id_ok(const char *v, size_t vl, int uid)
+{
+	unsigned long long u;
+
+	return is_digits(v, vl) && scan_ulong(v, vl, &u) == vl && u <= UDB_ID_MAX && !(uid && u == 0);
+}
+
+/* names remembered by is_password: a record has about a dozen kinds of field */
+#define PW_MEMO 16
+
+/* is_password - userdb_is_password_field, remembered for the first PW_MEMO names asked about */
+static int is_password(const char *f, size_t nl)
+{
+	static struct { char name[UDB_NAME_MAX]; unsigned char len, pw; } memo[PW_MEMO];
+	static size_t nmemo;
+	size_t i;
+
+	for (i = 0; i < nmemo; i++)
+		if (memo[i].len == nl && memcmp(memo[i].name, f, nl) == 0)
+			return memo[i].pw;
+	if (nl > UDB_NAME_MAX || nmemo == PW_MEMO)
+		return userdb_is_password_field(f, nl);
+	memcpy(memo[nmemo].name, f, nl);
+	memo[nmemo].len = (unsigned char)nl;
+	memo[nmemo].pw = (unsigned char)userdb_is_password_field(f, nl);
+	return memo[nmemo++].pw;
+}
+
+int udb_record(const char *rec, size_t n, struct str *pub, struct str *shadow, const char **why)
+{
+	const char *name[UDB_FIELDS_MAX];
+	size_t namelen[UDB_FIELDS_MAX];
+	size_t i = 0, nf = 0, j;
+	int have = 0;	/* bits: 1 uid, 2 gid, 4 home */
+
+	pub->len = 0;
+	shadow->len = 0;
+	/* control characters (TAB is allowed in values) are the plain path's to report */
+	if (n == 0 || has_below(rec, n))
+		return udb_record_plain(rec, n, pub, shadow, why);
+	/* each output holds some of rec's fields and their separators: at most n bytes */
+	if (!str_ready(pub, n) || !str_ready(shadow, n))
+		return -1;
+	for (;;) {
+		const char *f = rec + i, *v;
+		size_t nl = 0, fl, vl;
+		struct str *to;
+
+		while (i + nl < n && is_name_byte((unsigned char)f[nl]))
+			nl++;
+		if (nl == 0 || nl > UDB_NAME_MAX || !((unsigned char)((f[0] | 0x20) - 'a') < 26) || nf == UDB_FIELDS_MAX)
+			return udb_record_plain(rec, n, pub, shadow, why);
+		if (i + nl < n && f[nl] == '=') {
+			v = f + nl + 1;
+			vl = find_bar(v, n - i - nl - 1);
+			fl = nl + 1 + vl;
+		} else if (i + nl == n || f[nl] == '|') {
+			v = f + nl;
+			vl = 0;
+			fl = nl;
+		} else {
+			return udb_record_plain(rec, n, pub, shadow, why);
+		}
+		switch (kind_of(f, nl)) {
+		case K_UID:
+			if (!id_ok(v, vl, 1))
+				return udb_record_plain(rec, n, pub, shadow, why);
+			have |= 1;
+			break;
+		case K_GID:
+			if (!id_ok(v, vl, 0))
+				return udb_record_plain(rec, n, pub, shadow, why);
+			have |= 2;
+			break;
+		case K_HOME:
+			if (vl == 0 || v[0] != '/')
+				return udb_record_plain(rec, n, pub, shadow, why);
+			have |= 4;
+			break;
+		case K_MAIL:
+			if (vl == 0)
+				return udb_record_plain(rec, n, pub, shadow, why);
+			break;
+		case K_QUOTA:
+			if (!udb_check_quota(v, vl))
+				return udb_record_plain(rec, n, pub, shadow, why);
+			break;
+		case K_HMAC:
+			if (!is_hex64(v, vl))
+				return udb_record_plain(rec, n, pub, shadow, why);
+			break;
+		case K_OTHER:
+			break;
+		}
+		for (j = 0; j < nf; j++)
+			if (namelen[j] == nl && name[j][0] == f[0] && memcmp(name[j], f, nl) == 0)
+				return udb_record_plain(rec, n, pub, shadow, why);
+		name[nf] = f;
+		namelen[nf++] = nl;
+		to = is_password(f, nl) ? shadow : pub;
+		/* manual length arithmetic: to->len + 1 + fl <= n < to->a, by the str_ready above */
+		if (to->len)
+			to->s[to->len++] = '|';
+		memcpy(to->s + to->len, f, fl);
+		to->len += fl;
+		to->s[to->len] = 0;
+		i += fl;
+		if (i == n)
+			break;
+		i++;	/* the '|' */
+	}
+	if (have != 7)
+		return udb_record_plain(rec, n, pub, shadow, why);
 	return 1;
 }

@@ -47,6 +47,10 @@ int udb_check_field(const char *f, size_t n, const char **why);
  * Returns 1 ok, 0 invalid (*why), -1 no memory.
  */
 int udb_record(const char *rec, size_t n, struct str *pub, struct str *shadow, const char **why);
+/* udb_record_plain - udb_record checked one field at a time, with no quick
+ * path: it chooses every error message, and the tests and the fuzz target
+ * check that udb_record gives the same answer on any record */
+int udb_record_plain(const char *rec, size_t n, struct str *pub, struct str *shadow, const char **why);
 /* udb_check_quota - Maildir++ quota "NNNS", "NNNC", "NNNS,NNNC" or "NNNC,NNNS"; 1 ok, 0 bad */
 int udb_check_quota(const char *q, size_t n);
 

@@ -1,15 +1,22 @@
 /*
  * cdbx.c - cdb access through libcdb; see cdbx.h.
  * libcdb maps the file and checks every offset against its size, so a
- * corrupt cdb yields "not found" or EPROTO, not a wild read.
+ * corrupt cdb yields "not found" or EPROTO, not a wild read.  Writes go
+ * through a memory file in chunks, as cdbx.h explains.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "cdbx.h"
+
+/* the memory file is mapped this long at first: a chunk, the table of
+ * contents, and room for what libcdb writes past a chunk before the next
+ * copy (its 4 KiB buffer and a record); a longer overrun remaps it */
+#define CDBX_WINDOW (CDBX_HEAD + CDBX_CHUNK + 256UL * 1024)
 
 int cdbx_get(const char *path, const char *key, size_t klen, struct str *out)
 {
@@ -69,9 +76,112 @@ int fsync_dir(const char *path)
 	return r == 0 ? 1 : -1;
 }
 
+/* stage_map - map the memory file's first len bytes; 1 ok, -1 error */
+static int stage_map(struct cdbx_make *m, size_t len)
+{
+	void *p;
+
+	if (m->win)
+		p = mremap((void *)m->win, m->winlen, len, MREMAP_MAYMOVE);
+	else
+		p = mmap(0, len, PROT_READ, MAP_SHARED, m->stage, 0);
+	if (p == MAP_FAILED)
+		return -1;
+	m->win = p;
+	m->winlen = len;
+	return 1;
+}
+
+/* stage_close - unmap and close the memory file, if any */
+static void stage_close(struct cdbx_make *m)
+{
+	if (m->win)
+		munmap((void *)m->win, m->winlen);
+	m->win = 0;
+	m->winlen = 0;
+	if (m->stage != -1)
+		close(m->stage);
+	m->stage = -1;
+}
+
+/* stage_open - make a memory file for libcdb to write to; 1 made, 0 not available (libcdb writes the file itself) */
+static int stage_open(struct cdbx_make *m)
+{
+	m->stage = memfd_create("cdbx", MFD_CLOEXEC);
+	if (m->stage == -1)
+		return 0;
+	/* sized and mapped once: a chunk and the records that overrun it */
+	if (ftruncate(m->stage, (off_t)CDBX_WINDOW) != 0 || stage_map(m, CDBX_WINDOW) < 0) {
+		stage_close(m);
+		return 0;
+	}
+	m->base = CDBX_HEAD;
+	return 1;
+}
+
+/* put_all - pwrite n bytes of p at off in fd; 1 ok, -1 error */
+static int put_all(int fd, const char *p, size_t n, off_t off)
+{
+	while (n) {
+		ssize_t r = pwrite(fd, p, n, off);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (r == 0)
+				errno = EIO;
+			return -1;
+		}
+		p += r;
+		n -= (size_t)r;
+		off += r;
+	}
+	return 1;
+}
+
+/* stage_copy - copy the staged bytes [CDBX_HEAD, end) to the file at base and start their writeback; 1 ok, -1 error */
+static int stage_copy(struct cdbx_make *m, size_t end)
+{
+	size_t n;
+
+	if (end <= CDBX_HEAD)
+		return 1;
+	if (end > m->winlen && stage_map(m, end) < 0)
+		return -1;
+	n = end - CDBX_HEAD;
+	if (put_all(m->fd, m->win + CDBX_HEAD, n, m->base) < 0)
+		return -1;
+	m->base += (off_t)n;
+	/* only a hint, so that the final fsync finds little left to write;
+	 * a failure to write shows up again at the fsync */
+	(void)sync_file_range(m->fd, m->synced, m->base - m->synced, SYNC_FILE_RANGE_WRITE);
+	m->synced = m->base;
+	return 1;
+}
+
+/* stage_drain - copy what libcdb has staged so far and rewind the memory file to just past the table of contents; the new position, or -1 */
+static off_t stage_drain(struct cdbx_make *m)
+{
+	off_t pos = lseek(m->stage, 0, SEEK_CUR);
+
+	/* before libcdb's first write the position is 0, and its first
+	 * write starts with the table of contents' placeholder: then
+	 * stage offset CDBX_HEAD is file offset CDBX_HEAD, as base says */
+	if (pos == -1 || pos <= CDBX_HEAD)
+		return pos;
+	if (stage_copy(m, (size_t)pos) < 0 || lseek(m->stage, CDBX_HEAD, SEEK_SET) != CDBX_HEAD)
+		return -1;
+	return CDBX_HEAD;
+}
+
 int cdbx_make_start(struct cdbx_make *m, const char *path, mode_t mode)
 {
 	m->fd = -1;
+	m->stage = -1;
+	m->win = 0;
+	m->winlen = 0;
+	m->pending = 0;
+	m->base = 0;
+	m->synced = 0;
 	m->tmp = (struct str)STR_INIT;
 	m->final = (struct str)STR_INIT;
 	if (!str_copys(&m->final, path) || !str_copys(&m->tmp, path) ||
@@ -81,7 +191,11 @@ int cdbx_make_start(struct cdbx_make *m, const char *path, mode_t mode)
 	m->fd = open(m->tmp.s, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (m->fd == -1)
 		goto fail;
-	if (fchmod(m->fd, mode) == -1 || cdb_make_start(&m->cm, m->fd) != 0) {
+	if (fchmod(m->fd, mode) == -1) {
+		cdbx_make_abort(m);
+		return -1;
+	}
+	if (cdb_make_start(&m->cm, stage_open(m) ? m->stage : m->fd) != 0) {
 		cdbx_make_abort(m);
 		return -1;
 	}
@@ -98,44 +212,95 @@ int cdbx_make_add(struct cdbx_make *m, const char *k, size_t kl, const char *d, 
 		errno = EFBIG;
 		return -1;
 	}
-	return cdb_make_add(&m->cm, k, (unsigned)kl, d, (unsigned)dl) == 0 ? 1 : -1;
+	if (cdb_make_add(&m->cm, k, (unsigned)kl, d, (unsigned)dl) != 0)
+		return -1;
+	if (m->stage == -1)
+		return 1;
+	/* a record takes 8 bytes of lengths, the key and the data */
+	m->pending += 8 + kl + dl;
+	if (m->pending >= CDBX_CHUNK) {
+		m->pending = 0;
+		if (stage_drain(m) < 0)
+			return -1;
+	}
+	return 1;
+}
+
+int cdbx_make_end(struct cdbx_make *m)
+{
+	struct stat st;
+	off_t pos;
+
+	if (m->stage == -1) {
+		if (cdb_make_finish(&m->cm) != 0)
+			return -1;
+		(void)sync_file_range(m->fd, 0, 0, SYNC_FILE_RANGE_WRITE);	/* a hint, as above */
+		return 1;
+	}
+	/* cut the memory file at libcdb's position, so its size afterwards
+	 * says where libcdb's last bytes end */
+	pos = stage_drain(m);
+	if (pos == -1 || ftruncate(m->stage, pos) != 0)
+		return -1;
+	if (cdb_make_finish(&m->cm) != 0)
+		return -1;
+	/* libcdb's last write must have been the table of contents at 0 */
+	pos = lseek(m->stage, 0, SEEK_CUR);
+	if (pos == -1 || fstat(m->stage, &st) != 0)
+		return -1;
+	if (pos != CDBX_HEAD || st.st_size < CDBX_HEAD) {
+		errno = EPROTO;
+		return -1;
+	}
+	if (stage_copy(m, (size_t)st.st_size) < 0 || put_all(m->fd, m->win, CDBX_HEAD, 0) < 0)
+		return -1;
+	(void)sync_file_range(m->fd, 0, CDBX_HEAD, SYNC_FILE_RANGE_WRITE);	/* a hint, as above */
+	stage_close(m);
+	return 1;
+}
+
+int cdbx_make_sync(struct cdbx_make *m)
+{
+	int r;
+
+	if (fsync(m->fd) != 0)
+		return -1;
+	r = close(m->fd);
+	m->fd = -1;
+	return r == 0 ? 1 : -1;
+}
+
+int cdbx_make_rename(struct cdbx_make *m)
+{
+	if (rename(m->tmp.s, m->final.s) != 0)
+		return -1;
+	str_free(&m->tmp);
+	return 1;
 }
 
 int cdbx_make_finish(struct cdbx_make *m)
 {
-	if (cdb_make_finish(&m->cm) != 0 || fsync(m->fd) != 0)
-		goto fail;
-	if (close(m->fd) != 0) {
-		m->fd = -1;
-		goto fail;
+	if (cdbx_make_end(m) < 0 || cdbx_make_sync(m) < 0 || cdbx_make_rename(m) < 0) {
+		cdbx_make_abort(m);
+		return -1;
 	}
-	m->fd = -1;
-	if (rename(m->tmp.s, m->final.s) != 0)
-		goto fail;
-	if (fsync_dir(m->final.s) < 0)
-		goto fail_renamed;
-	str_free(&m->tmp);
+	if (fsync_dir(m->final.s) < 0) {
+		int e = errno;
+		str_free(&m->final);
+		errno = e;
+		return -1;
+	}
 	str_free(&m->final);
 	return 1;
-fail:
-	{
-		int e = errno;
-		cdbx_make_abort(m);
-		errno = e;
-	}
-	return -1;
-fail_renamed:
-	str_free(&m->tmp);
-	str_free(&m->final);
-	return -1;
 }
 
 void cdbx_make_abort(struct cdbx_make *m)
 {
 	int e = errno;
 
+	/* libcdb frees its tables only in cdb_make_finish; tools exit soon after */
+	stage_close(m);
 	if (m->fd != -1) {
-		/* libcdb frees its tables only in cdb_make_finish; tools exit soon after */
 		close(m->fd);
 		m->fd = -1;
 	}

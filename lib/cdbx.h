@@ -16,9 +16,36 @@
 /* cdbx_get - look key up in the cdb at path; 1 found (data in out), 0 not found or no file, -1 error */
 int cdbx_get(const char *path, const char *key, size_t klen, struct str *out);
 
+/*
+ * Writing: libcdb's cdb_make writes in pieces of 4 KiB, and on ext4 a
+ * write(2) of 4 KiB costs about three times what the same bytes cost in
+ * writes of 1 MiB.  So libcdb is given a memory file (memfd) as its
+ * descriptor instead, and every CDBX_CHUNK bytes what it has staged there
+ * is copied into the real temporary file with one write.  This leans on
+ * how cdb_make writes a cdb: the records and then the hash tables in
+ * order, and last the 2048-byte table of contents at offset 0 (the cdb
+ * format puts it there; tinycdb writes it with one lseek and one write).
+ * After a copy the memory file is rewound to just past the table of
+ * contents, so it never holds more than about one chunk; the end is
+ * checked against that order, and a libcdb that wrote otherwise makes
+ * the write fail (EPROTO) rather than produce a wrong file.  Without
+ * memfd_create libcdb writes to the file itself.
+ */
+/* the cdb table of contents: 256 pairs of 32-bit numbers at offset 0 */
+#define CDBX_HEAD 2048
+/* staged bytes copied to the file at once: large enough that a write
+ * costs little per byte, small enough to stay in the CPU's caches */
+#define CDBX_CHUNK (1024UL * 1024)
+
 struct cdbx_make {
 	struct cdb_make cm;
-	int fd;
+	int fd;			/* the temporary file */
+	int stage;		/* the memory file libcdb writes to, or -1 */
+	const char *win;	/* stage mapped from offset 0 */
+	size_t winlen;
+	size_t pending;		/* record bytes added since the last copy */
+	off_t base;		/* file offset of stage byte CDBX_HEAD */
+	off_t synced;		/* file bytes handed to writeback so far */
 	struct str tmp;		/* NAME.tmp */
 	struct str final;	/* NAME */
 };
@@ -27,9 +54,15 @@ struct cdbx_make {
 int cdbx_make_start(struct cdbx_make *m, const char *path, mode_t mode);
 /* cdbx_make_add - add one record; 1 ok, -1 error */
 int cdbx_make_add(struct cdbx_make *m, const char *k, size_t kl, const char *d, size_t dl);
-/* cdbx_make_finish - finish, fsync, rename into place, fsync the directory; 1 ok, -1 error (temp file removed) */
+/* cdbx_make_end - write the hash tables, put every byte into path.tmp and start its writeback; 1 ok, -1 error */
+int cdbx_make_end(struct cdbx_make *m);
+/* cdbx_make_sync - after cdbx_make_end: fsync and close path.tmp; 1 ok, -1 error */
+int cdbx_make_sync(struct cdbx_make *m);
+/* cdbx_make_rename - after cdbx_make_sync: rename path.tmp to path (the directory is not fsynced); 1 ok, -1 error */
+int cdbx_make_rename(struct cdbx_make *m);
+/* cdbx_make_finish - end, fsync, rename into place, fsync the directory; 1 ok, -1 error (temp file removed) */
 int cdbx_make_finish(struct cdbx_make *m);
-/* cdbx_make_abort - remove the temporary file */
+/* cdbx_make_abort - remove the temporary file and release everything */
 void cdbx_make_abort(struct cdbx_make *m);
 
 /* fsync_dir - fsync the directory that holds path; 1 ok, -1 error */

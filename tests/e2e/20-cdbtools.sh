@@ -150,7 +150,7 @@ open(sys.argv[1], "wb").write(out)
 X
 "$C" make "$T/ours.cdb" <"$T/in.cdbmake"; rc1=$?
 cdb -c "$T/theirs.cdb" <"$T/in.cdbmake"; rc2=$?
-check "kurier-cdb make: same bytes as cdb -c" test "$rc1$rc2" = 00 -a -n "$(cmp "$T/ours.cdb" "$T/theirs.cdb" && echo same)"
+check "kurier-cdb make: same bytes as cdb -c" test "$rc1$rc2" = 00 -a -n "$(cmp -s "$T/ours.cdb" "$T/theirs.cdb" && echo same)"
 "$C" dump "$T/theirs.cdb" >"$T/ours.dump"
 cdb -d "$T/theirs.cdb" >"$T/theirs.dump"
 check "kurier-cdb dump: same bytes as cdb -d" cmp -s "$T/ours.dump" "$T/theirs.dump"
@@ -158,6 +158,33 @@ check "kurier-cdb dump | make: round trip to the same file" sh -c "'$C' dump '$T
 check "kurier-cdb: the dump is the make input" cmp -s "$T/ours.dump" "$T/in.cdbmake"
 same "kurier-cdb get: the first record of a key" "$(cdb -q -n 1 "$T/ours.cdb" dup | od -An -c)" "$("$C" get dup "$T/ours.cdb" | od -An -c)"
 check_exit "kurier-cdb get: a missing key exits 1" 1 "$C" get no-such-key "$D/aliases.cdb"
+# lib/cdbx copies what libcdb writes into the file a megabyte at a time:
+# many copies, records longer than its staging window (1.25 MiB), and an
+# empty cdb must all come out as cdb -c writes them
+python3 - "$T/big.cdbmake" <<'X'
+import random, sys
+random.seed(11)
+out = bytearray()
+for i in range(40000):
+    k = b"key%d" % i
+    d = bytes(random.randrange(256) for _ in range(random.randrange(0, 200)))
+    if i in (5000, 20000):
+        d = bytes([i % 251]) * (3 * 1024 * 1024 + 17)	# past the window
+    if i == 30000:
+        k = bytes([7]) * 2 * 1024 * 1024		# a long key
+    out += b"+%d,%d:" % (len(k), len(d)) + k + b"->" + d + b"\n"
+out += b"\n"
+open(sys.argv[1], "wb").write(out)
+X
+"$C" make "$T/bigours.cdb" <"$T/big.cdbmake"; rc1=$?
+cdb -c "$T/bigtheirs.cdb" <"$T/big.cdbmake"; rc2=$?
+check "kurier-cdb make: a 13 MB cdb with records of 3 MiB has the same bytes as cdb -c" \
+	test "$rc1$rc2" = 00 -a "$(stat -c %s "$T/bigours.cdb")" -gt 13000000 -a -n "$(cmp -s "$T/bigours.cdb" "$T/bigtheirs.cdb" && echo same)"
+check "kurier-cdb make: no temporary left behind" test ! -e "$T/bigours.cdb.tmp"
+printf '\n' | "$C" make "$T/emptyours.cdb"; rc1=$?
+printf '\n' | cdb -c "$T/emptytheirs.cdb"; rc2=$?
+check "kurier-cdb make: an empty cdb has the same 2048 bytes as cdb -c" \
+	test "$rc1$rc2" = 00 -a "$(stat -c %s "$T/emptyours.cdb")" = 2048 -a -n "$(cmp -s "$T/emptyours.cdb" "$T/emptytheirs.cdb" && echo same)"
 check_exit "kurier-cdb get: a missing file exits 111" 111 "$C" get x "$T/none.cdb"
 printf '+1,1:a->b\n' | "$C" make "$T/trunc.cdb" 2>"$T/err"; rc=$?
 check "kurier-cdb make: input without the final empty line exits 100, writes nothing" \

@@ -1,6 +1,7 @@
 #!/bin/bash
 # 22-userdb.sh - the userdb tools end to end: makeuserdb's two cdbs (modes,
-# contents, passwords only in the shadow one), refusal of a group-readable
+# contents, passwords only in the shadow one, a large source byte for byte
+# as cdb -c builds it), refusal of a group-readable
 # source, a bad line reported as file:line with the old cdbs untouched, a
 # directory source, userdb set/unset/del keeping comments, userdbpw piped
 # into userdb, and pw2userdb's output accepted by makeuserdb.
@@ -31,6 +32,25 @@ else ok "makeuserdb: no password in the public cdb"; fi
 check "makeuserdb: three public records" test "$(cdb -d "$O/userdb.cdb" | grep -c .)" = 3
 check_exit "makeuserdb: an account without passwords has no shadow record" 100 cdb -q "$O/userdbshadow.cdb" nopw@example.test
 ls -a "$O" | grep -q tmp && notok "makeuserdb: no temporary left" "$(ls -a "$O")" || ok "makeuserdb: no temporary left"
+
+# --- a large source: the same bytes as cdb -c --------------------------------------
+# 30000 accounts make two cdbs of several MB, written through lib/cdbx a
+# megabyte at a time; dumped and rebuilt by tinycdb they must not change
+awk 'BEGIN { for (i = 0; i < 30000; i++)
+	printf "User%d@Big%d.example\tuid=%d|gid=100|home=/home/u%d|mail=/home/u%d/Maildir|quota=%dS|systempw=$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$%040d\n", i, i % 7, 1000 + i, i, i, 1000 + i, i }' >"$T/big"
+chmod 600 "$T/big"
+mkdir -p "$T/bigout"
+check_exit "makeuserdb: 30000 accounts exit 0" 0 "$M" -f "$T/big" -o "$T/bigout"
+cdb -d "$T/bigout/userdb.cdb" | cdb -c "$T/bigpub.cdb"
+cdb -d "$T/bigout/userdbshadow.cdb" | cdb -c "$T/bigsh.cdb"
+check "makeuserdb: a 3 MB public cdb has the same bytes as cdb -c on its records" \
+	test "$(stat -c %s "$T/bigout/userdb.cdb")" -gt 3000000 -a -n "$(cmp -s "$T/bigpub.cdb" "$T/bigout/userdb.cdb" && echo same)"
+check "makeuserdb: the shadow cdb has the same bytes as cdb -c on its records" \
+	test "$(stat -c %s "$T/bigout/userdbshadow.cdb")" -gt 3000000 -a -n "$(cmp -s "$T/bigsh.cdb" "$T/bigout/userdbshadow.cdb" && echo same)"
+check "makeuserdb: 30000 public and 30000 shadow records" \
+	test "$(cdb -d "$T/bigout/userdb.cdb" | grep -c '^+')/$(cdb -d "$T/bigout/userdbshadow.cdb" | grep -c '^+')" = 30000/30000
+check "makeuserdb: the last account is found, lower-cased" \
+	test "$(cdb -q "$T/bigout/userdb.cdb" user29999@big4.example)" = "uid=30999|gid=100|home=/home/u29999|mail=/home/u29999/Maildir|quota=30999S"
 
 # --- refusals leave the old cdbs untouched ----------------------------------------
 sum() { md5sum "$O/userdb.cdb" "$O/userdbshadow.cdb"; }
