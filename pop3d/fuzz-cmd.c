@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include "base64.h"
 #include "msgout.h"
 #include "pop3parse.h"
 

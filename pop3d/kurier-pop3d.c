@@ -31,6 +31,7 @@
 #include "md5.h"
 #include "msgout.h"
 #include "pop3.h"
+#include "pop3cmd.h"
 #include "pop3parse.h"
 #include "sandbox.h"
 #include "scan.h"
@@ -389,34 +390,9 @@ static void session(void)
 {
 	struct pop3_cmd c;
 	size_t i;
-	int r;
 
 	line.max = POP3_LINE_MAX;
-	for (;;) {
-		line.len = 0;
-		r = buf_getline(&in, &line, '\n');
-		if (r == 0)
-			return;
-		if (r < 0) {
-			if (errno != E2BIG)
-				return;
-			/* throw the rest of the line away, counting each piece */
-			do {
-				bad("line too long");
-				line.len = 0;
-				r = buf_getline(&in, &line, '\n');
-			} while (r < 0 && errno == E2BIG);
-			if (r <= 0)
-				return;
-			continue;
-		}
-		line.len--;
-		if (line.len && line.s[line.len - 1] == '\r')
-			line.len--;
-		if (!pop3_parse(line.s, line.len, &c)) {
-			bad("NUL or CR in command");
-			continue;
-		}
+	while (pop3_getcmd(&in, &line, &c, bad)) {
 		switch (c.verb) {
 		case POP3_STAT:
 			if (c.nargs) bad("STAT takes no argument"); else cmd_stat();

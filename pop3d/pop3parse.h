@@ -1,13 +1,13 @@
 /*
- * pop3parse - the POP3 command line (RFC 1939 §3, RFC 2449 §4), message
- * numbers, and base64 for AUTH (RFC 4648 §4).  No I/O: byte strings in,
- * results out, so a unit test and a fuzz target can drive every path.
+ * pop3parse - the POP3 command line (RFC 1939 §3, RFC 2449 §4) and
+ * message numbers (base64 for AUTH is lib/base64.h).  No I/O: byte
+ * strings in, results out, so a unit test and a fuzz target can drive
+ * every path.
  */
 #ifndef KURIER_POP3PARSE_H
 #define KURIER_POP3PARSE_H
 
 #include <stddef.h>
-#include "str.h"
 
 enum pop3_verb {
 	POP3_UNKNOWN, POP3_USER, POP3_PASS, POP3_APOP, POP3_AUTH, POP3_CAPA,
@@ -34,9 +34,5 @@ struct pop3_cmd {
 int pop3_parse(const char *s, size_t n, struct pop3_cmd *c);
 /* pop3_number - a message number or line count: digits only, no sign, below 2^32; 1 ok, 0 bad */
 int pop3_number(const char *s, size_t n, unsigned long *u);
-/* base64_decode - RFC 4648 §4 text in s[0..n) onto out (out->max is honoured); 1 ok, 0 bad or too long */
-int base64_decode(const char *s, size_t n, struct str *out);
-/* base64_encode - n bytes of s as base64 onto out; 1 ok, 0 no memory */
-int base64_encode(const char *s, size_t n, struct str *out);
 
 #endif
