@@ -1,7 +1,11 @@
 /*
  * ctlparse.c - parsers for the make* tools' text formats; see ctlparse.h.
  * No global state and no I/O except through the :include: callback.
+ * A plain address target, the common case, is checked in one pass
+ * (quick_target); anything else goes the long way, which alone chooses
+ * the error messages.
  */
+#include <stdint.h>
 #include <string.h>
 #include "ctlparse.h"
 
@@ -96,6 +100,20 @@ static int is_atext(char c)
 	       (c && strchr("!#$%&'*+-/=?^_`{|}~", c) != 0);
 }
 
+/* the bytes of a dot-atom local part (RFC 5322 atext and '.') and of a
+ * domain (letters, digits, '-' and '.'), as bitmaps of the ASCII codes
+ * 0-63 and 64-127 */
+#define LOCAL_LO 0xa3ffecfa00000000ULL
+#define LOCAL_HI 0x7fffffffc7fffffeULL
+#define DOMAIN_LO 0x03ff600000000000ULL
+#define DOMAIN_HI 0x07fffffe07fffffeULL
+
+/* in_set - 1 if byte c is in the bitmap lo/hi */
+static int in_set(unsigned char c, uint64_t lo, uint64_t hi)
+{
+	return c < 64 ? (int)(lo >> c & 1) : c < 128 ? (int)(hi >> (c - 64) & 1) : 0;
+}
+
 int cp_local(const char *l, size_t n, const char **why)
 {
 	size_t i;
@@ -141,9 +159,19 @@ int cp_split(const char *text, size_t len, size_t *pos, int cont, struct str *bu
 	*ll = 0;
 	while (i < len) {
 		const char *s = text + i;
-		const char *nl = memchr(s, '\n', len - i);
-		size_t n = nl ? (size_t)(nl - s) : len - i;
-		size_t t = trim_end(s, n), lead = skip_white(s, 0, t);
+		const char *nl;
+		size_t n, t, lead;
+
+		/* a line that starts with none of white space, '#' or a line
+		 * end starts the next logical line: no need to read it now
+		 * (with NULs possible, it is read for its NUL check first) */
+		if (have && cont && nonul && s[0] != ' ' && s[0] != '\t' && s[0] != '\n' &&
+		    s[0] != '\r' && s[0] != '#')
+			break;
+		nl = memchr(s, '\n', len - i);
+		n = nl ? (size_t)(nl - s) : len - i;
+		t = trim_end(s, n);
+		lead = skip_white(s, 0, t);
 
 		if (!nonul && memchr(s, 0, n)) {
 			*start = i;
@@ -622,6 +650,7 @@ int cp_smtpaccess(const char *s, size_t n, struct str *key, struct str *val, con
 /* alias parsing ----------------------------------------------------------- */
 
 struct actx {
+	int quick;		/* try quick_target first */
 	struct str *val;
 	cp_include_fn inc;
 	void *arg;
@@ -741,6 +770,33 @@ static int target(struct actx *c, const char *t, size_t n)
 	return 1;
 }
 
+/*
+ * quick_target - the target at s[b..n) when it is a plain local@domain
+ * the long way would accept: sets *e to its end and *next to the ','
+ * after it (or n); 1 such a target, 0 the long way must look at it.
+ */
+static int quick_target(const char *s, size_t b, size_t n, size_t *e, size_t *next)
+{
+	const char *why;
+	size_t i = b, at, j;
+
+	if (b < n && (s[b] == '|' || s[b] == '/'))
+		return 0;	/* programs and maildirs */
+	while (i < n && in_set((unsigned char)s[i], LOCAL_LO, LOCAL_HI))
+		i++;
+	if (i == b || i == n || s[i] != '@' || i - b > CP_LOCAL_MAX)
+		return 0;
+	at = i++;
+	while (i < n && in_set((unsigned char)s[i], DOMAIN_LO, DOMAIN_HI))
+		i++;
+	j = skip_white(s, i, n);
+	if ((j < n && s[j] != ',') || i - b > CP_ADDR_MAX || !cp_domain(s + at + 1, i - at - 1, &why))
+		return 0;
+	*e = i;
+	*next = j;
+	return 1;
+}
+
 /* targets - a comma-separated list of targets, any of them in double quotes; 1 ok, 0 bad */
 static int targets(struct actx *c, const char *s, size_t n)
 {
@@ -748,8 +804,19 @@ static int targets(struct actx *c, const char *s, size_t n)
 
 	for (;;) {
 		size_t b, e;
+		int quick = 0;
 		i = skip_white(s, i, n);
-		if (i < n && s[i] == '"') {
+		if (c->quick && quick_target(s, i, n, &e, &b)) {
+			quick = 1;
+			/* checked: only the count and the size are left */
+			if (++c->count > CP_TARGETS_MAX)
+				return fail(c->err, "more than 100000 targets");
+			if (c->val->len + (e - i) + 1 > CP_VALUE_MAX)
+				return fail(c->err, "targets longer than 16 MiB in all");
+			if (!str_catb(c->val, s + i, e - i) || !str_0(c->val))
+				return fail(c->err, "out of memory");
+			i = b;
+		} else if (i < n && s[i] == '"') {
 			b = ++i;
 			while (i < n && s[i] != '"')
 				i++;
@@ -775,7 +842,7 @@ static int targets(struct actx *c, const char *s, size_t n)
 						return fail(c->err, "white space inside a target (missing comma?)");
 			}
 		}
-		if (!target(c, s + b, e - b))
+		if (!quick && !target(c, s + b, e - b))
 			return 0;
 		if (i >= n)
 			return 1;
@@ -785,12 +852,41 @@ static int targets(struct actx *c, const char *s, size_t n)
 	}
 }
 
-int cp_alias_key(const char *s, size_t n, struct str *key, const char **why)
+/* quick_key - the alias of s[0..n) into key, lower-cased, when it is a plain
+ * local@domain followed by ':'; 1 done, 0 the long way must look at it */
+static int quick_key(const char *s, size_t n, struct str *key)
 {
-	const char *colon = memchr(s, ':', n);
+	const char *why;
+	size_t i = 0, at, j;
+
+	while (i < n && in_set((unsigned char)s[i], LOCAL_LO, LOCAL_HI))
+		i++;
+	if (i == 0 || i == n || s[i] != '@' || i > CP_LOCAL_MAX || s[0] == '@')
+		return 0;
+	at = i++;
+	while (i < n && in_set((unsigned char)s[i], DOMAIN_LO, DOMAIN_HI))
+		i++;
+	j = skip_white(s, i, n);
+	if (j == n || s[j] != ':' || i > CP_ADDR_MAX || !cp_domain(s + at + 1, i - at - 1, &why) ||
+	    !str_ready(key, i))
+		return 0;
+	for (j = 0; j < i; j++)
+		key->s[j] = (char)(s[j] >= 'A' && s[j] <= 'Z' ? s[j] + 32 : s[j]);
+	key->s[i] = 0;
+	key->len = i;
+	return 1;
+}
+
+/* alias_key - cp_alias_key, trying quick_key first when quick is set */
+static int alias_key(const char *s, size_t n, struct str *key, const char **why, int quick)
+{
+	const char *colon;
 	size_t kl;
 
 	key->len = 0;
+	if (quick && quick_key(s, n, key))
+		return 1;
+	colon = memchr(s, ':', n);
 	if (!colon) {
 		*why = "missing ':' after the alias";
 		return 0;
@@ -815,8 +911,19 @@ int cp_alias_key(const char *s, size_t n, struct str *key, const char **why)
 	return 1;
 }
 
-int cp_alias(const char *s, size_t n, struct str *key, struct str *val,
-    cp_include_fn inc, void *arg, struct cp_alias_err *err)
+int cp_alias_key(const char *s, size_t n, struct str *key, const char **why)
+{
+	return alias_key(s, n, key, why, 1);
+}
+
+int cp_alias_key_plain(const char *s, size_t n, struct str *key, const char **why)
+{
+	return alias_key(s, n, key, why, 0);
+}
+
+/* alias - cp_alias, with the quick paths when quick is set */
+static int alias(const char *s, size_t n, struct str *key, struct str *val,
+    cp_include_fn inc, void *arg, struct cp_alias_err *err, int quick)
 {
 	struct actx c;
 	const char *colon = memchr(s, ':', n);
@@ -827,10 +934,11 @@ int cp_alias(const char *s, size_t n, struct str *key, struct str *val,
 	err->file.len = 0;
 	err->line = 0;
 	err->sys = 0;
-	if (key && !cp_alias_key(s, n, key, &why))
+	if (key && !alias_key(s, n, key, &why, quick))
 		return fail(err, why);
 	if (!colon)	/* only reached without key: the caller checked it before */
 		return fail(err, "missing ':' after the alias");
+	c.quick = quick;
 	c.val = val;
 	c.inc = inc;
 	c.arg = arg;
@@ -853,4 +961,16 @@ int cp_alias(const char *s, size_t n, struct str *key, struct str *val,
 		}
 	}
 	return 1;
+}
+
+int cp_alias(const char *s, size_t n, struct str *key, struct str *val,
+    cp_include_fn inc, void *arg, struct cp_alias_err *err)
+{
+	return alias(s, n, key, val, inc, arg, err, 1);
+}
+
+int cp_alias_plain(const char *s, size_t n, struct str *key, struct str *val,
+    cp_include_fn inc, void *arg, struct cp_alias_err *err)
+{
+	return alias(s, n, key, val, inc, arg, err, 0);
 }

@@ -112,5 +112,11 @@ int cp_alias_key(const char *s, size_t n, struct str *key, const char **why);
  */
 int cp_alias(const char *s, size_t n, struct str *key, struct str *val,
     cp_include_fn inc, void *arg, struct cp_alias_err *err);
+/* cp_alias_key_plain, cp_alias_plain - the same without the one-pass
+ * checks of plain addresses: these choose every error message, and the
+ * tests and the fuzz target check that the quick ones agree on any line */
+int cp_alias_key_plain(const char *s, size_t n, struct str *key, const char **why);
+int cp_alias_plain(const char *s, size_t n, struct str *key, struct str *val,
+    cp_include_fn inc, void *arg, struct cp_alias_err *err);
 
 #endif

@@ -2,7 +2,8 @@
  * line splitter and the alias parser, with an :include: reader that hands
  * back the input itself (so includes nest until the depth limit).  A
  * parsed alias must have a lower-case key without NUL, colon or white
- * space, and a value that is a run of NUL-terminated targets. */
+ * space, and a value that is a run of NUL-terminated targets; and the
+ * quick checks must agree with cp_alias_plain on every line. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -25,19 +26,28 @@ static int self_include(void *arg, const char *path, struct str *out)
 /* LLVMFuzzerTestOneInput - parse every logical line; always 0 */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct str buf = STR_INIT, key = STR_INIT, val = STR_INIT;
-	struct cp_alias_err err;
+	struct str buf = STR_INIT, key = STR_INIT, val = STR_INIT, key2 = STR_INIT, val2 = STR_INIT;
+	struct cp_alias_err err, err2;
+	int r;
 	size_t pos = 0, start, ll, i;
 	const char *line, *why;
 
 	self = (const char *)data;
 	selflen = size;
 	err.file = (struct str)STR_INIT;
+	err2.file = (struct str)STR_INIT;
 	while (cp_split((const char *)data, size, &pos, 1, &buf, &line, &ll, &start, &why) > 0) {
 		val.len = 0;
 		if (start > size || ll > CP_LINE_MAX)
 			__builtin_trap();
-		if (cp_alias(line, ll, &key, &val, self_include, 0, &err) != 1)
+		val2.len = 0;
+		r = cp_alias(line, ll, &key, &val, self_include, 0, &err);
+		if (r != cp_alias_plain(line, ll, &key2, &val2, self_include, 0, &err2) ||
+		    (r != 1 && strcmp(err.why, err2.why) != 0) ||
+		    (r == 1 && (key.len != key2.len || val.len != val2.len ||
+				memcmp(key.s, key2.s, key.len) != 0 || memcmp(val.s, val2.s, val.len) != 0)))
+			__builtin_trap();
+		if (r != 1)
 			continue;
 		for (i = 0; i < key.len; i++)
 			if ((key.s[i] >= 'A' && key.s[i] <= 'Z') || key.s[i] == 0 || key.s[i] == ':' ||
@@ -53,5 +63,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	str_free(&key);
 	str_free(&val);
 	str_free(&err.file);
+	str_free(&key2);
+	str_free(&val2);
+	str_free(&err2.file);
 	return 0;
 }

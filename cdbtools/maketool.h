@@ -29,9 +29,9 @@ struct mt_entry {
 /* keys and values held: offsets are 32 bits */
 #define MT_ARENA_MAX 0xffffffffUL
 
-/* a slot of the key table: the key's cdb hash beside the index of its
- * entry (plus one; 0 marks an empty slot), so a probe touches one cache
- * line until the hashes match */
+/* a slot of the key table: the key's hash (key_hash in maketool.c)
+ * beside the index of its entry (plus one; 0 marks an empty slot), so a
+ * probe touches one cache line until the hashes match */
 struct mt_slot {
 	uint32_t hash;
 	uint32_t idx;
@@ -75,7 +75,7 @@ void mt_where(const struct mt *t, size_t off, struct str *out);
  * when the key was there before.
  */
 size_t mt_add(struct mt *t, const char *k, size_t kl, const char *v, size_t vl, size_t off, int merge, int *dup, const char *what);
-/* mt_add_hashed - mt_add for a key whose cdb_hash h is known (from mt_prefetch) */
+/* mt_add_hashed - mt_add for a key whose hash h is known (from mt_prefetch) */
 size_t mt_add_hashed(struct mt *t, uint32_t h, const char *k, size_t kl, const char *v, size_t vl, size_t off, int merge, int *dup, const char *what);
 /* mt_prefetch - start loading the table slot of key k (already lower case): call it before
  * checking the rest of a line, so the cache miss overlaps the work */

@@ -322,6 +322,78 @@ static void test_src(void)
 	ctlsrc_free(&s);
 }
 
+/* same - 1 if a and b hold the same bytes */
+static int same(const struct str *a, const struct str *b)
+{
+	return a->len == b->len && (a->len == 0 || memcmp(a->s, b->s, a->len) == 0);
+}
+
+/* test_alias_quick - cp_alias and cp_alias_key against their plain
+ * versions on lines made by changing good ones a byte at a time: the
+ * same result, reason, key and targets */
+static void test_alias_quick(void)
+{
+	static const char *const base[] = {
+		"Alias1@Bench1.example: user1@bench1.example, other1@elsewhere.example",
+		"a.b-c@x-y.z :\t\"|prog arg\", /m/d/, u@v.w ,x@y",
+		"@dom.example: user",
+		"x: y@z, a-@b.c",
+	};
+	static const char alter[] = "@:,. \t\"|/-_aZ09!\x01\x80";
+	struct str k1 = STR_INIT, k2 = STR_INIT, v1 = STR_INIT, v2 = STR_INIT;
+	struct cp_alias_err e1, e2;
+	char line[256], label[400];
+	size_t b, pos, k, bad = 0, tried = 0, accepted = 0;
+
+	e1.file = (struct str)STR_INIT;
+	e2.file = (struct str)STR_INIT;
+	for (b = 0; b < sizeof base / sizeof base[0]; b++) {
+		size_t n = strlen(base[b]);
+		for (pos = 0; pos <= n; pos++) {
+			for (k = 0; k < sizeof alter - 1 + 2; k++) {
+				const char *w1 = 0, *w2 = 0;
+				size_t m = n;
+				int r1, r2, q1, q2;
+
+				memcpy(line, base[b], n);
+				if (k < sizeof alter - 1 && pos < n) {
+					line[pos] = alter[k];
+				} else if (k < sizeof alter - 1) {
+					line[m++] = alter[k];
+				} else if (k == sizeof alter - 1 && pos < n) {
+					memmove(line + pos, line + pos + 1, n - pos - 1);
+					m--;
+				} else {
+					m = pos;
+				}
+				q1 = cp_alias_key(line, m, &k1, &w1);
+				q2 = cp_alias_key_plain(line, m, &k2, &w2);
+				v1.len = v2.len = 0;
+				r1 = cp_alias(line, m, &k1, &v1, 0, 0, &e1);
+				r2 = cp_alias_plain(line, m, &k2, &v2, 0, 0, &e2);
+				tried++;
+				accepted += r1 == 1;
+				if (q1 != q2 || (!q1 && strcmp(w1, w2) != 0) || r1 != r2 ||
+				    (!r1 && strcmp(e1.why, e2.why) != 0) || (r1 && !(same(&k1, &k2) && same(&v1, &v2)))) {
+					if (!bad++) {
+						snprintf(label, sizeof label, "quick and plain alias parsing differ on '%.*s': %d %s / %d %s",
+							 (int)m, line, r1, r1 ? "" : e1.why, r2, r2 ? "" : e2.why);
+						CHECK(0, label);
+					}
+				}
+			}
+		}
+	}
+	snprintf(label, sizeof label, "quick and plain alias parsing agree on %zu changed lines (%zu accepted)", tried, accepted);
+	CHECK(bad == 0 && accepted > 100 && accepted < tried, label);
+	str_free(&k1);
+	str_free(&k2);
+	str_free(&v1);
+	str_free(&v2);
+	str_free(&e1.file);
+	str_free(&e2.file);
+}
+
 int main(void)
 {
 	test_domains();
@@ -330,6 +402,7 @@ int main(void)
 	test_netblocks();
 	test_smtpaccess();
 	test_aliases();
+	test_alias_quick();
 	test_src();
 	return test_done();
 }
