@@ -18,6 +18,7 @@
 #include <strings.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -324,7 +325,7 @@ static int sametime(struct mtime a, struct mtime b)
 /*
  * The records are struct smsg exactly as a load leaves them, with the
  * file names after them and each record's file pointer already aimed at
- * its name for a mapping at the address the header records (IDX_BASE).
+ * its name for a mapping at the address the header records.
  * Mapped there, copy-on-write, the table needs no copy and no fresh
  * zeroed memory: a page becomes private only when a message on it
  * changes.  When that address is taken (a second folder open), the file
@@ -335,10 +336,14 @@ static int sametime(struct mtime a, struct mtime b)
 #define IDX_MAGIC "kuridx2\n"	/* 8 bytes */
 #define IDX_ORDER 0x01020304u	/* written in the host's byte order; another order reads as damaged */
 #define IDX_TMP STORE_INDEX ".tmp"
-/* where a table is meant to be mapped: far from where programs, heap and
- * libraries land on x86-64 and other 47-bit address spaces; elsewhere the
- * mapping simply lands somewhere else and is moved */
-#define IDX_BASE 0x100000000000ULL
+/* where a table is meant to be mapped: an address drawn at random for
+ * each file written (so no session's layout is known from outside),
+ * 2 MiB aligned, between 16 and 64 TiB, far from where programs, heap
+ * and libraries land in x86-64's and other 47-bit address spaces; where
+ * it is taken or does not exist, the mapping lands elsewhere and is moved */
+#define IDX_BASE_LOW 0x100000000000ULL
+#define IDX_BASE_SPAN 0x300000000000ULL
+#define IDX_BASE_ALIGN 0x200000ULL
 /* the layout of struct smsg as this program compiled it: a file written by
  * a build with another layout is read as damaged */
 #define IDX_LAYOUT ((uint64_t)offsetof(struct smsg, file) | (uint64_t)offsetof(struct smsg, uid) << 8 | \
@@ -388,7 +393,12 @@ static int idx_write(int dfd, const struct ulist *u, const struct folder *f)
 	h.order = IDX_ORDER;
 	h.ptrsize = sizeof (char *);
 	h.layout = IDX_LAYOUT;
-	h.base = IDX_BASE;
+	{
+		uint64_t rnd = 0;
+		if (getrandom(&rnd, sizeof rnd, GRND_NONBLOCK) != (ssize_t)sizeof rnd)
+			rnd = (uint64_t)time(0) * 2654435761ULL ^ (uint64_t)getpid() ^ (uint64_t)(uintptr_t)&rnd;
+		h.base = IDX_BASE_LOW + rnd % (IDX_BASE_SPAN / IDX_BASE_ALIGN) * IDX_BASE_ALIGN;
+	}
 	h.uidvalidity = u->uidvalidity;
 	h.uidnext = u->uidnext;
 	h.n = (uint32_t)n;
@@ -400,7 +410,7 @@ static int idx_write(int dfd, const struct ulist *u, const struct folder *f)
 	h.ulsize = (uint64_t)st.st_size;
 	h.ulsec = (uint64_t)st.st_mtim.tv_sec;
 	h.ulnsec = (uint64_t)st.st_mtim.tv_nsec;
-	nbase = IDX_BASE + sizeof h + n * sizeof *rec;
+	nbase = h.base + sizeof h + n * sizeof *rec;
 	for (i = 0; i < n; i++) {
 		const char *file = f ? f->m[i].file : u->e[i].file;
 		size_t flen = f ? strlen(file) : u->e[i].flen;
@@ -450,6 +460,7 @@ static int idx_load(int dfd, struct folder *f, int takenew)
 {
 	static const struct smsg zero;
 	struct stat ul, st;
+	struct idxhead hd;
 	const struct idxhead *h;
 	struct smsg *rec;
 	char *map;
@@ -469,8 +480,18 @@ static int idx_load(int dfd, struct folder *f, int takenew)
 		return 0;
 	}
 	len = (size_t)st.st_size;
+	/* the header first: it says where the table wants to be */
+	if (pread(fd, &hd, sizeof hd, 0) != (ssize_t)sizeof hd || memcmp(hd.magic, IDX_MAGIC, sizeof hd.magic) ||
+	    hd.order != IDX_ORDER || hd.ptrsize != sizeof (char *) || hd.layout != IDX_LAYOUT ||
+	    hd.base < IDX_BASE_LOW || hd.base >= IDX_BASE_LOW + IDX_BASE_SPAN || hd.base % IDX_BASE_ALIGN ||
+	    hd.ulino != (uint64_t)ul.st_ino || hd.ulsize != (uint64_t)ul.st_size ||
+	    hd.ulsec != (uint64_t)ul.st_mtim.tv_sec || hd.ulnsec != (uint64_t)ul.st_mtim.tv_nsec ||
+	    (takenew && hd.nnew)) {
+		close(fd);
+		return 0;
+	}
 	/* private and writable: flag changes and learned sizes land in copies of the pages they touch */
-	map = mmap((void *)(uintptr_t)IDX_BASE, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED_NOREPLACE, fd, 0);
+	map = mmap((void *)(uintptr_t)hd.base, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED_NOREPLACE, fd, 0);
 	if (map == MAP_FAILED)
 		map = mmap(0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
 	close(fd);
@@ -478,14 +499,10 @@ static int idx_load(int dfd, struct folder *f, int takenew)
 		return 0;
 	h = (const struct idxhead *)map;
 	n = h->n;
-	if (memcmp(h->magic, IDX_MAGIC, sizeof h->magic) || h->order != IDX_ORDER || h->ptrsize != sizeof (char *) ||
-	    h->layout != IDX_LAYOUT || h->base != IDX_BASE ||
-	    !h->uidvalidity || !h->uidnext || n > IMAP_MSGS_MAX || h->nnew > n ||
+	/* all of it again from the mapping: the file may have changed under the look at its header */
+	if (memcmp(h, &hd, sizeof hd) || !h->uidvalidity || !h->uidnext || n > IMAP_MSGS_MAX || h->nnew > n ||
 	    (unsigned long long)len < sizeof *h + n * sizeof *rec || h->strsize != len - sizeof *h - n * sizeof *rec ||
-	    (n && (h->strsize < 6 || map[len - 1])) ||
-	    h->ulino != (uint64_t)ul.st_ino || h->ulsize != (uint64_t)ul.st_size ||
-	    h->ulsec != (uint64_t)ul.st_mtim.tv_sec || h->ulnsec != (uint64_t)ul.st_mtim.tv_nsec ||
-	    (takenew && h->nnew))
+	    (n && (h->strsize < 6 || map[len - 1])))
 		goto unusable;
 	{
 		struct mtime c = { h->cursec, h->curnsec }, w = { h->newsec, h->newnsec };
@@ -493,7 +510,7 @@ static int idx_load(int dfd, struct folder *f, int takenew)
 			goto unusable;
 	}
 	rec = (struct smsg *)(map + sizeof *h);
-	nbase = IDX_BASE + sizeof *h + n * sizeof *rec;
+	nbase = h->base + sizeof *h + n * sizeof *rec;
 	for (i = 0; i < n; i++) {
 		struct smsg *m = &rec[i], t;
 		uint64_t off = (uint64_t)(uintptr_t)m->file - nbase;
@@ -517,7 +534,7 @@ static int idx_load(int dfd, struct folder *f, int takenew)
 	}
 	if (nnew != h->nnew)
 		goto unusable;
-	if ((uintptr_t)map != IDX_BASE) {
+	if ((uint64_t)(uintptr_t)map != h->base) {
 		/* mapped elsewhere: aim the names at this mapping */
 		char *names = map + sizeof *h + n * sizeof *rec;
 		for (i = 0; i < n; i++)
