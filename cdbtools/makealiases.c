@@ -88,8 +88,9 @@ static void parse(const char *line, size_t n, size_t off, struct str *val)
 	mt_die_plain(w.s);
 }
 
-/* the keys read but not yet inserted */
-static struct { struct str key; uint32_t h; size_t off; } ring[AHEAD];
+/* the keys read but not yet inserted: k is key.s, or the same bytes in
+ * the source when the alias is written there in lower case already */
+static struct { struct str key; const char *k; uint32_t h; size_t off; } ring[AHEAD];
 
 /* insert - put key number k of the ring into the table; dies on an @domain alias defined twice */
 static void insert(size_t k)
@@ -97,7 +98,7 @@ static void insert(size_t k)
 	size_t i;
 	int dup;
 
-	i = mt_add_hashed(&t, ring[k].h, ring[k].key.s, ring[k].key.len, "", 0, ring[k].off, 1, &dup, "alias");
+	i = mt_add_hashed(&t, ring[k].h, ring[k].k, ring[k].key.len, "", 0, ring[k].off, 1, &dup, "alias");
 	if (dup && ring[k].key.s[0] == '@') {
 		struct str w = STR_INIT, msg = STR_INIT;
 		mt_where(&t, t.e[i].src, &w);
@@ -164,6 +165,11 @@ int main(int argc, char **argv)
 			insert(k);	/* the key read AHEAD lines ago */
 		if (!cp_alias_key(line, n, &ring[k].key, &why))
 			mt_die(&t, off, why);
+		/* a line of the source (not one joined from several) that
+		 * starts with its key in lower case: the table refers to it */
+		ring[k].k = ring[k].key.s;
+		if (line != t.join.s && memcmp(line, ring[k].key.s, ring[k].key.len) == 0)
+			ring[k].k = line;
 		ring[k].h = mt_prefetch(&t, ring[k].key.s, ring[k].key.len);
 		ring[k].off = off;
 		read++;
@@ -183,7 +189,7 @@ int main(int argc, char **argv)
 		val.len = 0;
 		parse(line, n, off, &val);
 		if (!x->next) {
-			mt_put(&t, t.arena.s + x->koff, x->klen, val.s, val.len);
+			mt_put(&t, mt_key(&t, x), x->klen, val.s, val.len);
 			continue;
 		}
 		for (j = x->next; j; j = t.e[j - 1].next) {
@@ -195,7 +201,7 @@ int main(int argc, char **argv)
 				mt_die(&t, t.e[j - 1].src, "targets longer than 16 MiB in all definitions of this alias");
 		}
 		dedupe(&val, &merged, off);
-		mt_put(&t, t.arena.s + x->koff, x->klen, merged.s, merged.len);
+		mt_put(&t, mt_key(&t, x), x->klen, merged.s, merged.len);
 	}
 	mt_close(&t);
 	str_free(&val);

@@ -306,7 +306,7 @@ static size_t lookup(const struct mt *t, const char *k, size_t kl, uint32_t h)
 		if (t->slot[j].hash != h)
 			continue;
 		x = &t->e[t->slot[j].idx - 1];
-		if (x->klen == kl && memcmp(t->arena.s + x->koff, k, kl) == 0)
+		if (x->klen == kl && memcmp(mt_key(t, x), k, kl) == 0)
 			break;
 	}
 	return j;
@@ -340,6 +340,13 @@ uint32_t mt_prefetch(const struct mt *t, const char *k, size_t kl)
 	return h;
 }
 
+const char *mt_key(const struct mt *t, const struct mt_entry *x)
+{
+	if (x->koff & MT_KEY_SRC)
+		return t->src.data + (x->koff & ~(uint32_t)MT_KEY_SRC);
+	return t->arena.s + x->koff;
+}
+
 size_t mt_find(const struct mt *t, const char *k, size_t kl)
 {
 	size_t j;
@@ -361,7 +368,7 @@ size_t mt_add_hashed(struct mt *t, uint32_t h, const char *k, size_t kl, const c
 	size_t j, first;
 
 	if (kl > MT_ARENA_MAX - t->arena.len || vl > MT_ARENA_MAX - t->arena.len - kl)
-		mt_die(t, off, "more than 4 GiB of keys and values");
+		mt_die(t, off, "more than 2 GiB of keys and values");
 	if (t->ne == t->ae || (t->ne + 1) * 2 > t->nslot)
 		reserve(t, t->ae ? t->ae : 1024);
 	j = lookup(t, k, kl, h);
@@ -375,10 +382,16 @@ size_t mt_add_hashed(struct mt *t, uint32_t h, const char *k, size_t kl, const c
 		mt_die(t, off, why.s);
 	}
 	x = &t->e[t->ne];
-	x->koff = (uint32_t)t->arena.len;
 	x->klen = (uint32_t)kl;
-	if (!str_catb(&t->arena, k, kl))
-		mt_die_nomem();
+	if ((uintptr_t)k >= (uintptr_t)t->src.data && (uintptr_t)k - (uintptr_t)t->src.data <= t->src.len &&
+	    kl <= t->src.len - ((uintptr_t)k - (uintptr_t)t->src.data)) {
+		/* in the source: at most CTLSRC_MAX, below MT_KEY_SRC */
+		x->koff = (uint32_t)((uintptr_t)k - (uintptr_t)t->src.data) | (uint32_t)MT_KEY_SRC;
+	} else {
+		x->koff = (uint32_t)t->arena.len;
+		if (!str_catb(&t->arena, k, kl))
+			mt_die_nomem();
+	}
 	x->voff = (uint32_t)t->arena.len;
 	x->vlen = (uint32_t)vl;
 	if (!str_catb(&t->arena, v, vl))
@@ -429,7 +442,7 @@ void mt_write(struct mt *t, int (*join)(struct mt *, size_t first, struct str *o
 			d = v.s;
 			dl = v.len;
 		}
-		if (cdbx_make_add(&m, t->arena.s + x->koff, x->klen, d, dl) < 0) {
+		if (cdbx_make_add(&m, mt_key(t, x), x->klen, d, dl) < 0) {
 			int e = errno;
 			cdbx_make_abort(&m);
 			errno = e;

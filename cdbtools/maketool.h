@@ -18,16 +18,19 @@
 
 /* one key and its value(s); values of a merged key are chained.  32-bit
  * fields keep a million entries in 28 MB: the source is at most 1 GiB
- * (CTLSRC_MAX) and the arena at most MT_ARENA_MAX. */
+ * (CTLSRC_MAX) and the arena at most MT_ARENA_MAX.  A key that mt_add
+ * was given inside the source text itself (already in lower case) is
+ * not copied: MT_KEY_SRC in koff marks it, and mt_key finds either. */
 struct mt_entry {
-	uint32_t koff, klen;	/* key in the arena */
+	uint32_t koff, klen;	/* key in the arena, or in the source with MT_KEY_SRC */
 	uint32_t voff, vlen;	/* value in the arena */
 	uint32_t src;		/* offset of its line in the source text */
 	uint32_t next;		/* the next entry with the same key, plus one; 0 none */
 	uint32_t last;		/* (first entry only) the last of its chain, plus one; 0 for later ones */
 };
-/* keys and values held: offsets are 32 bits */
-#define MT_ARENA_MAX 0xffffffffUL
+/* keys and values held: offsets are 31 bits, the top one is MT_KEY_SRC */
+#define MT_ARENA_MAX 0x7fffffffUL
+#define MT_KEY_SRC 0x80000000UL
 
 /* a slot of the key table: the key's hash (key_hash in maketool.c)
  * beside the index of its entry (plus one; 0 marks an empty slot), so a
@@ -69,7 +72,8 @@ void mt_die_nomem(void) __attribute__((noreturn));
 /* mt_where - "file:line" of offset off, for messages */
 void mt_where(const struct mt *t, size_t off, struct str *out);
 /*
- * mt_add - record key -> val from the line at off.  merge 0: a second
+ * mt_add - record key -> val from the line at off (a key k inside the
+ * source text is referred to, not copied).  merge 0: a second
  * record with the same key dies with "duplicate"; merge 1: it is chained
  * to the first.  Returns the index of the key's first entry; *dup is set
  * when the key was there before.
@@ -80,6 +84,8 @@ size_t mt_add_hashed(struct mt *t, uint32_t h, const char *k, size_t kl, const c
 /* mt_prefetch - start loading the table slot of key k (already lower case): call it before
  * checking the rest of a line, so the cache miss overlaps the work */
 uint32_t mt_prefetch(const struct mt *t, const char *k, size_t kl);
+/* mt_key - where the key of entry x is */
+const char *mt_key(const struct mt *t, const struct mt_entry *x);
 /* mt_find - index of the first entry with key k plus one, or 0 */
 size_t mt_find(const struct mt *t, const char *k, size_t kl);
 /* mt_rewind - walk the source again from its first line */
