@@ -265,6 +265,8 @@ malformed:
 	log_warnx("malformed request from the session process: ", session.remoteip.s);
 	kill(child, SIGKILL);
 done:
+	/* a session process still waiting for an answer gets end of file */
+	close(ans);
 	while (waitpid(child, 0, 0) == -1 && errno == EINTR)
 		;
 	_exit(0);

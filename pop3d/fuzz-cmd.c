@@ -1,12 +1,14 @@
 /* fuzz-cmd - libFuzzer target: POP3 command lines as kurier-pop3-login
  * and kurier-pop3d see them (verb, arguments, message numbers, SASL
- * base64), plus two round trips: base64 encode then decode gives the
+ * base64, the PLAIN and CRAM-MD5 responses, whose parts must lie inside
+ * what was decoded and hold no NUL in the name), plus two round trips: base64 encode then decode gives the
  * input back, and a message converted for RETR has no bare LF and the
  * size msgsize predicts. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include "base64.h"
+#include "loginmon.h"
 #include "msgout.h"
 #include "pop3parse.h"
 
@@ -53,6 +55,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		msgsize_put(&m, s, size);
 		if (msgsize_end(&m) + dots + 3 != a.len)
 			__builtin_trap();
+	}
+	{
+		const char *name, *secret;
+		size_t nlen, slen;
+		int (*const parse[2])(const char *, size_t, struct str *, const char **, size_t *,
+		    const char **, size_t *) = { loginmon_plain, loginmon_cram };
+		for (i = 0; i < 2; i++) {
+			b.len = 0;
+			if (parse[i](s, size, &b, &name, &nlen, &secret, &slen) != LOGINMON_OK)
+				continue;
+			if (!nlen || !slen || name < b.s || name + nlen > b.s + b.len || secret < b.s ||
+			    secret + slen > b.s + b.len || memchr(name, 0, nlen))
+				__builtin_trap();
+		}
 	}
 	str_free(&a);
 	str_free(&b);
