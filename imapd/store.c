@@ -631,34 +631,47 @@ static unsigned long long leadnum(const char *s, size_t n, size_t *i)
 }
 
 /*
- * basecmp - order messages by delivery: unique names start with the
- * seconds and, in Courier's and kurier's form, ".M" and the microseconds,
- * which compare as numbers (as text "M99" would sort after "M123");
- * then by the whole name
+ * a new message's place in delivery order, worked out once before
+ * sorting: unique names start with the seconds and, in Courier's and
+ * kurier's form, ".M" and the microseconds, which compare as numbers
+ * (as text "M99" would sort after "M123"); then the whole name decides
  */
-static int basecmp(const void *a, const void *b)
+struct skey {
+	unsigned long long sec, usec;	/* the leading seconds; the microseconds after ".M", if hasm */
+	int hasm;
+	struct smsg *m;
+};
+
+/* skey_of - the sort key of m */
+static void skey_of(struct skey *k, struct smsg *m)
 {
-	const struct smsg *x = a, *y = b;
-	const char *p = x->file + 4, *q = y->file + 4;
-	size_t i = 0, j = 0, n;
-	unsigned long long u, v;
+	const char *p = m->file + 4;
+	size_t i = 0;
+
+	k->m = m;
+	k->sec = leadnum(p, m->baselen, &i);
+	k->hasm = i + 1 < m->baselen && p[i] == '.' && p[i + 1] == 'M';
+	k->usec = 0;
+	if (k->hasm) {
+		i += 2;
+		k->usec = leadnum(p, m->baselen, &i);
+	}
+}
+
+/* skeycmp - order by delivery: seconds, then microseconds when both have them, then the unique names */
+static int skeycmp(const void *a, const void *b)
+{
+	const struct skey *x = a, *y = b;
+	size_t n;
 	int c;
 
-	u = leadnum(p, x->baselen, &i);
-	v = leadnum(q, y->baselen, &j);
-	if (u != v)
-		return u < v ? -1 : 1;
-	if (i + 1 < x->baselen && j + 1 < y->baselen && p[i] == '.' && q[j] == '.' && p[i + 1] == 'M' && q[j + 1] == 'M') {
-		i += 2;
-		j += 2;
-		u = leadnum(p, x->baselen, &i);
-		v = leadnum(q, y->baselen, &j);
-		if (u != v)
-			return u < v ? -1 : 1;
-	}
-	n = x->baselen < y->baselen ? x->baselen : y->baselen;
-	c = memcmp(p, q, n);
-	return c ? c : (x->baselen > y->baselen) - (x->baselen < y->baselen);
+	if (x->sec != y->sec)
+		return x->sec < y->sec ? -1 : 1;
+	if (x->hasm && y->hasm && x->usec != y->usec)
+		return x->usec < y->usec ? -1 : 1;
+	n = x->m->baselen < y->m->baselen ? x->m->baselen : y->m->baselen;
+	c = memcmp(x->m->file + 4, y->m->file + 4, n);
+	return c ? c : (x->m->baselen > y->m->baselen) - (x->m->baselen < y->m->baselen);
 }
 
 /* uidcmp - order messages by UID */
@@ -932,22 +945,20 @@ int store_load(const char *dir, struct folder *f, int takenew)
 		if (!u.e[i].seen)
 			dirty = 1;	/* gone: drop it from the list */
 	if (fresh) {
-		/* new messages get UIDs in the order of their names */
-		struct smsg *tmp = malloc(fresh * sizeof *tmp);
+		/* new messages get UIDs in delivery order, from keys worked out
+		 * once (a folder's first look sorts every message) */
+		struct skey *key = malloc(fresh * sizeof *key);
 		size_t k = 0;
-		if (!tmp)
+		if (!key)
 			goto failu;
 		for (i = 0; i < f->n; i++)
 			if (!f->m[i].uid)
-				tmp[k++] = f->m[i];
-		qsort(tmp, fresh, sizeof *tmp, basecmp);
+				skey_of(&key[k++], &f->m[i]);
+		qsort(key, fresh, sizeof *key, skeycmp);
 		/* internal dates (the files' mtimes) are looked up when first asked for */
 		for (k = 0; k < fresh; k++)
-			tmp[k].uid = u.uidnext++;
-		for (i = 0, k = 0; i < f->n; i++)
-			if (!f->m[i].uid)
-				f->m[i] = tmp[k++];
-		free(tmp);
+			key[k].m->uid = u.uidnext++;
+		free(key);
 		dirty = 1;
 	}
 	qsort(f->m, f->n, sizeof *f->m, uidcmp);
