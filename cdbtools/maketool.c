@@ -15,6 +15,7 @@
 #include "exitcode.h"
 #include "log.h"
 #include "ctlparse.h"
+#include "keyhash.h"
 #include "maketool.h"
 
 /* the key table starts with this many slots (or enough for every line of
@@ -34,7 +35,6 @@ static int out_open;
 static struct str out_path = STR_INIT;
 
 static void reserve(struct mt *t, size_t n);
-static uint32_t key_hash(const char *k, size_t kl);
 static void huge(void *p, size_t n);
 static size_t home(uint32_t h, size_t nslot);
 
@@ -310,25 +310,6 @@ static size_t lookup(const struct mt *t, const char *k, size_t kl, uint32_t h)
 			break;
 	}
 	return j;
-}
-
-/* key_hash - the hash of a key in the table: eight bytes at a time, as
- * a cdb's own hash (a byte at a time) costs a tenth of makealiases' time;
- * only this table ever sees it */
-static uint32_t key_hash(const char *k, size_t kl)
-{
-	uint64_t h = 0x9E3779B97F4A7C15ULL ^ kl, w;
-
-	for (; kl >= 8; k += 8, kl -= 8) {
-		memcpy(&w, k, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdULL;
-		h ^= h >> 32;
-	}
-	w = 0;
-	memcpy(&w, k, kl);
-	h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 29;
-	return (uint32_t)(h ^ (h >> 32));
 }
 
 uint32_t mt_prefetch(const struct mt *t, const char *k, size_t kl)

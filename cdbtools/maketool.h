@@ -32,7 +32,7 @@ struct mt_entry {
 #define MT_ARENA_MAX 0x7fffffffUL
 #define MT_KEY_SRC 0x80000000UL
 
-/* a slot of the key table: the key's hash (key_hash in maketool.c)
+/* a slot of the key table: the key's hash (keyhash.h)
  * beside the index of its entry (plus one; 0 marks an empty slot), so a
  * probe touches one cache line until the hashes match */
 struct mt_slot {

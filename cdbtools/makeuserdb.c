@@ -21,11 +21,13 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "auto.h"
 #include "cdbx.h"
 #include "exitcode.h"
+#include "keyhash.h"
 #include "log.h"
 #include "str.h"
 #include "userdb-parse.h"
@@ -35,6 +37,13 @@
 #define MODE_SHADOW 0600	/* only the login helpers, running as root, read passwords */
 /* the duplicate-address table starts at this many slots and doubles at half full */
 #define SEEN_INITIAL 65536
+/* the huge page size on x86-64 and arm64 with 4 KiB pages */
+#define HUGE_PAGE (2UL * 1024 * 1024)
+/* the source is read this many bytes ahead of the line being checked: the
+ * table lookups and the cdb writes between two lines push it out of the
+ * caches, and the processor's own prefetching then loses the stream */
+#define READ_AHEAD 2048
+#define CACHE_LINE 64
 /* the two cdbs being written (lib/cdbx: NAME.tmp, fsync, rename) */
 static struct cdbx_make mpub, msh;
 static int open_pub, open_sh;
@@ -86,9 +95,9 @@ static void die_line(const char *file, unsigned long line, const char *why)
 }
 
 /* the addresses seen so far: open addressing over 8-byte slots that hold
- * the key's cdb hash and its offset in one arena (each key stored there
- * after a length byte; offset 0 is never used, so it marks an empty
- * slot).  Small slots keep the table cache-friendly: a million keys fit
+ * the key's hash (keyhash.h) and its offset in one arena (each key
+ * stored there after a length byte; offset 0 is never used, so it marks
+ * an empty slot).  Small slots keep the table cache-friendly: a million keys fit
  * in 16 MiB. */
 struct seen_slot {
 	uint32_t hash;
@@ -99,10 +108,22 @@ static struct str arena = STR_INIT;
 static struct seen_slot *seen;
 static size_t seen_size, seen_count;
 
+/* huge - ask for transparent huge pages over the 2 MiB-aligned middle of
+ * p[0..n): a million addresses take tens of MiB of table and arena, and
+ * faulting them in 4 KiB at a time costs more than filling them */
+static void huge(void *p, size_t n)
+{
+	uintptr_t b = ((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+	uintptr_t e = ((uintptr_t)p + n) & ~(uintptr_t)(HUGE_PAGE - 1);
+
+	if (p && e > b)
+		(void)madvise((void *)b, e - b, MADV_HUGEPAGE);	/* only a hint */
+}
+
 /* seen_reserve - make room for n more keys below half load; 1 ok, 0 no memory */
 static int seen_reserve(size_t n)
 {
-	size_t want, nsize = seen_size ? seen_size : SEEN_INITIAL, i, bytes;	/* bytes: overflow check only */
+	size_t want, nsize = seen_size ? seen_size : SEEN_INITIAL, i, bytes;
 	struct seen_slot *ns;
 
 	if (!size_add(&want, seen_count, n) || !size_mul(&want, want, 2))
@@ -116,6 +137,7 @@ static int seen_reserve(size_t n)
 		return 0;
 	if (!(ns = calloc(nsize, sizeof *ns)))
 		return 0;
+	huge(ns, bytes);
 	for (i = 0; i < seen_size; i++) {
 		size_t j;
 		if (!seen[i].off)
@@ -224,7 +246,7 @@ int main(int argc, char **argv)
 	for (f = 0; f < files.n; f++) {
 		const char *file = files.files[f];
 		const char *data;
-		size_t i = 0, dlen;
+		size_t i = 0, dlen, ahead = 0;
 		unsigned long lineno = 0;
 
 		r = udb_src_map(file, &data, &dlen, &why);
@@ -237,12 +259,18 @@ int main(int argc, char **argv)
 		/* size the table and the key arena once: no rehash, no copying */
 		if (!seen_reserve(count_lines(data, dlen)) || !str_readyplus(&arena, dlen + 1))
 			die_nomem();
+		huge(arena.s, arena.a);
 		while (i < dlen) {
 			const char *s = data + i;
-			const char *nl = memchr(s, '\n', dlen - i);
-			size_t n = nl ? (size_t)(nl - s) : dlen - i;
+			const char *nl;
+			size_t n;
 			struct udb_line l;
-			unsigned h;
+			uint32_t h;
+
+			for (; ahead < i + READ_AHEAD && ahead < dlen; ahead += CACHE_LINE)
+				__builtin_prefetch(data + ahead);
+			nl = memchr(s, '\n', dlen - i);
+			n = nl ? (size_t)(nl - s) : dlen - i;
 
 			i += n + 1;
 			lineno++;
@@ -255,7 +283,7 @@ int main(int argc, char **argv)
 			 * cache miss overlaps the checks of the record */
 			if (!udb_key(l.addr, l.alen, &key))
 				die_nomem();
-			h = cdb_hash(key.s, (unsigned)key.len);
+			h = key_hash(key.s, key.len);
 			__builtin_prefetch(&seen[h & (seen_size - 1)]);
 			r = udb_record(l.rec, l.rlen, &pub, &sh, &why);
 			if (r < 0)

@@ -345,15 +345,20 @@ enum kind { K_OTHER, K_UID, K_GID, K_HOME, K_MAIL, K_QUOTA, K_HMAC };
 /* kind_of - which checked field the name f[0..nl) is */
 static enum kind kind_of(const char *f, size_t nl)
 {
+	/* byte by byte: these are too short for a call to memcmp to pay */
 	switch (nl) {
 	case 3:
-		return memcmp(f, "uid", 3) == 0 ? K_UID : memcmp(f, "gid", 3) == 0 ? K_GID : K_OTHER;
+		if (f[1] == 'i' && f[2] == 'd')
+			return f[0] == 'u' ? K_UID : f[0] == 'g' ? K_GID : K_OTHER;
+		return K_OTHER;
 	case 4:
-		return memcmp(f, "home", 4) == 0 ? K_HOME : memcmp(f, "mail", 4) == 0 ? K_MAIL : K_OTHER;
+		if (f[0] == 'h' && f[1] == 'o' && f[2] == 'm' && f[3] == 'e')
+			return K_HOME;
+		return f[0] == 'm' && f[1] == 'a' && f[2] == 'i' && f[3] == 'l' ? K_MAIL : K_OTHER;
 	case 5:
-		return memcmp(f, "quota", 5) == 0 ? K_QUOTA : K_OTHER;
+		return f[0] == 'q' && memcmp(f, "quota", 5) == 0 ? K_QUOTA : K_OTHER;
 	case 10:
-		return memcmp(f, "hmac-md5pw", 10) == 0 ? K_HMAC : K_OTHER;
+		return f[0] == 'h' && memcmp(f, "hmac-md5pw", 10) == 0 ? K_HMAC : K_OTHER;
 	}
 	return K_OTHER;
 }
@@ -377,7 +382,7 @@ static int is_password(const char *f, size_t nl)
 	size_t i;
 
 	for (i = 0; i < nmemo; i++)
-		if (memo[i].len == nl && memcmp(memo[i].name, f, nl) == 0)
+		if (memo[i].len == nl && memo[i].name[0] == f[0] && memcmp(memo[i].name, f, nl) == 0)
 			return memo[i].pw;
 	if (nl > UDB_NAME_MAX || nmemo == PW_MEMO)
 		return userdb_is_password_field(f, nl);
