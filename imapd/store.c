@@ -1491,17 +1491,17 @@ size_t store_find_uid(const struct folder *f, uint32_t uid)
 /* store_read - the message file into out */
 int store_read(const struct folder *f, size_t i, struct str *out)
 {
-	struct str p = STR_INIT;
+	static struct str p;	/* the path, kept for the next message: one open per message, not three calls */
 	char *text;
 	size_t len;
-	int dfd, r;
+	int r;
 
-	dfd = open(f->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd == -1)
+	p.len = 0;
+	if (!str_cats(&p, f->dir) || !str_append(&p, '/') || !str_cats(&p, f->m[i].file) || !str_0(&p)) {
+		errno = ENOMEM;
 		return -1;
-	r = readfile(dfd, f->m[i].file, &text, &len);
-	close(dfd);
-	str_free(&p);
+	}
+	r = readfile(AT_FDCWD, p.s, &text, &len);
 	if (r <= 0)
 		return r;
 	str_free(out);
