@@ -138,8 +138,8 @@ static int authline(const char *tag)
 static void cmd_authenticate(const struct imap_cmd *c)
 {
 	struct str dec = STR_INIT;
-	const char *ir, *tag = c->tag, *name, *secret;
-	size_t irlen, nlen, slen;
+	const char *ir, *tag = c->tag, *name = 0, *secret = 0;
+	size_t irlen, nlen = 0, slen = 0;
 
 	if (c->nt < 1 || c->nt > 2 || c->t[0].type != IMAP_ATOM || (c->nt == 2 && c->t[1].type != IMAP_ATOM)) {
 		bad(tag, "usage: AUTHENTICATE mechanism [initial-response]");
@@ -224,11 +224,10 @@ static void notauth(void)
 	struct imap_cmd c;
 	struct str t = STR_INIT;
 	const char *err = "";
-	int r;
 
 	imap_cmd_init(&c);
 	for (;;) {
-		r = cmdread(&session.in, &session.out, &cmd, IMAP_LITERAL_LOGIN, IMAP_LINE_MAX + 2 * IMAP_LITERAL_LOGIN, &err);
+		int r = cmdread(&session.in, &session.out, &cmd, IMAP_LITERAL_LOGIN, IMAP_LINE_MAX + 2 * IMAP_LITERAL_LOGIN, &err);
 		if (r == CMDREAD_EOF)
 			return;
 		if (r == CMDREAD_CLOSE) {

@@ -119,13 +119,13 @@ void session_config(const char *timeoutvar, int def, int max)
 	struct str path = STR_INIT, line = STR_INIT;
 	const char *v, *home;
 	unsigned long long u;
-	char num[FMT_ULONG];
 	int r;
 
 	session.timeout = def;
 	v = getenv(timeoutvar);
 	if (v && *v) {
 		if (!scan_ulongs(v, &u) || !u || u > (unsigned long long)max) {
+			char num[FMT_ULONG];
 			num[fmt_ulong(num, (unsigned long long)max)] = 0;
 			diex(EX_T_TEMP, timeoutvar, " must be 1 to ", num, " seconds");
 		}

@@ -242,16 +242,15 @@ static const struct {
 static void test_sasl(void)
 {
 	struct str text = STR_INIT, dec = STR_INIT;
-	const char *name, *secret;
-	size_t i, nlen, slen;
-	int r;
+	const char *name = 0, *secret = 0;
+	size_t i, nlen = 0, slen = 0;
 
 	for (i = 0; i < sizeof sasl / sizeof sasl[0]; i++) {
 		text.len = 0;
 		dec.len = 0;
 		if (sasl[i].in ? !base64_encode(sasl[i].in, sasl[i].len, &text) : !str_copys(&text, sasl[i].text))
 			return;
-		r = (sasl[i].cram ? loginmon_cram : loginmon_plain)(text.s, text.len, &dec, &name, &nlen, &secret, &slen);
+		int r = (sasl[i].cram ? loginmon_cram : loginmon_plain)(text.s, text.len, &dec, &name, &nlen, &secret, &slen);
 		if (!CHECK(r == sasl[i].want, sasl[i].name) || r != LOGINMON_OK)
 			continue;
 		CHECK(nlen == strlen(sasl[i].user) && !memcmp(name, sasl[i].user, nlen) &&

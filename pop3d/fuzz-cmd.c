@@ -57,8 +57,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			__builtin_trap();
 	}
 	{
-		const char *name, *secret;
-		size_t nlen, slen;
+		const char *name = 0, *secret = 0;
+		size_t nlen = 0, slen = 0;
 		int (*const parse[2])(const char *, size_t, struct str *, const char **, size_t *,
 		    const char **, size_t *) = { loginmon_plain, loginmon_cram };
 		for (i = 0; i < 2; i++) {

@@ -132,8 +132,8 @@ static int authline(void)
 static void cmd_auth(const struct pop3_cmd *c)
 {
 	struct str dec = STR_INIT;
-	const char *ir, *name, *secret;
-	size_t irlen, nlen, slen;
+	const char *ir, *name = 0, *secret = 0;
+	size_t irlen, nlen = 0, slen = 0;
 
 	if (!c->nargs) {
 		/* the list form some clients probe with */

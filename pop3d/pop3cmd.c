@@ -9,9 +9,9 @@
 
 int pop3_getcmd(struct buf *in, struct str *line, struct pop3_cmd *c, void (*bad)(const char *))
 {
-	int r;
-
 	for (;;) {
+		int r;
+
 		line->len = 0;
 		r = buf_getline(in, line, '\n');
 		if (r == 0)
