@@ -100,18 +100,49 @@ static int is_atext(char c)
 	       (c && strchr("!#$%&'*+-/=?^_`{|}~", c) != 0);
 }
 
-/* the bytes of a dot-atom local part (RFC 5322 atext and '.') and of a
- * domain (letters, digits, '-' and '.'), as bitmaps of the ASCII codes
- * 0-63 and 64-127 */
+/* the bytes of a dot-atom local part (RFC 5322 atext and '.'), as
+ * bitmaps of the ASCII codes 0-63 and 64-127 */
 #define LOCAL_LO 0xa3ffecfa00000000ULL
 #define LOCAL_HI 0x7fffffffc7fffffeULL
-#define DOMAIN_LO 0x03ff600000000000ULL
-#define DOMAIN_HI 0x07fffffe07fffffeULL
 
 /* in_set - 1 if byte c is in the bitmap lo/hi */
 static int in_set(unsigned char c, uint64_t lo, uint64_t hi)
 {
-	return c < 64 ? (int)(lo >> c & 1) : c < 128 ? (int)(hi >> (c - 64) & 1) : 0;
+	uint64_t w = c & 64 ? hi : lo;
+
+	return (c >> 7 == 0) & (int)(w >> (c & 63) & 1);
+}
+
+/* quick_domain - the end of the domain that starts at s[b] (the first byte
+ * that cannot be part of one) when cp_domain would accept it; 0 when it
+ * would not.  b is past an '@', so never 0. */
+static size_t quick_domain(const char *s, size_t b, size_t n)
+{
+	size_t i = b, label = 0;
+	char prev = '.';
+
+	for (; i < n; i++) {
+		char c = s[i];
+		if (c == '.') {
+			if (label == 0 || prev == '-')
+				return 0;
+			label = 0;
+		} else if ((unsigned char)((c | 0x20) - 'a') < 26 || (unsigned char)(c - '0') < 10) {
+			label++;
+		} else if (c == '-') {
+			if (label == 0)
+				return 0;
+			label++;
+		} else {
+			break;
+		}
+		if (label > CP_LABEL_MAX)
+			return 0;
+		prev = c;
+	}
+	if (label == 0 || prev == '-' || i - b > CP_DOMAIN_MAX)
+		return 0;
+	return i;
 }
 
 int cp_local(const char *l, size_t n, const char **why)
@@ -777,20 +808,16 @@ static int target(struct actx *c, const char *t, size_t n)
  */
 static int quick_target(const char *s, size_t b, size_t n, size_t *e, size_t *next)
 {
-	const char *why;
-	size_t i = b, at, j;
+	size_t i = b, j;
 
 	if (b < n && (s[b] == '|' || s[b] == '/'))
 		return 0;	/* programs and maildirs */
 	while (i < n && in_set((unsigned char)s[i], LOCAL_LO, LOCAL_HI))
 		i++;
-	if (i == b || i == n || s[i] != '@' || i - b > CP_LOCAL_MAX)
+	if (i == b || i == n || s[i] != '@' || i - b > CP_LOCAL_MAX || !(i = quick_domain(s, i + 1, n)))
 		return 0;
-	at = i++;
-	while (i < n && in_set((unsigned char)s[i], DOMAIN_LO, DOMAIN_HI))
-		i++;
 	j = skip_white(s, i, n);
-	if ((j < n && s[j] != ',') || i - b > CP_ADDR_MAX || !cp_domain(s + at + 1, i - at - 1, &why))
+	if ((j < n && s[j] != ',') || i - b > CP_ADDR_MAX)
 		return 0;
 	*e = i;
 	*next = j;
@@ -856,19 +883,14 @@ static int targets(struct actx *c, const char *s, size_t n)
  * local@domain followed by ':'; 1 done, 0 the long way must look at it */
 static int quick_key(const char *s, size_t n, struct str *key)
 {
-	const char *why;
-	size_t i = 0, at, j;
+	size_t i = 0, j;
 
 	while (i < n && in_set((unsigned char)s[i], LOCAL_LO, LOCAL_HI))
 		i++;
-	if (i == 0 || i == n || s[i] != '@' || i > CP_LOCAL_MAX || s[0] == '@')
+	if (i == 0 || i == n || s[i] != '@' || i > CP_LOCAL_MAX || !(i = quick_domain(s, i + 1, n)))
 		return 0;
-	at = i++;
-	while (i < n && in_set((unsigned char)s[i], DOMAIN_LO, DOMAIN_HI))
-		i++;
 	j = skip_white(s, i, n);
-	if (j == n || s[j] != ':' || i > CP_ADDR_MAX || !cp_domain(s + at + 1, i - at - 1, &why) ||
-	    !str_ready(key, i))
+	if (j == n || s[j] != ':' || i > CP_ADDR_MAX || !str_ready(key, i))
 		return 0;
 	for (j = 0; j < i; j++)
 		key->s[j] = (char)(s[j] >= 'A' && s[j] <= 'Z' ? s[j] + 32 : s[j]);

@@ -338,6 +338,11 @@ static void test_alias_quick(void)
 		"a.b-c@x-y.z :\t\"|prog arg\", /m/d/, u@v.w ,x@y",
 		"@dom.example: user",
 		"x: y@z, a-@b.c",
+		/* labels of 63 bytes and a local part of 64: one more is too long */
+		"x@aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.example: "
+		"y@bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.c-d",
+		"llllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllll@d.e: "
+		"mmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmm@f",
 	};
 	static const char alter[] = "@:,. \t\"|/-_aZ09!\x01\x80";
 	struct str k1 = STR_INIT, k2 = STR_INIT, v1 = STR_INIT, v2 = STR_INIT;
@@ -350,7 +355,7 @@ static void test_alias_quick(void)
 	for (b = 0; b < sizeof base / sizeof base[0]; b++) {
 		size_t n = strlen(base[b]);
 		for (pos = 0; pos <= n; pos++) {
-			for (k = 0; k < sizeof alter - 1 + 2; k++) {
+			for (k = 0; k < sizeof alter - 1 + 3; k++) {
 				const char *w1 = 0, *w2 = 0;
 				size_t m = n;
 				int r1, r2, q1, q2;
@@ -363,8 +368,12 @@ static void test_alias_quick(void)
 				} else if (k == sizeof alter - 1 && pos < n) {
 					memmove(line + pos, line + pos + 1, n - pos - 1);
 					m--;
-				} else {
+				} else if (k == sizeof alter) {
 					m = pos;
+				} else {
+					memmove(line + pos + 1, line + pos, n - pos);	/* insert one */
+					line[pos] = 'x';
+					m++;
 				}
 				q1 = cp_alias_key(line, m, &k1, &w1);
 				q2 = cp_alias_key_plain(line, m, &k2, &w2);

@@ -152,7 +152,7 @@ static void test_quick_path(void)
 	for (b = 0; b < sizeof base / sizeof base[0]; b++) {
 		size_t n = strlen(base[b]);
 		for (pos = 0; pos <= n; pos++) {
-			for (k = 0; k < sizeof alter - 1 + 2; k++) {
+			for (k = 0; k < sizeof alter - 1 + 3; k++) {
 				const char *w1 = 0, *w2 = 0;
 				size_t m;
 				int r1, r2;
@@ -166,8 +166,12 @@ static void test_quick_path(void)
 				} else if (k == sizeof alter - 1 && pos < n) {
 					memmove(rec + pos, rec + pos + 1, n - pos - 1);	/* delete one */
 					m--;
-				} else {
+				} else if (k == sizeof alter) {
 					m = pos;				/* cut the record short */
+				} else {
+					memmove(rec + pos + 1, rec + pos, n - pos);	/* insert one */
+					rec[pos] = '7';
+					m++;
 				}
 				r1 = udb_record(rec, m, &p1, &s1, &w1);
 				r2 = udb_record_plain(rec, m, &p2, &s2, &w2);
