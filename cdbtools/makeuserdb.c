@@ -74,10 +74,14 @@ static void die_nomem(void)
 /* die_sys - a system failure on path: clean up, exit 111 */
 static void die_sys(const char *what, const char *path)
 {
+	struct str p = STR_INIT;	/* path may be a temporary's name, which cleanup frees */
 	int e = errno;
+
+	if (!str_copys(&p, path))
+		p.s = (char *)"(out of memory)";
 	cleanup();
 	errno = e;
-	die(EX_T_TEMP, what, " ", path);
+	die(EX_T_TEMP, what, " ", p.s);
 }
 
 /* die_line - a bad source line: clean up, print file:line: reason, exit 100 */

@@ -51,6 +51,14 @@ check "makeuserdb: 30000 public and 30000 shadow records" \
 	test "$(cdb -d "$T/bigout/userdb.cdb" | grep -c '^+')/$(cdb -d "$T/bigout/userdbshadow.cdb" | grep -c '^+')" = 30000/30000
 check "makeuserdb: the last account is found, lower-cased" \
 	test "$(cdb -q "$T/bigout/userdb.cdb" user29999@big4.example)" = "uid=30999|gid=100|home=/home/u29999|mail=/home/u29999/Maildir|quota=30999S"
+# a write that fails half way (the file size limit, 2 MiB, past the first
+# copies of staged bytes) exits 111 and leaves the old cdbs and no temporary
+before=$(cat "$T/bigout/userdb.cdb" "$T/bigout/userdbshadow.cdb" | md5sum)
+(trap '' XFSZ; ulimit -f 2048; exec "$M" -f "$T/big" -o "$T/bigout") 2>"$T/err"; rc=$?
+check "makeuserdb: a write failing half way exits 111 with the reason" test "$rc" = 111 -a -n "$(grep -E 'cannot write .*/bigout/userdb(shadow)?.cdb.tmp: File too large' "$T/err")"
+check "makeuserdb: ... and leaves the old cdbs and no temporaries" \
+	test "$(cat "$T/bigout/userdb.cdb" "$T/bigout/userdbshadow.cdb" | md5sum)" = "$before" -a \
+	! -e "$T/bigout/userdb.cdb.tmp" -a ! -e "$T/bigout/userdbshadow.cdb.tmp"
 
 # --- refusals leave the old cdbs untouched ----------------------------------------
 sum() { md5sum "$O/userdb.cdb" "$O/userdbshadow.cdb"; }
