@@ -360,6 +360,22 @@ int main(void)
 		CHECK(store_index_flush(&g) == 0 && access(".Idx/kurier-index", F_OK) == -1, "idx-not-written-after-change");
 		store_free(&g);
 	}
+	/* an empty folder's index: a header and nothing else */
+	{
+		struct folder g;
+		mkdir(".Empty", 0700);
+		mkdir(".Empty/cur", 0700);
+		mkdir(".Empty/new", 0700);
+		mkdir(".Empty/tmp", 0700);
+		age(".Empty/cur", 10);
+		age(".Empty/new", 10);
+		memset(&g, 0, sizeof g);
+		CHECK(store_load(".Empty", &g, 1) == 1 && g.n == 0 && store_index_flush(&g) == 1, "idx-empty-written");
+		store_free(&g);
+		memset(&g, 0, sizeof g);
+		CHECK(store_load(".Empty", &g, 1) == 1 && g.minmap && g.n == 0 && g.uidnext == 1, "idx-empty-used");
+		store_free(&g);
+	}
 	/* folders */
 	CHECK(store_create(".Work") == 1 && access(".Work/cur", F_OK) == 0 && access(".Work/maildirfolder", F_OK) == 0, "create");
 	CHECK(store_create(".Work") == 0, "create-exists");
