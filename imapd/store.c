@@ -961,7 +961,8 @@ int store_load(const char *dir, struct folder *f, int takenew)
 		free(key);
 		dirty = 1;
 	}
-	qsort(f->m, f->n, sizeof *f->m, uidcmp);
+	if (f->n)
+		qsort(f->m, f->n, sizeof *f->m, uidcmp);	/* an empty folder has no array at all */
 	f->uidvalidity = u.uidvalidity;
 	f->uidnext = u.uidnext;
 	if (dirty) {
