@@ -3,7 +3,8 @@
  * protocol server (kurier-smtpd, the IMAP and POP3 login servers) and
  * relays plaintext to the server, ciphertext to the client.
  * runs as:  root under tcpserver, just long enough to start the server
- *           and read the certificate and key; then kuriert, in its sandbox.
+ *           and read the certificate and key files; then kuriert, in its
+ *           sandbox, where it parses them when a handshake is wanted.
  * input:    the client on fd 0/1; control/tlscert.pem, control/tlskey.pem
  *           and control/tlsticketkey under conf-home (or KURIER_HOME).
  * trusts:   root's environment and conf-home; nothing from the client and
@@ -12,8 +13,10 @@
  *           bad usage; 111 (EX_T_TEMP) cannot start: no certificate, no
  *           key, no memory, the sandbox failed.
  *
- * The server is forked before the key is read and executes at once, so no
- * byte of the key ever exists in a process that parses SMTP, IMAP or POP3.
+ * The server is started (posix_spawn) before the key is read and executes
+ * at once, so no byte of the key ever exists in a process that parses
+ * SMTP, IMAP or POP3.  The certificate and key files are read as root but
+ * parsed, like all other OpenSSL work, only when a handshake is wanted.
  * Without -i the server gets a control descriptor (its number in
  * KURIER_TLSFD): it writes "S" after its go-ahead reply to STARTTLS/STLS,
  * and reads "Y" once the handshake is done.  A server may write "P" just
@@ -23,16 +26,20 @@
  * STARTTLS command and before the handshake are never relayed into the
  * TLS session: if any reached the server or wait here when "S" comes, the
  * connection is closed (SECURITY.md 15).  With -i the handshake comes first and the
- * server gets KURIER_TLS=1.  Cost per connection: one fork and one exec.
+ * server gets KURIER_TLS=1.  Cost per connection: one posix_spawn and one
+ * exec; no OpenSSL work for a session that stays in plaintext.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/stat.h>
 #include <seccomp.h>
 #include <linux/sockios.h>
@@ -42,6 +49,7 @@
 #include <openssl/evp.h>
 #include <openssl/core_names.h>
 #include <openssl/hmac.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include "auto.h"
@@ -50,6 +58,8 @@
 #include "sandbox.h"
 #include "scan.h"
 #include "str.h"
+
+extern char **environ;
 
 #define TLSD_HANDSHAKE_TIMEOUT 60	/* seconds for a handshake: abandoned ones end here (SECURITY.md 17) */
 #define TLSD_IDLE_TIMEOUT    1800	/* seconds without a byte either way; above every server's own timeout */
@@ -60,6 +70,9 @@
 #define TLSD_TICKET_SECRET     32	/* bytes of control/tlsticketkey */
 #define TLSD_TICKET_PERIOD  43200	/* seconds a ticket key encrypts; accepted one period longer */
 #define TLSD_CIPHERS "ECDHE+AESGCM:ECDHE+CHACHA20"	/* TLS 1.2: forward secrecy and AEAD only */
+#define TLSD_PEM_MAX (1024 * 1024)	/* a certificate chain or key file; real ones are a few KB */
+#define TLSD_CTLFD 3			/* the server's control descriptor (KURIER_TLSFD) */
+#define TLSD_CTLFD_STR "3"
 
 /* a ticket key derived for one period: RFC 5077 §4's key name, AES and HMAC keys */
 struct tkey {
@@ -74,6 +87,9 @@ static const char *home;
 static struct str path, remote;
 static struct tkey tkeys[2];		/* this period's and the previous one's */
 static int tkeys_ok;
+static struct str certpem, keypem;	/* the PEM files, read as root, parsed on demand */
+static unsigned char tsecret[TLSD_TICKET_SECRET];	/* control/tlsticketkey */
+static int have_secret;
 
 /* usage - complain about the command line and leave */
 static void usage(void) __attribute__((noreturn));
@@ -130,43 +146,72 @@ static void nonblock(int fd)
 		die(EX_T_TEMP, "cannot make a descriptor non-blocking");
 }
 
-/* server_start - fork and exec the protocol server on a socketpair; no key is loaded yet */
+/* server_env - the environment for the server: ours without KURIER_TLS
+ * and KURIER_TLSFD, then the one of them that applies; leaves on no memory */
+static char **server_env(int implicit)
+{
+	static char tlsvar[] = "KURIER_TLS=1", fdvar[] = "KURIER_TLSFD=" TLSD_CTLFD_STR;
+	size_t n = 0, i, k = 0;
+	char **envp;
+
+	while (environ[n])
+		n++;
+	/* n + 2 cannot overflow: the environment fits in memory already */
+	envp = calloc(n + 2, sizeof *envp);
+	if (!envp)
+		die_nomem();
+	for (i = 0; i < n; i++)
+		if (strncmp(environ[i], "KURIER_TLS=", 11) && strncmp(environ[i], "KURIER_TLSFD=", 13))
+			envp[k++] = environ[i];
+	envp[k++] = implicit ? tlsvar : fdvar;
+	envp[k] = 0;
+	return envp;
+}
+
+/* server_start - spawn the protocol server on a socketpair; no key is loaded yet.
+ * posix_spawn (clone with CLONE_VFORK) copies no page tables: the server
+ * runs in our memory only until its exec, and there is no key in it yet. */
 static void server_start(char **argv, int implicit)
 {
-	int data[2], cp[2] = { -1, -1 };
+	int data[2], cp[2] = { -1, -1 }, e;
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t def;
 	pid_t pid;
+	char **envp;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, data) == -1)
 		die(EX_T_TEMP, "cannot create a socketpair");
 	if (!implicit && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, cp) == -1)
 		die(EX_T_TEMP, "cannot create a socketpair");
-	pid = fork();
-	if (pid == -1)
-		die(EX_T_TEMP, "cannot fork");
-	if (pid == 0) {
-		char num[FMT_ULONG];
-		int fd;
-
-		if (dup2(data[1], 0) == -1 || dup2(data[1], 1) == -1)
-			_exit(EX_T_TEMP);
-		signal(SIGPIPE, SIG_DFL);	/* an ignored signal would stay ignored across exec */
-		if (implicit) {
-			if (setenv("KURIER_TLS", "1", 1) == -1)
-				_exit(EX_T_TEMP);
-			(void)unsetenv("KURIER_TLSFD");
-		} else {
-			/* F_DUPFD leaves close-on-exec off: the server keeps it */
-			fd = fcntl(cp[1], F_DUPFD, 3);
-			if (fd == -1)
-				_exit(EX_T_TEMP);
-			num[fmt_ulong(num, (unsigned long long)fd)] = 0;
-			if (setenv("KURIER_TLSFD", num, 1) == -1)
-				_exit(EX_T_TEMP);
-			(void)unsetenv("KURIER_TLS");
-		}
-		execvp(argv[0], argv);
-		log_warn("cannot run ", argv[0]);
-		_exit(EX_T_TEMP);
+	envp = server_env(implicit);
+	/* dup2 onto another number leaves close-on-exec off: the server keeps
+	 * fds 0, 1 and the control descriptor; every other of ours closes.
+	 * The data pair is made first, so neither of its ends is
+	 * TLSD_CTLFD's number unless fd 0, 1 or 2 was closed, and then the
+	 * data end is in place on 0 and 1 before the control one lands. */
+	if (posix_spawn_file_actions_init(&fa) || posix_spawnattr_init(&at))
+		die_nomem();
+	e = posix_spawn_file_actions_adddup2(&fa, data[1], 0);
+	if (!e)
+		e = posix_spawn_file_actions_adddup2(&fa, data[1], 1);
+	if (!e && !implicit)
+		e = posix_spawn_file_actions_adddup2(&fa, cp[1], TLSD_CTLFD);
+	/* we ignore SIGPIPE; an ignored signal would stay ignored across exec */
+	sigemptyset(&def);
+	sigaddset(&def, SIGPIPE);
+	if (!e)
+		e = posix_spawnattr_setsigdefault(&at, &def);
+	if (!e)
+		e = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGDEF);
+	if (!e)
+		e = posix_spawnp(&pid, argv[0], &fa, &at, argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
+	free(envp);
+	if (e) {
+		errno = e;
+		die(EX_T_TEMP, "cannot run ", argv[0]);
 	}
 	close(data[1]);
 	child = data[0];
@@ -174,6 +219,36 @@ static void server_start(char **argv, int implicit)
 		close(cp[1]);
 		ctl = cp[0];
 	}
+}
+
+/* pem_read - a whole PEM file of control/ into out, while we are root;
+ * sized from fstat first, so no copy of the bytes is left behind by a
+ * growing buffer; leaves on failure */
+static void pem_read(struct str *out, const char *name)
+{
+	struct stat st;
+	ssize_t r;
+	int fd;
+
+	fd = open(ctlpath(name), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1 || fstat(fd, &st) == -1)
+		die(EX_T_TEMP, "cannot load control/", name);
+	if (!S_ISREG(st.st_mode) || st.st_size <= 0 || st.st_size > TLSD_PEM_MAX)
+		diex(EX_T_TEMP, "cannot load control/", name, ": not a file of 1 to 1048576 bytes");
+	if (!str_readyplus(out, (size_t)st.st_size))
+		die_nomem();
+	out->len = 0;
+	while (out->len < (size_t)st.st_size) {
+		r = read(fd, out->s + out->len, (size_t)st.st_size - out->len);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1)
+			die(EX_T_TEMP, "cannot load control/", name);
+		if (r == 0)
+			break;	/* it shrank meanwhile: what there is */
+		out->len += (size_t)r;
+	}
+	close(fd);
 }
 
 /* tkey_derive - the ticket keys of period p from the secret */
@@ -276,47 +351,93 @@ static int ticket_cb(SSL *s, unsigned char name[16], unsigned char *iv, EVP_CIPH
 	return r;
 }
 
-/* tls_setup - the context: versions, ciphers, certificate, key, tickets */
+/* tls_setup - the context from the PEM bytes read at start: versions,
+ * ciphers, certificate chain, key, tickets; then the session.  Run only
+ * when a handshake is wanted, so a plaintext session never spends the
+ * time; the key's PEM bytes are wiped once parsed.  Leaves (111) when the
+ * files do not parse or do not match. */
 static void tls_setup(void)
 {
-	unsigned char secret[TLSD_TICKET_SECRET];
 	unsigned long long period = (unsigned long long)time(0) / TLSD_TICKET_PERIOD;
+	BIO *bio = 0;
+	X509 *x = 0;
+	EVP_PKEY *key = 0;
+	const char *what;
 
+	/* no openssl.cnf: every setting is made here, and parsing it costs
+	 * time on every connection */
+	what = "cannot initialize OpenSSL";
+	if (!OPENSSL_init_ssl(OPENSSL_INIT_LOAD_SSL_STRINGS | OPENSSL_INIT_LOAD_CRYPTO_STRINGS |
+	    OPENSSL_INIT_NO_LOAD_CONFIG, 0))
+		goto fail;
+	what = "cannot create the TLS context";
 	ctx = SSL_CTX_new(TLS_server_method());
 	if (!ctx)
-		die_ssl(EX_T_TEMP, "cannot create the TLS context");
+		goto fail;
 	/* RFC 8996: TLS 1.0 and 1.1 are gone */
+	what = "cannot set the TLS versions and ciphers";
 	if (!SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) ||
 	    !SSL_CTX_set_cipher_list(ctx, TLSD_CIPHERS))
-		die_ssl(EX_T_TEMP, "cannot set the TLS versions and ciphers");
+		goto fail;
 	SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION |
 	    SSL_OP_NO_RENEGOTIATION);
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-	if (SSL_CTX_use_certificate_chain_file(ctx, ctlpath("tlscert.pem")) != 1)
-		die_ssl(EX_T_TEMP, "cannot load control/tlscert.pem");
-	if (SSL_CTX_use_PrivateKey_file(ctx, ctlpath("tlskey.pem"), SSL_FILETYPE_PEM) != 1)
-		die_ssl(EX_T_TEMP, "cannot load control/tlskey.pem");
+
+	/* the chain: the server's certificate first, then its issuers */
+	what = "cannot load control/tlscert.pem";
+	bio = BIO_new_mem_buf(certpem.s, (int)certpem.len);
+	if (!bio || !(x = PEM_read_bio_X509_AUX(bio, 0, 0, 0)) || SSL_CTX_use_certificate(ctx, x) != 1)
+		goto fail;
+	X509_free(x);
+	while ((x = PEM_read_bio_X509(bio, 0, 0, 0)))
+		if (!SSL_CTX_add0_chain_cert(ctx, x))
+			goto fail;
+	/* the end of the file is the one error expected here */
+	if (ERR_GET_REASON(ERR_peek_last_error()) != PEM_R_NO_START_LINE)
+		goto fail;
+	ERR_clear_error();
+	BIO_free(bio);
+
+	what = "cannot load control/tlskey.pem";
+	bio = BIO_new_mem_buf(keypem.s, (int)keypem.len);
+	if (!bio || !(key = PEM_read_bio_PrivateKey(bio, 0, 0, 0)) || SSL_CTX_use_PrivateKey(ctx, key) != 1)
+		goto fail;
+	EVP_PKEY_free(key);
+	key = 0;
+	BIO_free(bio);
+	bio = 0;
+	str_wipe(&keypem);
+	what = "control/tlskey.pem does not match control/tlscert.pem";
 	if (SSL_CTX_check_private_key(ctx) != 1)
-		die_ssl(EX_T_TEMP, "control/tlskey.pem does not match control/tlscert.pem");
+		goto fail;
 
 	/* resumption across processes: every tlsd derives the same ticket keys
 	 * from one secret, a fresh pair each period; no server-side cache */
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_num_tickets(ctx, 1);
 	SSL_CTX_set_timeout(ctx, TLSD_TICKET_PERIOD);
-	if (ticket_secret(secret)) {
-		tkey_derive(&tkeys[0], secret, period);
-		tkey_derive(&tkeys[1], secret, period - 1);
+	if (have_secret) {
+		tkey_derive(&tkeys[0], tsecret, period);
+		tkey_derive(&tkeys[1], tsecret, period - 1);
 		tkeys_ok = 1;
-		OPENSSL_cleanse(secret, sizeof secret);
+		OPENSSL_cleanse(tsecret, sizeof tsecret);
 	}
+	what = "cannot set the ticket callback";
 	if (!SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_cb))
-		die_ssl(EX_T_TEMP, "cannot set the ticket callback");
+		goto fail;
 	if (!tkeys_ok)
 		SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+	what = "cannot create the TLS session";
 	ssl = SSL_new(ctx);
 	if (!ssl || !SSL_set_rfd(ssl, 0) || !SSL_set_wfd(ssl, 1))
-		die_ssl(EX_T_TEMP, "cannot create the TLS session");
+		goto fail;
+	return;
+fail:
+	X509_free(x);
+	EVP_PKEY_free(key);
+	BIO_free(bio);
+	str_wipe(&keypem);
+	die_ssl(EX_T_TEMP, what);
 }
 
 /* confine - become kuriert in the sandbox: only the descriptors we hold */
@@ -440,6 +561,7 @@ static int starttls(size_t n2clen, char *c2n, size_t *c2nlen, int hs)
 		log_info("starttls: ", remote.s, ": client sent data before the handshake; closing");
 		return 0;
 	}
+	tls_setup();
 	if (!handshake(hs))
 		return 0;
 	if (write(ctl, &y, 1) != 1)
@@ -447,6 +569,22 @@ static int starttls(size_t n2clen, char *c2n, size_t *c2nlen, int hs)
 	close(ctl);
 	ctl = -1;
 	return 1;
+}
+
+/* quickack - acknowledge what the client sent at once, not after the
+ * kernel's delayed-ACK timer.  A client whose TCP waits for the ACK of its
+ * last full segment before it sends a short one (Nagle's algorithm) would
+ * otherwise stall up to 40 ms in every message larger than a segment: 100
+ * KiB over TLS went at about 35 messages a second instead of 400.  The
+ * kernel leaves quick-ACK mode on its own, so it is set after each read
+ * of client bytes; a client descriptor that is not TCP turns it off. */
+static void quickack(void)
+{
+	static int off;
+	int one = 1;
+
+	if (!off && setsockopt(0, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one) == -1)
+		off = 1;
 }
 
 /* net_read - client bytes into b; >0 count, 0 end, -1 would block (*want set), -2 error */
@@ -457,6 +595,8 @@ static ssize_t net_read(char *b, size_t n, short *want)
 
 	if (!tls) {
 		r = read(0, b, n);
+		if (r > 0)
+			quickack();
 		if (r >= 0)
 			return r;
 		if (errno == EAGAIN || errno == EINTR) {
@@ -466,8 +606,10 @@ static ssize_t net_read(char *b, size_t n, short *want)
 		return -2;
 	}
 	e = SSL_read(ssl, b, (int)n);
-	if (e > 0)
+	if (e > 0) {
+		quickack();
 		return e;
+	}
 	switch (SSL_get_error(ssl, e)) {
 	case SSL_ERROR_WANT_READ: *want = POLLIN; return -1;
 	case SSL_ERROR_WANT_WRITE: *want = POLLOUT; return -1;
@@ -649,20 +791,21 @@ int main(int argc, char **argv)
 
 	/* the server first: it must never see the key, not even in a copy of our memory */
 	server_start(argv + 1, implicit);
-	/* no openssl.cnf: every setting is made here, and parsing it costs
-	 * time on every connection */
-	if (!OPENSSL_init_ssl(OPENSSL_INIT_LOAD_SSL_STRINGS | OPENSSL_INIT_LOAD_CRYPTO_STRINGS |
-	    OPENSSL_INIT_NO_LOAD_CONFIG, 0))
-		die_ssl(EX_T_TEMP, "cannot initialize OpenSSL");
-	tls_setup();
+	/* read as root, parsed only when a handshake is wanted (tls_setup) */
+	pem_read(&certpem, "tlscert.pem");
+	pem_read(&keypem, "tlskey.pem");
+	have_secret = ticket_secret(tsecret);
 	confine();
 	nonblock(0);
 	nonblock(1);
 	nonblock(child);
 	if (ctl >= 0)
 		nonblock(ctl);
-	if (implicit && !handshake(hs))
-		return 0;
+	if (implicit) {
+		tls_setup();
+		if (!handshake(hs))
+			return 0;
+	}
 	relay(idle, hs);
 	return 0;
 }

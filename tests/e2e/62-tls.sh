@@ -6,7 +6,8 @@
 # handshake never answered inside it, state forgotten after it, STARTTLS
 # twice / after AUTH / inside DATA, 200 abandoned handshakes freed by the
 # timeout), and the key kept out of the SMTP process (fd, maps, memory,
-# and the fork before the key is read, under strace).
+# and the fork before the key is read, under strace), and the key parsed
+# only when a handshake is wanted.
 . "$KURIER_SRC/tests/lib.sh"
 . "$KURIER_SRC/smtpd/e2e-common.sh"
 TLSD=$TB/kurier-tlsd
@@ -438,3 +439,47 @@ ok("starttls-100-in-a-row", bad == 0, bad)
 PY
 if grep -q 'handshake timeout' "$T/ssl.log"; then ok tlsd-logs-timeout; else notok tlsd-logs-timeout; fi
 if ! grep -q 'fatal' "$T/st.log" "$T/ssl.log"; then ok tls-logs-no-fatal; else notok tls-logs-no-fatal "$(grep -h fatal "$T"/*.log | head -3)"; fi
+
+# --- the TLS work is done only when a handshake is wanted: with a key
+# that does not parse, a plaintext session is served as usual, and only
+# STARTTLS fails (the connection closes, the log names the key); with
+# no key file at all nothing is served
+H2=$T/home2
+mkdir -p "$H2/control" && cp -p "$H"/control/* "$H2/control/" && chmod 755 "$H2" "$H2/control"
+printf -- '-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n' >"$H2/control/tlskey.pem"
+chmod 600 "$H2/control/tlskey.pem"
+tlsd_start badkey -- KURIER_HOME="$H2"
+H3=$T/home3
+mkdir -p "$H3/control" && cp -p "$H"/control/* "$H3/control/" && chmod 755 "$H3" "$H3/control"
+rm -f "$H3/control/tlskey.pem"
+tlsd_start nokey -- KURIER_HOME="$H3"
+python3 - "$PORT_badkey" "$PORT_nokey" <<'PY' || notok lazy-script "python exited $?"
+import smtplib, socket, ssl, sys
+bad, nokey = map(int, sys.argv[1:3])
+def ok(name, cond, why=""):
+    print(("ok %s" % name) if cond else ("not ok %s: %r" % (name, why)))
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+s = smtplib.SMTP("127.0.0.1", bad, timeout=10)
+code = s.ehlo("c")[0]
+ok("badkey-plaintext-served", code == 250 and s.has_extn("starttls"), code)
+code = s.docmd("NOOP")[0]
+ok("badkey-plaintext-noop", code == 250, code)
+failed = False
+try:
+    s.starttls(context=ctx)
+    s.noop()
+except (ssl.SSLError, OSError, smtplib.SMTPException):
+    failed = True
+ok("badkey-starttls-fails", failed)
+k = socket.create_connection(("127.0.0.1", nokey), timeout=10)
+try:
+    got = k.recv(100)
+except OSError:
+    got = b""
+ok("nokey-nothing-served", got == b"", got)
+k.close()
+PY
+if grep -q 'cannot load control/tlskey.pem' "$T/badkey.log"; then ok badkey-logged-at-starttls; else notok badkey-logged-at-starttls "$(tail -2 "$T/badkey.log")"; fi
+if grep -q 'cannot load control/tlskey.pem' "$T/nokey.log"; then ok nokey-logged; else notok nokey-logged "$(tail -2 "$T/nokey.log")"; fi
