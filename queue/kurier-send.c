@@ -14,7 +14,8 @@
  * cost:     no process and no exec of its own per message; 2 fsyncs per
  *           message for preprocessing (info and one of local/remote; the
  *           split directories are fsynced once per batch), one more per
- *           bounced recipient (the bounce record)
+ *           bounced recipient (the bounce record); no file creation per
+ *           message while finished messages leave files to reuse (the pool)
  *
  * The whole schedule lives in memory: one record per message with its
  * next retry time per channel in a binary heap, so a queue of 100,000
@@ -23,10 +24,12 @@
  * seconds).  The files are the truth; after a crash, startup rebuilds
  * everything from info/, local/, remote/, bounce/ and todo/.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>		/* rename only; no stdio streams */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -266,6 +269,115 @@ static int file_put(const char *path, const char *x, size_t n, int sync, mode_t 
 		return 0;
 	}
 	return close(fd) == 0;
+}
+
+/* scan_dir - the names in flat directory dir, each NUL-terminated, into out; 1 ok, 0 error */
+static int scan_dir(const char *dir, struct str *out)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	str_truncate(out, 0);
+	if (!d) return 0;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			if (!str_cats(out, e->d_name) || !str_0(out)) nomem();
+	closedir(d);
+	return 1;
+}
+
+/*
+ * The reuse pool.  Creating a file costs an inode allocation, which on a
+ * busy queue is most of what preprocessing costs (ext4 scans its inode
+ * bitmap past every inode freed in the last seconds); renaming an
+ * existing file costs none.  So the info, local and remote files of a
+ * finished message are emptied and parked as DIR/.reuse.N (a name no id
+ * scan parses), and preprocessing renames one back under the new id
+ * before it writes.  A parked file holds nothing, and a reused one is
+ * written and fsynced like a new one before todo/ID goes, so the pool
+ * changes no guarantee; after a crash the files of any message whose
+ * todo/ID still exists are rewritten from it (load_info).
+ */
+#define POOL_MAX 256		/* parked files per directory: more than one todo batch finishes at once */
+#define POOL_PREFIX ".reuse."
+#define POOL_INFO 0
+static const char *pool_dir[3] = { "info", "local", "remote" };
+static unsigned long long pool_name[3][POOL_MAX];
+static size_t pool_len[3];
+static unsigned long long pool_seq = 1;
+
+/* pool_path - "DIR/.reuse.K" into p */
+static void pool_path(struct str *p, int d, unsigned long long k)
+{
+	if (!str_copys(p, pool_dir[d]) || !str_append(p, '/') || !str_cats(p, POOL_PREFIX) ||
+	    !str_catu(p, k) || !str_0(p)) nomem();
+}
+
+/* pool_take - rename a parked file of directory d to path; 1 done, 0 none (create it) */
+static int pool_take(int d, const char *path)
+{
+	struct str p = STR_INIT;
+	int ok = 0;
+
+	while (!ok && pool_len[d]) {
+		pool_path(&p, d, pool_name[d][--pool_len[d]]);
+		ok = rename(p.s, path) == 0;	/* ENOENT: someone cleared the pool; try the next */
+	}
+	str_free(&p);
+	return ok;
+}
+
+/* pool_give - empty path and park it in d's pool, else remove it; 1 path is gone, 0 not */
+static int pool_give(int d, const char *path)
+{
+	struct str p = STR_INIT;
+	struct stat st;
+	int fd, parked = 0;
+
+	if (pool_len[d] < POOL_MAX) {
+		fd = open(path, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
+		if (fd == -1 && errno == ENOENT) return 1;
+		if (fd != -1) {
+			if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1) {
+				pool_path(&p, d, pool_seq);
+				if (rename(path, p.s) == 0) {
+					pool_name[d][pool_len[d]++] = pool_seq++;
+					parked = 1;
+				}
+				str_free(&p);
+			}
+			close(fd);
+		}
+		if (parked) return 1;
+	}
+	return unlink(path) == 0 || errno == ENOENT;
+}
+
+/* pool_load - at startup: take up the files parked by the last run */
+static void pool_load(void)
+{
+	struct str p = STR_INIT;
+	size_t k = strlen(POOL_PREFIX);
+	int d;
+
+	for (d = 0; d < 3; d++) {
+		DIR *dir = opendir(pool_dir[d]);
+		struct dirent *e;
+		if (!dir) continue;
+		while ((e = readdir(dir))) {
+			unsigned long long n;
+			if (strncmp(e->d_name, POOL_PREFIX, k) || !scan_ulongs(e->d_name + k, &n)) continue;
+			if (n >= pool_seq) pool_seq = n + 1;
+			if (pool_len[d] < POOL_MAX) {
+				pool_name[d][pool_len[d]++] = n;
+			} else {
+				pool_path(&p, d, n);
+				unlink(p.s);
+			}
+		}
+		closedir(dir);
+	}
+	str_free(&p);
 }
 
 /* dir_sync - fsync directory "dir/S"; 1 ok, 0 error */
@@ -782,10 +894,10 @@ static int msg_done(struct msg *m)
 {
 	struct str p = STR_INIT;
 
-	qpath(&p, "local", m->id); unlink(p.s);
-	qpath(&p, "remote", m->id); unlink(p.s);
+	qpath(&p, "local", m->id); pool_give(1 + LOCAL, p.s);
+	qpath(&p, "remote", m->id); pool_give(1 + REMOTE, p.s);
 	qpath(&p, "info", m->id);
-	if (unlink(p.s) == -1 && errno != ENOENT) {
+	if (!pool_give(POOL_INFO, p.s)) {
 		L("warning: unable to remove "); Ls(p.s); Ls(": "); Ls(error_str(errno)); Lend();
 		str_free(&p);
 		return 0;
@@ -1157,8 +1269,7 @@ static int preprocess(unsigned long long id)
 	int r, c, ok = 0;
 	struct msg *m;
 
-	qpath(&p, "info", id);
-	if (access(p.s, F_OK) == 0) { ok = 1; goto out; }	/* done before a crash */
+	if (msg_find(id)) { ok = 1; goto out; }	/* done; only the todo removal failed */
 	qpath(&p, "todo", id);
 	r = qfile_read(p.s, &e);
 	if (r == 0) goto out;
@@ -1191,6 +1302,7 @@ static int preprocess(unsigned long long id)
 	for (c = 0; c < 2; c++) {
 		qpath(&p, chan_dir[c], id);
 		if (!ch[c].len) { unlink(p.s); continue; }
+		pool_take(1 + c, p.s);
 		if (!file_put(p.s, ch[c].s, ch[c].len, 1, 0600)) goto fail;
 		synced[1 + c][id % auto_split] = 1;
 	}
@@ -1199,6 +1311,7 @@ static int preprocess(unsigned long long id)
 	    !str_append(&info, 'q') || !str_catu(&info, qp) || !str_0(&info) ||
 	    !str_append(&info, 'u') || !str_catu(&info, uid) || !str_0(&info)) nomem();
 	qpath(&p, "info", id);
+	pool_take(POOL_INFO, p.s);
 	if (!file_put(p.s, info.s, info.len, 1, 0600)) goto fail;
 	synced[0][id % auto_split] = 1;
 	/* logged once the state is written, so a retried preprocessing logs it once */
@@ -1259,8 +1372,19 @@ static void todo_scan(void)
 		todo_next = now() + LATER;
 		return;
 	}
+	/* no delivery starts while todo/ID exists: after a crash, a message
+	 * with todo/ID is preprocessed again from it (load_info), which is
+	 * safe only while none of its recipients can have been delivered */
 	for (i = 0; i < k; i++)
-		clean_simple('P', done[i]);
+		if (!clean_simple('P', done[i])) {
+			struct msg *m = msg_find(done[i]);
+			if (m && !m->job[LOCAL] && !m->job[REMOTE]) {
+				heap_del(LOCAL, m);
+				heap_del(REMOTE, m);
+				msg_forget(m);
+			}
+			todo_next = now() + LATER;
+		}
 }
 
 /* --- startup and administrator requests ---------------------------------------------------- */
@@ -1288,6 +1412,10 @@ static void load_info(unsigned long long id)
 	size_t i = 0;
 	int c, r;
 
+	/* todo/ID still there: preprocessing did not finish, and no delivery
+	 * started (todo_scan); its files are rewritten from todo/ID */
+	qpath(&p, "todo", id);
+	if (access(p.s, F_OK) == 0) goto out;
 	qpath(&p, "info", id);
 	r = qfile_read(p.s, &f);
 	if (r <= 0) goto out;
@@ -1324,22 +1452,6 @@ static void load_info(unsigned long long id)
 out:
 	str_free(&p);
 	str_free(&f);
-}
-
-/* scan_dir - the names in flat directory dir, each NUL-terminated, into out; 1 ok, 0 error */
-#include <dirent.h>
-static int scan_dir(const char *dir, struct str *out)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-
-	str_truncate(out, 0);
-	if (!d) return 0;
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			if (!str_cats(out, e->d_name) || !str_0(out)) nomem();
-	closedir(d);
-	return 1;
 }
 
 /* startup_orphans - at startup: ask kurier-clean to remove message files
@@ -1552,6 +1664,7 @@ int main(int argc, char **argv)
 	if (n < 0) die(EX_T_TEMP, "unable to scan info");
 	for (i = 0; i < n; i++) load_info(ids[i]);
 	free(ids);
+	pool_load();
 	bounce_scan();
 	startup_finish();
 	startup_orphans();

@@ -7,6 +7,9 @@
 . "$KURIER_SRC/tests/lib.sh"
 . "$KURIER_SRC/queue/e2e.sh"
 . "$KURIER_SRC/queue/e2e-send.sh"
+# kurier-send parks the emptied files of finished messages as DIR/.reuse.N
+# (kurier-send(8)); they belong to no message
+q_files() { find "$1" \( -type f -o -type l \) ! -name '.reuse.*' 2>/dev/null; }
 s_setup || { notok "send test instance" "setup failed"; exit 1; }
 
 # --- preprocessing and the split, with kurier-send stopped before delivery --
@@ -46,6 +49,11 @@ grep -q "^[0-9]* mess/$((id % $(head -n1 "$KURIER_SRC/conf-split")))/$id <sender
 [ -n "$(ls "$T/md/bob@test.kurier.example/new")" ] && ok "send: the stand-in delivered" || notok "send: maildir" ""
 left=$(q_files "$Q" | grep -v lock/trigger)
 [ -z "$left" ] && ok "send: nothing left in the queue" || notok "send: leftovers" "$left"
+# the finished message's info, local and remote files are parked, empty, for reuse
+pool=$(find "$Q/info" "$Q/local" "$Q/remote" -maxdepth 1 -type f -name '.reuse.*')
+[ "$(echo "$pool" | grep -c .)" = 3 ] && [ -z "$(find $pool -size +0c)" ] &&
+	ok "send: a finished message's three files are parked empty" || notok "send: pool" "$pool"
+pooled=$(stat -c %i $pool | sort)
 
 # --- restart recovery: preprocessed, then killed before any delivery ---------
 s_stop
@@ -59,6 +67,10 @@ id=$(grep '^new msg' "$T/send.log" | tail -1 | cut -d' ' -f3)
 kill -KILL "$SPID"; wait "$SPID" 2>/dev/null; sleep 0.3
 [ -f "$Q/info/$((id % 23))/$id" ] && [ -f "$Q/local/$((id % 23))/$id" ] && [ -f "$Q/remote/$((id % 23))/$id" ] &&
 	[ -z "$(q_files "$Q/todo")" ] && ok "send: preprocessed state survives a SIGKILL" || notok "send: state after kill" "$(q_files "$Q")"
+# after a restart (the pool is read back) the new message's files are the parked inodes
+now=$(stat -c %i "$Q/info/$((id % 23))/$id" "$Q/local/$((id % 23))/$id" "$Q/remote/$((id % 23))/$id" | sort)
+[ "$now" = "$pooled" ] && [ -z "$(find "$Q/info" "$Q/local" "$Q/remote" -maxdepth 1 -name '.reuse.*')" ] &&
+	ok "send: preprocessing reuses the parked files" || notok "send: reuse" "pooled $pooled now $now"
 : >"$T/rules"
 before=$(grep -c '^new msg' "$T/send.log")
 s_start
