@@ -51,7 +51,6 @@ static struct loginmon lm = {
 	.types = types,
 	.datamax = IMAP_CHECKPW_MAX,
 	.tagmax = IMAP_TAG_MAX,
-	.chain_timeout = 0,
 	.delaymax = IMAP_AUTHDELAY_MAX,
 };
 
@@ -289,6 +288,9 @@ int main(int argc, char **argv)
 	session_init("* BYE autologout: idle too long\r\n", "* BYE [UNAVAILABLE] out of memory\r\n", "<>@\"\\");
 	loginmon_args(&lm, argc, argv, IMAP_CHECKPW_ARGS, "/bin/kurier-imapd");
 	session_config("KURIER_IMAP_TIMEOUT_LOGIN", IMAP_TIMEOUT_LOGIN, IMAP_TIMEOUT_MAX);
+	/* the chain has as long as the client has for a command: a helper
+	 * that hangs must not hold the connection and the monitor for ever */
+	lm.chain_timeout = session.timeout;
 	/* the monitor stays behind; the stamp is the CRAM-MD5 challenge (RFC 2195 §2) */
 	loginmon_start(&lm);
 	session_confine(IMAP_LOGIN_MEM, IMAP_NOFILE, "* BYE [UNAVAILABLE] temporary failure\r\n");

@@ -6,7 +6,8 @@
 # 111 and a line naming what is wrong; the host name from control/me goes
 # into the APOP timestamp and the CRAM-MD5 challenge, with the bytes each
 # protocol masks shown as '?'; TCPREMOTEIP is logged made safe; the login
-# timeout ends a silent client with the protocol's own last words.
+# timeout ends a silent client with the protocol's own last words, and a
+# checkpw chain that hangs is killed after it (a temporary failure).
 . "$KURIER_SRC/tests/lib.sh"
 
 POP=$TB/kurier-pop3-login
@@ -95,4 +96,18 @@ for p in pop:"$POP":KURIER_POP3_TIMEOUT_LOGIN:'-ERR autologout: idle too long' \
 	if [ "$(tail -1 "$T/$l-idle.out" | tr -d '\r')" = "$words" ] && [ "$took" -ge 900 ] && [ "$took" -lt 4000 ] &&
 	    grep -q 'timeout before login: 192.0.2.7' "$T/$l-idle.err"; then ok "$l-login-timeout"
 	else notok "$l-login-timeout" "${took} ms: $(cat "$T/$l-idle.out" "$T/$l-idle.err")"; fi
+done
+
+# a checkpw chain that hangs is killed after the login timeout: the client
+# gets a temporary failure and can try again
+for p in pop:"$POP":KURIER_POP3_TIMEOUT_LOGIN:'USER u\r\nPASS p\r\n':'-ERR [SYS/TEMP] temporary failure, try again later' \
+    imap:"$IMAP":KURIER_IMAP_TIMEOUT_LOGIN:'a LOGIN u p\r\n':'a NO [UNAVAILABLE] temporary failure, try again later'; do
+	IFS=: read -r l prog var req want <<<"$p"
+	start=$(date +%s%N)
+	env "$var=1" AUTH_PLAINTEXT_OK=1 TCPREMOTEIP=192.0.2.8 "$prog" /bin/sh -c 'exec sleep 8' \
+	    < <(printf "$req"; sleep 3) >"$T/$l-hang.out" 2>"$T/$l-hang.err"
+	took=$((($(date +%s%N) - start) / 1000000))
+	if grep -qF -- "$want" "$T/$l-hang.out" && grep -q 'checkpw chain timed out: 192.0.2.8' "$T/$l-hang.err" &&
+	    [ "$took" -lt 7000 ]; then ok "$l-hanging-chain-killed"
+	else notok "$l-hanging-chain-killed" "${took} ms: $(cat "$T/$l-hang.out" "$T/$l-hang.err")"; fi
 done
