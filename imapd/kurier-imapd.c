@@ -456,16 +456,39 @@ static void refresh(int force)
 	textidx = (size_t)-1;
 }
 
-/* msgbytes - the bytes of message i (cached for the next call); 0 if unreadable */
+#define PREFETCH_AHEAD 32	/* files asked for ahead while messages are read in order from a disk */
+#define PREFETCH_SLOW_NS 200000	/* a read this slow came from the disk, not the page cache */
+
+/* msgbytes - the bytes of message i (cached for the next call; when messages are read in order and
+ * the disk is slow, the next files are asked for ahead); 0 if unreadable */
 static const char *msgbytes(size_t i, size_t *len)
 {
+	static size_t last = (size_t)-1;	/* the message read from disk before */
+	static int ahead;			/* reading in order from a slow disk: keep PREFETCH_AHEAD files coming */
+
 	if (textidx != i) {
+		struct timespec t0, t1;
+		long long ns;
 		textidx = (size_t)-1;
+		if (ahead && i == last + 1)
+			store_prefetch(&sel, i + PREFETCH_AHEAD);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		if (store_read(&sel, i, &msgtext) != 1) {
 			if (errno != ENOENT)
 				log_warn("cannot read a message: ", who);
 			return 0;
 		}
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		ns = (long long)(t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec);
+		if (i == last + 1 && !ahead && ns > PREFETCH_SLOW_NS) {
+			/* in order and waiting for the disk: start the next files now */
+			size_t k;
+			ahead = 1;
+			for (k = 1; k <= PREFETCH_AHEAD; k++)
+				store_prefetch(&sel, i + k);
+		} else if (i != last + 1)
+			ahead = 0;
+		last = i;
 		textidx = i;
 	}
 	*len = msgtext.len;

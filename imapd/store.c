@@ -1489,6 +1489,24 @@ size_t store_find_uid(const struct folder *f, uint32_t uid)
 	return f->n;
 }
 
+/* store_prefetch - ask the kernel to start reading message i's file, unless its header is cached */
+void store_prefetch(const struct folder *f, size_t i)
+{
+	static struct str p;
+	int fd;
+
+	if (i >= f->n || f->m[i].hlen)
+		return;
+	p.len = 0;
+	if (!str_cats(&p, f->dir) || !str_append(&p, '/') || !str_cats(&p, f->m[i].file) || !str_0(&p))
+		return;
+	fd = open(p.s, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd == -1)
+		return;
+	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED);
+	close(fd);
+}
+
 /* store_read - the message file into out */
 int store_read(const struct folder *f, size_t i, struct str *out)
 {

@@ -176,6 +176,8 @@ int store_copy_made(const char *srcdir, const char *src, const char *dir, unsign
 int store_subscriptions(struct str *out);
 /* store_subscribe - add (on) or remove (!on) a name; 1 ok, -1 error */
 int store_subscribe(const char *name, size_t n, int on);
+/* store_prefetch - start reading message i's file in the background (a hint; nothing when its header is cached) */
+void store_prefetch(const struct folder *f, size_t i);
 /* store_read - the whole message file of f's message i into out; 1 ok, 0 gone, -1 error */
 int store_read(const struct folder *f, size_t i, struct str *out);
 
