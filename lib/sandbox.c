@@ -11,11 +11,18 @@
  * tgkill on itself, a posix_spawn() child is clone3 and the program it
  * executes starts by opening its libraries.  The filter stays in force
  * across execve, so SANDBOX_SPAWN includes what a dynamically linked
- * program needs to reach main().
+ * program needs to reach main().  sandbox_export writes the same filter
+ * as a BPF program at build time, and sandbox_enter_prog loads it at run
+ * time without libseccomp's work, with the caller's pid put in for the
+ * mark the tgkill rule was built with.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <seccomp.h>
 #include <stddef.h>
 #include <string.h>
@@ -172,7 +179,7 @@ static int allow_list(scmp_filter_ctx ctx, const int *calls)
  * process (abort, raise), harmless ioctl requests, prlimit64 on
  * this process.  A call that a group in allow permits whole is left to
  * that group; 1 ok, -1 error */
-static int base_rules(scmp_filter_ctx ctx, unsigned allow)
+static int base_rules(scmp_filter_ctx ctx, unsigned allow, scmp_datum_t self)
 {
 	/* isatty(), bytes waiting, close-on-exec, terminal size: each only
 	 * asks about or marks a descriptor the process already holds */
@@ -196,7 +203,7 @@ static int base_rules(scmp_filter_ctx ctx, unsigned allow)
 	 * its children anyway, allows tgkill whole */
 	if (!r && !(allow & SANDBOX_SPAWN))
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
-				     arg(0, SCMP_CMP_EQ, (scmp_datum_t)getpid(), 0));
+				     arg(0, SCMP_CMP_EQ, self, 0));
 	for (i = 0; !r && i < sizeof ioctl_ok / sizeof ioctl_ok[0]; i++)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
 				     arg(1, SCMP_CMP_EQ, ioctl_ok[i], 0));
@@ -226,8 +233,8 @@ static int spawn_rules(scmp_filter_ctx ctx)
 	return 1;
 }
 
-/* filter_load - build and load the allow-list for sb; 1 ok, -1 error */
-static int filter_load(const struct sandbox *sb)
+/* filter_build - the allow-list for sb, tgkill allowed on process self; the context, or 0 (errno) */
+static scmp_filter_ctx filter_build(const struct sandbox *sb, scmp_datum_t self)
 {
 	scmp_filter_ctx ctx;
 	int r, e;
@@ -235,11 +242,11 @@ static int filter_load(const struct sandbox *sb)
 	ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
 	if (!ctx) {
 		errno = ENOMEM;
-		return -1;
+		return 0;
 	}
 	r = allow_list(ctx, base_calls);
 	if (r == 1)
-		r = base_rules(ctx, sb->allow);
+		r = base_rules(ctx, sb->allow, self);
 	if (r == 1 && (sb->allow & SANDBOX_FILES))
 		r = allow_list(ctx, files_calls);
 	if (r == 1 && (sb->allow & SANDBOX_NET))
@@ -255,16 +262,87 @@ static int filter_load(const struct sandbox *sb)
 		r = allow_list(ctx, inotify_calls);
 	if (r == 1 && sb->extra)
 		r = allow_list(ctx, sb->extra);
-	if (r == 1) {
-		r = seccomp_load(ctx);
-		if (r) {
-			errno = -r;
-			r = -1;
-		} else
-			r = 1;
-	}
+	if (r == 1)
+		return ctx;
 	e = errno;
 	seccomp_release(ctx);
+	errno = e;
+	return 0;
+}
+
+/* filter_load - build and load the allow-list for sb; 1 ok, -1 error */
+static int filter_load(const struct sandbox *sb)
+{
+	scmp_filter_ctx ctx = filter_build(sb, (scmp_datum_t)getpid());
+	int r, e;
+
+	if (!ctx)
+		return -1;
+	r = seccomp_load(ctx);
+	if (r) {
+		errno = -r;
+		r = -1;
+	} else
+		r = 1;
+	e = errno;
+	seccomp_release(ctx);
+	errno = e;
+	return r;
+}
+
+int sandbox_export(const struct sandbox *sb, int fd)
+{
+	scmp_filter_ctx ctx = filter_build(sb, SANDBOX_PID_MARK);
+	int r, e;
+
+	if (!ctx)
+		return -1;
+	r = seccomp_export_bpf(ctx, fd);
+	if (r) {
+		errno = -r;
+		r = -1;
+	} else
+		r = 1;
+	e = errno;
+	seccomp_release(ctx);
+	errno = e;
+	return r;
+}
+
+/* prog_load - load a program sandbox_export wrote, with this process's
+ * pid in place of SANDBOX_PID_MARK; 1 ok, -1 error (EINVAL: not such a
+ * program, or one without the mark where sb needs it) */
+static int prog_load(const struct sandbox *sb, const void *prog, size_t len)
+{
+	struct sock_filter *f;
+	struct sock_fprog fp;
+	size_t n = len / sizeof *f, i, marks = 0;
+	int r, e;
+
+	if (!len || len % sizeof *f || n > BPF_MAXINSNS) {
+		errno = EINVAL;
+		return -1;
+	}
+	f = malloc(len);
+	if (!f)
+		return -1;
+	memcpy(f, prog, len);
+	/* the tgkill rule compares the low half of its first argument with the mark */
+	for (i = 0; i < n; i++)
+		if (f[i].code == (BPF_JMP | BPF_JEQ | BPF_K) && f[i].k == SANDBOX_PID_MARK) {
+			f[i].k = (uint32_t)getpid();
+			marks++;
+		}
+	if (!marks != !!(sb->allow & SANDBOX_SPAWN)) {
+		free(f);
+		errno = EINVAL;
+		return -1;
+	}
+	fp.len = (unsigned short)n;
+	fp.filter = f;
+	r = prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fp, 0, 0) == 0 ? 1 : -1;
+	e = errno;
+	free(f);
 	errno = e;
 	return r;
 }
@@ -543,7 +621,8 @@ int sandbox_drop(const char *user, const char *group)
 	return sandbox_setids(&ids);
 }
 
-int sandbox_enter(const struct sandbox *sb)
+/* confine - ids, limits and no_new_privs of sb; 1 ok, -1 error */
+static int confine(const struct sandbox *sb)
 {
 	if (sb->ids) {
 		if (sandbox_setids(sb->ids) != 1)
@@ -556,5 +635,19 @@ int sandbox_enter(const struct sandbox *sb)
 		return -1;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
 		return -1;
+	return 1;
+}
+
+int sandbox_enter(const struct sandbox *sb)
+{
+	if (confine(sb) != 1)
+		return -1;
 	return filter_load(sb);
+}
+
+int sandbox_enter_prog(const struct sandbox *sb, const void *prog, size_t len)
+{
+	if (confine(sb) != 1)
+		return -1;
+	return prog_load(sb, prog, len);
 }

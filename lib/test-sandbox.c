@@ -228,25 +228,54 @@ static const struct {
 	{ "abort in a forked child dies by SIGABRT", SANDBOX_SPAWN, 0, act_fork_abort, 0 },
 };
 
+/* export_prog - sb's filter as sandbox_export writes it, in memory; it (free it), or 0 */
+static char *export_prog(const struct sandbox *sb, size_t *len)
+{
+	char path[] = "/tmp/kurier-test-sandbox-bpf.XXXXXX", *b;
+	struct stat st;
+	int fd = mkstemp(path);
+
+	if (fd < 0)
+		return 0;
+	unlink(path);
+	b = 0;
+	if (sandbox_export(sb, fd) == 1 && fstat(fd, &st) == 0 && st.st_size > 0 &&
+	    (b = malloc((size_t)st.st_size)) && pread(fd, b, (size_t)st.st_size, 0) == st.st_size)
+		*len = (size_t)st.st_size;
+	else {
+		free(b);
+		b = 0;
+	}
+	close(fd);
+	return b;
+}
+
 /* run_case - fork a child that enters the sandbox and acts; its wait status */
-static int run_case(unsigned allow, const int *extra, int (*act)(void))
+static int run_case(unsigned allow, const int *extra, int (*act)(void), int viaprog)
 {
 	struct sandbox sb;
+	char *prog = 0;
+	size_t len = 0;
 	pid_t p;
 	int st;
 
+	memset(&sb, 0, sizeof sb);
+	sb.allow = allow;
+	sb.extra = extra;
+	if (viaprog && !(prog = export_prog(&sb, &len)))
+		return -1;
 	fflush(stdout);
 	p = fork();
-	if (p < 0)
+	if (p < 0) {
+		free(prog);
 		return -1;
+	}
 	if (p == 0) {
-		memset(&sb, 0, sizeof sb);
-		sb.allow = allow;
-		sb.extra = extra;
-		if (sandbox_enter(&sb) != 1)
+		if ((viaprog ? sandbox_enter_prog(&sb, prog, len) : sandbox_enter(&sb)) != 1)
 			_exit(100);
 		_exit(act());
 	}
+	free(prog);
 	if (waitpid(p, &st, 0) != p)
 		return -1;
 	return st;
@@ -257,17 +286,48 @@ static void test_cases(void)
 {
 	char name[200];
 	size_t i;
-	int st, good;
+	int st, good, viaprog;
 
-	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		st = run_case(cases[i].allow, cases[i].extra, cases[i].act);
-		if (cases[i].sig)
-			good = st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == cases[i].sig;
-		else
-			good = st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
-		snprintf(name, sizeof name, "%s (status %d)", cases[i].name, st);
-		CHECK(good, name);
-	}
+	/* each case twice: the filter built at sandbox_enter, and the same
+	 * filter exported as BPF and loaded by sandbox_enter_prog (the abort
+	 * cases show that the pid mark was replaced: tgkill on itself passes) */
+	for (viaprog = 0; viaprog < 2; viaprog++)
+		for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+			st = run_case(cases[i].allow, cases[i].extra, cases[i].act, viaprog);
+			if (cases[i].sig)
+				good = st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == cases[i].sig;
+			else
+				good = st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+			snprintf(name, sizeof name, "%s%s (status %d)", viaprog ? "exported BPF: " : "",
+			    cases[i].name, st);
+			CHECK(good, name);
+		}
+}
+
+/* child_badprog - sandbox_enter_prog refuses programs that are not what it
+ * needs, before loading anything; 0 ok */
+static int child_badprog(void)
+{
+	struct sandbox spawn, plain;
+	char *prog;
+	size_t len = 0;
+
+	memset(&spawn, 0, sizeof spawn);
+	spawn.allow = SANDBOX_SPAWN;
+	memset(&plain, 0, sizeof plain);
+	/* a SANDBOX_SPAWN filter has no pid mark: wrong for a filter that needs one */
+	prog = export_prog(&spawn, &len);
+	if (!prog)
+		return 2;
+	if (sandbox_enter_prog(&plain, prog, len) != -1 || errno != EINVAL)
+		return 3;
+	if (sandbox_enter_prog(&spawn, prog, len - 1) != -1 || errno != EINVAL)
+		return 4;
+	if (sandbox_enter_prog(&spawn, prog, 0) != -1 || errno != EINVAL)
+		return 5;
+	free(prog);
+	/* nothing was loaded by the refusals */
+	return socket(AF_INET, SOCK_STREAM, 0) >= 0 ? 0 : 6;
 }
 
 /* status_has - 1 if the status text holds the line */
@@ -565,6 +625,7 @@ int main(void)
 	CHECK(in_child(child_self_status), "/proc/self/status of a confined child shows Seccomp 2, NoNewPrivs 1");
 	CHECK(in_child(child_limits), "limits are set soft and hard and hold");
 	CHECK(in_child(child_nouser), "an unknown user is refused");
+	CHECK(in_child(child_badprog), "sandbox_enter_prog refuses a program without the pid mark, or cut short");
 	if (geteuid() == 0)
 		CHECK(in_child(child_drop), "drop to nobody:nogroup sticks, no root group left");
 	else

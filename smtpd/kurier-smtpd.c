@@ -30,6 +30,7 @@
 #include "control.h"
 #include "dataread.h"
 #include "exitcode.h"
+#include "filter.h"
 #include "log.h"
 #include "mimelimit.h"
 #include "monitor.h"
@@ -38,6 +39,7 @@
 #include "scan.h"
 #include "smtpparse.h"
 #include "str.h"
+#include "smtpd/smtpd-bpf.h"
 
 extern char **environ;
 
@@ -413,14 +415,12 @@ static void config(void)
 /* confine - enter the sandbox: kurierd if root; files, pipes and sendmsg only */
 static void confine(void)
 {
-	/* no SANDBOX_SPAWN: the monitor runs every program for us; the
-	 * message pipes go to it with sendmsg */
-	static const int extra[] = { SCMP_SYS(sendmsg), SCMP_SYS(pipe2), SCMP_SYS(pipe), -1 };
+	static const int extra[] = SMTPD_SANDBOX_EXTRA;
 	struct sandbox sb;
 
 	memset(&sb, 0, sizeof sb);
 	sb.ids = root ? &dids : 0;
-	sb.allow = SANDBOX_FILES;
+	sb.allow = SMTPD_SANDBOX_ALLOW;
 	sb.extra = extra;
 #if defined(__SANITIZE_ADDRESS__)
 	sb.mem = 0;	/* ASan reserves terabytes of address space */
@@ -434,7 +434,8 @@ static void confine(void)
 	sb.mem = SMTPD_MEM_LIMIT;
 #endif
 	sb.nofile = SMTPD_NOFILE;
-	if (sandbox_enter(&sb) != 1) {
+	/* the filter as filter-gen built it from the same allow and extra */
+	if (sandbox_enter_prog(&sb, smtpd_bpf, sizeof smtpd_bpf) != 1) {
 		say("421 4.3.0 temporary failure\r\n");
 		(void)buf_flush(&cout);
 		die(EX_T_TEMP, "cannot enter the sandbox");

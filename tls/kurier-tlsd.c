@@ -54,10 +54,12 @@
 #include <openssl/ssl.h>
 #include "auto.h"
 #include "exitcode.h"
+#include "filter.h"
 #include "log.h"
 #include "sandbox.h"
 #include "scan.h"
 #include "str.h"
+#include "tls/tlsd-bpf.h"
 
 extern char **environ;
 
@@ -443,12 +445,12 @@ fail:
 /* confine - become kuriert in the sandbox: only the descriptors we hold */
 static void confine(void)
 {
-	static const int extra[] = { SCMP_SYS(ioctl), -1 };	/* SIOCOUTQ on the server's socket */
+	static const int extra[] = TLSD_SANDBOX_EXTRA;	/* ioctl: SIOCOUTQ on the server's socket */
 	struct sandbox sb;
 
 	memset(&sb, 0, sizeof sb);
 	sb.user = geteuid() == 0 ? auto_user_t : 0;
-	sb.allow = SANDBOX_NET;
+	sb.allow = TLSD_SANDBOX_ALLOW;
 	sb.extra = extra;
 #if defined(__SANITIZE_ADDRESS__)
 	sb.mem = 0;
@@ -463,7 +465,8 @@ static void confine(void)
 #endif
 	sb.nofile = TLSD_NOFILE;
 	sb.nproc = 1;
-	if (sandbox_enter(&sb) != 1)
+	/* the filter as filter-gen built it from the same allow and extra */
+	if (sandbox_enter_prog(&sb, tlsd_bpf, sizeof tlsd_bpf) != 1)
 		die(EX_T_TEMP, "cannot enter the sandbox");
 }
 
