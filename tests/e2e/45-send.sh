@@ -3,7 +3,9 @@
 # local/remote split (rewriting, locals, hosted domains, aliases), the
 # spawn contract, grouping of remote recipients by domain, qmail-send's
 # log lines, cleanup of every queue file once done, restart recovery of
-# a preprocessed message, SIGTERM finishing deliveries in flight.
+# a preprocessed message, SIGTERM finishing deliveries in flight, the
+# reuse of finished messages' files, no delivery while todo/ID exists and
+# the rewrite of such a message from it after a crash.
 . "$KURIER_SRC/tests/lib.sh"
 . "$KURIER_SRC/queue/e2e.sh"
 . "$KURIER_SRC/queue/e2e-send.sh"
@@ -107,3 +109,37 @@ peak() {
 [ "$(peak local)" = 2 ] && ok "send: concurrencylocal 2 is reached and never passed" || notok "send: local peak" "$(peak local)"
 [ "$(peak remote)" = 1 ] && ok "send: concurrencydomain 1 holds for one remote domain" || notok "send: domain peak" "$(peak remote)"
 s_stop
+
+# --- no delivery while todo/ID exists; a restart rewrites such a message from it ----
+# (kurier-clean cannot remove todo/ID while its directory is immutable)
+rm -f "$TH/control/concurrencylocal" "$TH/control/concurrencydomain"
+: >"$T/send.log"; : >"$T/spawn.log"
+s_start
+kill -STOP "$SPID"
+s_inject 's@x.example' 'im@local.example'
+id=$(q_files "$Q/todo" | head -1); id=${id##*/}
+tdir=$Q/todo/$((id % 23))
+if [ -n "$id" ] && chattr +i "$tdir" 2>/dev/null; then
+	on_exit "chattr -i $tdir"
+	kill -CONT "$SPID"; s_trigger
+	s_wait "warning: kurier-clean" 10 && ok "send: a todo entry that cannot be removed is logged" ||
+		notok "send: clean warning" "$(tail -3 "$T/send.log")"
+	sleep 0.5
+	! grep -q 'im@local.example' "$T/spawn.log" && ! grep -q "starting delivery.*im@local.example" "$T/send.log" &&
+		ok "send: no delivery starts while todo/ID exists" || notok "send: delivered with todo" "$(cat "$T/spawn.log")"
+	# a crash now: info and local exist beside todo; put something stale into local
+	kill -KILL "$SPID"; wait "$SPID" 2>/dev/null
+	[ -f "$Q/info/$((id % 23))/$id" ] && [ -f "$Q/local/$((id % 23))/$id" ] &&
+		ok "send: info and local written beside the todo entry" || notok "send: state beside todo" "$(q_files "$Q")"
+	printf 'Tstale@local.example\0' >"$Q/local/$((id % 23))/$id"
+	chattr -i "$tdir"
+	s_start
+	s_wait "^end msg $id\$" 10 && ok "send: after the restart the message is delivered" || notok "send: todo restart" "$(tail -5 "$T/send.log")"
+	[ "$(grep -c 'im@local.example K' "$T/spawn.log")" = 1 ] && ! grep -q stale@ "$T/spawn.log" &&
+		ok "send: its files were rewritten from todo/ID, delivered once" || notok "send: rewrite" "$(cat "$T/spawn.log")"
+	s_stop
+else
+	kill -CONT "$SPID"
+	skip "send: todo kept" "chattr +i does not work here"
+	s_stop
+fi
