@@ -7,9 +7,6 @@
 . "$KURIER_SRC/tests/lib.sh"
 . "$KURIER_SRC/queue/e2e.sh"
 . "$KURIER_SRC/queue/e2e-send.sh"
-# kurier-send parks the emptied files of finished messages as DIR/.reuse.N
-# (kurier-send(8)); they belong to no message
-q_files() { find "$1" \( -type f -o -type l \) ! -name '.reuse.*' 2>/dev/null; }
 s_setup || { notok "send test instance" "setup failed"; exit 1; }
 split=$(head -n 1 "$KURIER_SRC/conf-split")
 
