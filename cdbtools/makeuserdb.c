@@ -13,11 +13,18 @@
  * method:   both cdbs are written to NAME.tmp, fsynced, and only when both
  *           are complete renamed into place (shadow first), then the
  *           directory is fsynced.  On any error the temporaries are
- *           removed and the old cdbs are untouched.
+ *           removed and the old cdbs are untouched.  Two threads: the
+ *           main one reads and checks the source and hands each checked
+ *           record (key, public part, shadow part) over in blocks of
+ *           memory; a writer thread adds them to both cdbs in source
+ *           order, so the two halves of the work run on two cores.  Only
+ *           the main thread exits or removes files, after stopping the
+ *           writer.
  * exit:     0 done; 100 bad usage or bad source ("file:line: reason" on
  *           stderr); 111 system failure.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,9 +55,85 @@
 static struct cdbx_make mpub, msh;
 static int open_pub, open_sh;
 
-/* cleanup - remove whatever temporaries exist */
+/*
+ * The hand-over from the checking thread to the writer thread.  Records
+ * are laid out one after another in blocks: three 32-bit lengths (key,
+ * public part, shadow part) and then the bytes; a key length of
+ * REC_NEXT says the rest of the block is unused and the records go on in
+ * the next one.  The checker fills a block and links the next before it
+ * publishes the count of records written (under q_lock), so everything
+ * the writer reads below that count is complete.  Spent blocks go back
+ * to a free list, so the same few blocks, warm in the caches, are reused.
+ */
+#define REC_BLOCK (256UL * 1024)	/* a block: a few hundred records, fits in the L2 cache */
+#define REC_BATCH 256	/* records published at once: one lock and wake-up per batch */
+#define REC_HEAD 12	/* three 32-bit lengths */
+#define REC_NEXT UINT32_MAX
+struct rec_block {
+	struct rec_block *next;	/* the next block of records, or on q_free the next free one */
+	struct rec_block *all;	/* every block made, for the release at the end */
+	size_t cap;	/* bytes in d */
+	size_t used;	/* bytes written in d */
+	size_t dirty;	/* bytes ever written in d, for the wipe */
+	char d[];
+};
+static pthread_mutex_t q_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t q_more = PTHREAD_COND_INITIALIZER;	/* the writer waits on it */
+static pthread_cond_t q_added = PTHREAD_COND_INITIALIZER;	/* the main thread waits on it */
+static int w_added;	/* the writer has added every record */
+static size_t q_published;	/* records the writer may take */
+static int q_done;	/* no more records will come */
+static int q_stop;	/* give up: the writer returns at once */
+static struct rec_block *q_free;	/* spent blocks of REC_BLOCK bytes */
+static int w_failed;	/* the writer stopped on an error ... */
+static int w_errno;	/* ... with this errno ... */
+static struct cdbx_make *w_make;	/* ... on this cdb ... */
+static const char *w_what;	/* ... doing this */
+static pthread_t writer;
+static int writer_running;
+static struct rec_block *first_blk;	/* where the writer starts */
+static struct rec_block *all_blk;	/* every block (only the main thread touches this) */
+/* the checker's side: the block being filled, its fill, records written */
+static struct rec_block *p_blk;
+static size_t p_count;
+
+/* blk_release - wipe (shadow parts hold password hashes) and free a block */
+static void blk_release(struct rec_block *b)
+{
+	explicit_bzero(b->d, b->dirty > b->used ? b->dirty : b->used);
+	free(b);
+}
+
+/* writer_stop - tell the writer to give up and wait for it */
+static void writer_stop(void)
+{
+	if (!writer_running)
+		return;
+	pthread_mutex_lock(&q_lock);
+	q_stop = 1;
+	pthread_cond_signal(&q_more);
+	pthread_mutex_unlock(&q_lock);
+	pthread_join(writer, 0);
+	writer_running = 0;
+}
+
+/* blocks_free - release every block (once the writer has stopped) */
+static void blocks_free(void)
+{
+	struct rec_block *b, *n;
+
+	for (b = all_blk; b; b = n) {
+		n = b->all;
+		blk_release(b);
+	}
+	all_blk = q_free = first_blk = p_blk = 0;
+}
+
+/* cleanup - stop the writer, remove whatever temporaries exist */
 static void cleanup(void)
 {
+	writer_stop();
+	blocks_free();
 	if (open_pub)
 		cdbx_make_abort(&mpub);
 	if (open_sh)
@@ -207,11 +290,167 @@ static void start_tmp(struct cdbx_make *m, int *open, const char *dir, const cha
 	str_free(&path);
 }
 
-/* put - add one record to the cdb being written; dies on failure */
-static void put(struct cdbx_make *m, const char *k, size_t kl, const char *d, size_t dl)
+/* writer_fail - record the writer's error doing what on m (for the main thread to report) */
+static void writer_fail(const char *what, struct cdbx_make *m)
 {
-	if (cdbx_make_add(m, k, kl, d, dl) < 0)
-		die_sys("cannot write", m->tmp.s);
+	int e = errno;
+
+	pthread_mutex_lock(&q_lock);
+	w_failed = 1;
+	w_errno = e;
+	w_make = m;
+	w_what = what;
+	pthread_cond_signal(&q_added);
+	pthread_mutex_unlock(&q_lock);
+}
+
+/* write_records - the writer thread: add every published record to both
+ * cdbs in order, then write the public cdb's hash tables and fsync it
+ * (the main thread finishes the shadow cdb meanwhile); returns 0 (errors
+ * go to writer_fail) */
+static void *write_records(void *unused)
+{
+	struct rec_block *b = first_blk, *spent = 0;
+	size_t off = 0, taken = 0, avail;
+	int done;
+
+	(void)unused;
+	for (;;) {
+		pthread_mutex_lock(&q_lock);
+		while (spent) {	/* blocks read through go back for reuse */
+			struct rec_block *n = spent->next;
+			if (spent->cap == REC_BLOCK) {	/* a larger one is just left */
+				spent->next = q_free;
+				q_free = spent;
+			}
+			spent = n;
+		}
+		while (q_published == taken && !q_done && !q_stop)
+			pthread_cond_wait(&q_more, &q_lock);
+		avail = q_published;
+		done = q_done;
+		if (q_stop) {
+			pthread_mutex_unlock(&q_lock);
+			return 0;
+		}
+		pthread_mutex_unlock(&q_lock);
+		if (taken == avail && done)
+			break;
+		while (taken < avail) {
+			uint32_t len[3];
+			const char *k;
+
+			memcpy(len, b->d + off, sizeof len);
+			if (len[0] == REC_NEXT) {
+				struct rec_block *n = b->next;
+				b->next = spent;
+				spent = b;
+				b = n;
+				off = 0;
+				continue;
+			}
+			k = b->d + off + REC_HEAD;
+			if (cdbx_make_add(&mpub, k, len[0], k + len[0], len[1]) < 0) {
+				writer_fail("cannot write", &mpub);
+				return 0;
+			}
+			if (len[2] && cdbx_make_add(&msh, k, len[0], k + len[0] + len[1], len[2]) < 0) {
+				writer_fail("cannot write", &msh);
+				return 0;
+			}
+			off += REC_HEAD + (size_t)len[0] + len[1] + len[2];
+			taken++;
+		}
+	}
+	pthread_mutex_lock(&q_lock);
+	w_added = 1;
+	pthread_cond_signal(&q_added);
+	pthread_mutex_unlock(&q_lock);
+	if (cdbx_make_end(&mpub) < 0)
+		writer_fail("cannot write", &mpub);
+	else if (cdbx_make_sync(&mpub) < 0)
+		writer_fail("cannot fsync", &mpub);
+	return 0;
+}
+
+/* blk_new - a block with room for need bytes, reused when it can be; 0 no memory */
+static struct rec_block *blk_new(size_t need)
+{
+	struct rec_block *b = 0;
+	size_t cap = need > REC_BLOCK ? need : REC_BLOCK;
+
+	if (cap == REC_BLOCK) {
+		pthread_mutex_lock(&q_lock);
+		if ((b = q_free))
+			q_free = b->next;
+		pthread_mutex_unlock(&q_lock);
+	}
+	if (!b) {
+		if (!(b = malloc(sizeof *b + cap)))
+			return 0;
+		b->all = all_blk;
+		all_blk = b;
+		b->dirty = 0;
+	} else {
+		b->dirty = b->dirty > b->used ? b->dirty : b->used;
+	}
+	b->next = 0;
+	b->cap = cap;
+	b->used = 0;
+	return b;
+}
+
+/* publish - let the writer take every record written so far (done: and no more); 1 ok, 0 the writer failed */
+static int publish(int done)
+{
+	int ok;
+
+	pthread_mutex_lock(&q_lock);
+	q_published = p_count;
+	q_done = done;
+	ok = !w_failed;
+	pthread_cond_signal(&q_more);
+	pthread_mutex_unlock(&q_lock);
+	return ok;
+}
+
+/* die_writer - report the writer's error: stop it, clean up, exit 111 */
+static void die_writer(void)
+{
+	writer_stop();
+	errno = w_errno;
+	die_sys(w_what, w_make->tmp.s);
+}
+
+/* put_rec - hand one checked record to the writer; dies on failure */
+static void put_rec(const struct str *k, const struct str *pub, const struct str *sh)
+{
+	uint32_t len[3];
+	size_t need = REC_HEAD + k->len + pub->len + sh->len;
+	char *p;
+
+	/* each part is shorter than a source line (UDB_LINE_MAX) */
+	len[0] = (uint32_t)k->len;
+	len[1] = (uint32_t)pub->len;
+	len[2] = (uint32_t)sh->len;
+	if (p_blk->used + need + sizeof len[0] > p_blk->cap) {
+		struct rec_block *n = blk_new(need + sizeof len[0]);
+		uint32_t next = REC_NEXT;
+		if (!n)
+			die_nomem();
+		memcpy(p_blk->d + p_blk->used, &next, sizeof next);
+		p_blk->used += sizeof next;
+		p_blk->next = n;
+		p_blk = n;
+	}
+	p = p_blk->d + p_blk->used;
+	memcpy(p, len, sizeof len);
+	memcpy(p + REC_HEAD, k->s, k->len);
+	memcpy(p + REC_HEAD + k->len, pub->s, pub->len);
+	memcpy(p + REC_HEAD + k->len + pub->len, sh->s, sh->len);
+	p_blk->used += need;
+	if (++p_count % REC_BATCH == 0 && !publish(0))
+		die_writer();
 }
 
 int main(int argc, char **argv)
@@ -246,6 +485,12 @@ int main(int argc, char **argv)
 
 	start_tmp(&mpub, &open_pub, dir.s, "userdb.cdb", MODE_PUBLIC);
 	start_tmp(&msh, &open_sh, dir.s, "userdbshadow.cdb", MODE_SHADOW);
+	if (!(first_blk = p_blk = blk_new(0)))
+		die_nomem();
+	errno = pthread_create(&writer, 0, write_records, 0);
+	if (errno)
+		die_sys("cannot start a thread for", dir.s);
+	writer_running = 1;
 
 	for (f = 0; f < files.n; f++) {
 		const char *file = files.files[f];
@@ -303,23 +548,30 @@ int main(int argc, char **argv)
 				die_nomem();
 			if (r == 0)
 				die_line(file, lineno, "duplicate address");
-			put(&mpub, key.s, key.len, pub.s, pub.len);
-			if (sh.len)
-				put(&msh, key.s, key.len, sh.s, sh.len);
+			put_rec(&key, &pub, &sh);
 		}
 		udb_src_unmap(data, dlen);
 	}
 	str_wipe(&sh);
 
-	/* write both tables and start their writeback before waiting on either */
-	if (cdbx_make_end(&mpub) < 0)
-		die_sys("cannot write", mpub.tmp.s);
+	/* the writer adds the last records; then each thread writes the hash
+	 * tables of one cdb and fsyncs it, the public one in the writer */
+	publish(1);
+	pthread_mutex_lock(&q_lock);
+	while (!w_added && !w_failed)
+		pthread_cond_wait(&q_added, &q_lock);
+	pthread_mutex_unlock(&q_lock);
+	if (w_failed)
+		die_writer();
 	if (cdbx_make_end(&msh) < 0)
 		die_sys("cannot write", msh.tmp.s);
-	if (cdbx_make_sync(&mpub) < 0)
-		die_sys("cannot fsync", mpub.tmp.s);
 	if (cdbx_make_sync(&msh) < 0)
 		die_sys("cannot fsync", msh.tmp.s);
+	pthread_join(writer, 0);
+	writer_running = 0;
+	if (w_failed)
+		die_writer();
+	blocks_free();
 	/* both are complete: publish, shadow first so no public entry lacks its password */
 	if (cdbx_make_rename(&msh) < 0)
 		die_sys("cannot rename to", msh.final.s);
