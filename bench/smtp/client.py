@@ -4,12 +4,15 @@
 # Postfix: THREADS sessions send MESSAGES messages of SIZE body bytes in
 # all, each over STARTTLS; "reuse" keeps one connection per session,
 # "new" opens one per message.  Prints the seconds it took; exits 1 if any
-# message was not accepted.
-# usage: client.py PORT MESSAGES THREADS SIZE reuse|new
+# message was not accepted.  Every message goes to RCPT (default
+# rcpt@far.example: a relayed address, which bench/smtp/run only queues;
+# bench/smtp/delivered gives its local bench user).
+# usage: client.py PORT MESSAGES THREADS SIZE reuse|new [RCPT]
 import smtplib, ssl, sys, threading, time
 
 port, total, threads, size = map(int, sys.argv[1:5])
 reuse = sys.argv[5] == "reuse"
+rcpt = sys.argv[6] if len(sys.argv) > 6 else "rcpt@far.example"
 ctx = ssl.create_default_context()
 ctx.check_hostname = False
 ctx.verify_mode = ssl.CERT_NONE
@@ -35,7 +38,7 @@ def session():
             if s is None:
                 s = smtplib.SMTP("127.0.0.1", port, local_hostname="client.bench", timeout=60)
                 s.starttls(context=ctx)
-            s.sendmail("a@bench.example", ["rcpt@far.example"], body)
+            s.sendmail("a@bench.example", [rcpt], body)
             if not reuse:
                 s.quit()
                 s = None
