@@ -664,12 +664,18 @@ static void cmd_select(const struct imap_cmd *c, int ro)
 		say(" ");
 		say(sel.kwname[i]);
 	}
-	say(")\r\n* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft");
-	for (i = 0; i < sel.nkw; i++) {
-		say(" ");
-		say(sel.kwname[i]);
+	say(")\r\n");
+	if (ro) {
+		/* EXAMINE and public folders: nothing can be changed (RFC 3501 6.3.2) */
+		say("* OK [PERMANENTFLAGS ()] read-only, no flags can be changed\r\n* ");
+	} else {
+		say("* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft");
+		for (i = 0; i < sel.nkw; i++) {
+			say(" ");
+			say(sel.kwname[i]);
+		}
+		say(sel.nkw < IMAP_KEYWORDS_MAX ? " \\*)] flags and keywords kept\r\n* " : ")] flags and keywords kept\r\n* ");
 	}
-	say(sel.nkw < IMAP_KEYWORDS_MAX ? " \\*)] flags and keywords kept\r\n* " : ")] flags and keywords kept\r\n* ");
 	sayu(sel.n);
 	say(" EXISTS\r\n* ");
 	sayu(sel.recent);

@@ -203,6 +203,7 @@ M.state = "SELECTED"
 M.is_readonly = True
 ok("shared-select", typ == "OK" and M.untagged_responses.get("EXISTS") == [b"2"], (dat, M.untagged_responses))
 ok("shared-select-read-only", "READ-ONLY" in M.untagged_responses, (dat, M.untagged_responses))
+ok("shared-select-permanentflags-empty", M.untagged_responses.get("PERMANENTFLAGS") == [b"()"], M.untagged_responses.get("PERMANENTFLAGS"))
 uv = M.untagged_responses["UIDVALIDITY"][0]
 typ, dat = M.fetch("1:*", "(UID FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
 fl = [d for d in dat if isinstance(d, tuple)]
