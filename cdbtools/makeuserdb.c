@@ -66,7 +66,7 @@ static int open_pub, open_sh;
  * to a free list, so the same few blocks, warm in the caches, are reused.
  */
 #define REC_BLOCK (256UL * 1024)	/* a block: a few hundred records, fits in the L2 cache */
-#define REC_BATCH 256	/* records published at once: one lock and wake-up per batch */
+#define REC_BATCH 2048	/* records published at once: one lock and wake-up per batch (a wake-up costs some microseconds) */
 #define REC_HEAD 12	/* three 32-bit lengths */
 #define REC_NEXT UINT32_MAX
 struct rec_block {
