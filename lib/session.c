@@ -220,17 +220,7 @@ void session_confine(unsigned long long mem, unsigned long long nofile, const ch
 	memset(&sb, 0, sizeof sb);
 	sb.user = geteuid() == 0 ? auto_user_d : 0;
 	sb.allow = 0;	/* read, write, poll and sleep are in the base set */
-#if defined(__SANITIZE_ADDRESS__)
-	sb.mem = 0;	/* ASan reserves terabytes of address space */
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-	sb.mem = 0;
-#else
-	sb.mem = mem;
-#endif
-#else
-	sb.mem = mem;
-#endif
+	sb.mem = mem;	/* lib/sandbox leaves it under ASan */
 	sb.nofile = nofile;
 	if (sandbox_enter(&sb) != 1)
 		session_bye(fail);

@@ -441,17 +441,7 @@ static void confine(void)
 
 	memset(&sb, 0, sizeof sb);
 	sb.allow = SANDBOX_FILES;
-#if defined(__SANITIZE_ADDRESS__)
-	sb.mem = 0;	/* ASan reserves terabytes of address space */
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-	sb.mem = 0;
-#else
-	sb.mem = POP3_MEM_LIMIT;
-#endif
-#else
-	sb.mem = POP3_MEM_LIMIT;
-#endif
+	sb.mem = POP3_MEM_LIMIT;	/* lib/sandbox leaves it under ASan */
 	sb.nofile = POP3_NOFILE;
 	if (sandbox_enter(&sb) != 1)
 		die(EX_T_TEMP, "cannot enter the sandbox");

@@ -422,17 +422,7 @@ static void confine(void)
 	sb.ids = root ? &dids : 0;
 	sb.allow = SMTPD_SANDBOX_ALLOW;
 	sb.extra = extra;
-#if defined(__SANITIZE_ADDRESS__)
-	sb.mem = 0;	/* ASan reserves terabytes of address space */
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-	sb.mem = 0;
-#else
-	sb.mem = SMTPD_MEM_LIMIT;
-#endif
-#else
-	sb.mem = SMTPD_MEM_LIMIT;
-#endif
+	sb.mem = SMTPD_MEM_LIMIT;	/* lib/sandbox leaves it under ASan */
 	sb.nofile = SMTPD_NOFILE;
 	/* the filter as filter-gen built it from the same allow and extra */
 	if (sandbox_enter_prog(&sb, smtpd_bpf, sizeof smtpd_bpf) != 1) {

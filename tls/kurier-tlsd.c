@@ -452,17 +452,7 @@ static void confine(void)
 	sb.user = geteuid() == 0 ? auto_user_t : 0;
 	sb.allow = TLSD_SANDBOX_ALLOW;
 	sb.extra = extra;
-#if defined(__SANITIZE_ADDRESS__)
-	sb.mem = 0;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-	sb.mem = 0;
-#else
-	sb.mem = TLSD_MEM_LIMIT;
-#endif
-#else
-	sb.mem = TLSD_MEM_LIMIT;
-#endif
+	sb.mem = TLSD_MEM_LIMIT;	/* lib/sandbox leaves it under ASan */
 	sb.nofile = TLSD_NOFILE;
 	sb.nproc = 1;
 	/* the filter as filter-gen built it from the same allow and extra */
