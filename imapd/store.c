@@ -1613,13 +1613,32 @@ static int namecmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* names_out - when r is 1, the n names v sorted into out, each followed by NUL, and n into *count; frees v; r, or -1 on no memory */
+static int names_out(char **v, size_t n, int r, struct str *out, size_t *count)
+{
+	size_t i;
+
+	if (r == 1) {
+		if (n)
+			qsort(v, n, sizeof *v, namecmp);
+		for (i = 0; i < n; i++)
+			if (!str_cats(out, v[i]) || !str_0(out))
+				r = -1;
+		*count = n;
+	}
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+	return r;
+}
+
 /* store_folders - every ".A.B" directory, sorted, each followed by NUL */
 int store_folders(struct str *out, size_t *count)
 {
 	DIR *dp = opendir(".");
 	struct dirent *d;
 	char **v = 0;
-	size_t n = 0, a = 0, i;
+	size_t n = 0, a = 0;
 	int r = 1;
 
 	out->len = 0;
@@ -1645,18 +1664,7 @@ int store_folders(struct str *out, size_t *count)
 		n++;
 	}
 	closedir(dp);
-	if (r == 1) {
-		if (n)
-			qsort(v, n, sizeof *v, namecmp);
-		for (i = 0; i < n; i++)
-			if (!str_cats(out, v[i]) || !str_0(out))
-				r = -1;
-		*count = n;
-	}
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-	return r;
+	return names_out(v, n, r, out, count);
 }
 
 /* store_create - a new folder */
@@ -2066,7 +2074,7 @@ int store_shared_folders(struct str *out, size_t *count)
 	struct str p = STR_INIT;
 	struct dirent *d;
 	char **v = 0;
-	size_t n = 0, a = 0, i;
+	size_t n = 0, a = 0;
 	DIR *dp;
 	int r = 1;
 
@@ -2100,18 +2108,7 @@ int store_shared_folders(struct str *out, size_t *count)
 	}
 	closedir(dp);
 	str_free(&p);
-	if (r == 1) {
-		if (n)
-			qsort(v, n, sizeof *v, namecmp);
-		for (i = 0; i < n; i++)
-			if (!str_cats(out, v[i]) || !str_0(out))
-				r = -1;
-		*count = n;
-	}
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-	return r;
+	return names_out(v, n, r, out, count);
 }
 
 #define STORE_COPY_CHUNK 65536	/* bytes a mirror copy moves per read: a few pages, on the stack */
