@@ -6,13 +6,13 @@
  *           the address itself is attacker data and is only compared
  */
 #include <errno.h>
-#include <grp.h>
 #include <stdarg.h>
 #include <string.h>
 #include "auto.h"
 #include "cdbx.h"
 #include "control.h"
 #include "resolve.h"
+#include "sandbox.h"
 #include "scan.h"
 #include "userdb.h"
 
@@ -357,7 +357,7 @@ static int virtual_account(struct resolved *r, const char *l, size_t n, const st
 		 * owner, with the group nofiles: kurierv's own group (kurier) may
 		 * read the queue, and a mailbox's programs must not */
 		struct account o;
-		struct group *ng;
+		gid_t ng;
 		memset(&o, 0, sizeof o);
 		f = resolve_passwd(passwd, auto_user_v, strlen(auto_user_v), &o);
 		u = o.uid;
@@ -367,12 +367,11 @@ static int virtual_account(struct resolved *r, const char *l, size_t n, const st
 			res = fail(r, RES_TEMP, "userdb record lacks uid/gid and the virtual owner is unknown");
 			goto out;
 		}
-		ng = getgrnam(auto_group_nofiles);
-		if (!ng || ng->gr_gid == 0) {
+		if (sandbox_gid(auto_group_nofiles, &ng) != 1 || ng == 0) {
 			res = fail(r, RES_TEMP, "userdb record lacks uid/gid and the group nofiles is missing");
 			goto out;
 		}
-		g = ng->gr_gid;
+		g = ng;
 		why(r, "owner: ", auto_user_v, ", group ", auto_group_nofiles, " (the record has no usable uid/gid)", (const char *)0);
 	}
 	r->acct.uid = (uid_t)u;
@@ -430,7 +429,7 @@ out:
  */
 static int alias_user(struct resolved *r, const char *passwd)
 {
-	struct group *g;
+	gid_t g;
 	int f;
 
 	acct_clear(&r->acct);
@@ -439,10 +438,9 @@ static int alias_user(struct resolved *r, const char *passwd)
 		return fail(r, RES_TEMP, "the alias user is not in the passwd file");
 	if (r->acct.uid == 0)
 		return fail(r, RES_TEMP, "the alias user must not be root");
-	g = getgrnam(auto_group_nofiles);
-	if (!g || g->gr_gid == 0)
+	if (sandbox_gid(auto_group_nofiles, &g) != 1 || g == 0)
 		return fail(r, RES_TEMP, "the group nofiles is missing");
-	r->acct.gid = g->gr_gid;
+	r->acct.gid = g;
 	return RES_ALIAS;
 }
 

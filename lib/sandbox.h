@@ -50,6 +50,10 @@ int sandbox_ids(const char *user, const char *group, struct sandbox_ids *ids);
 /* sandbox_ids_from - sandbox_ids on other passwd and group files (tests); 1 ok, -1 error */
 int sandbox_ids_from(const char *passwd, const char *groupfile, const char *user,
     const char *group, struct sandbox_ids *ids);
+/* sandbox_gid - the gid of group from /etc/group, never through NSS; 1 ok, -1 error (ENOENT: none) */
+int sandbox_gid(const char *group, gid_t *gid);
+/* sandbox_gid_from - sandbox_gid on another group file (tests); 1 ok, -1 error */
+int sandbox_gid_from(const char *groupfile, const char *group, gid_t *gid);
 /* sandbox_setids - become ids (groups, gid, uid) and prove root is gone; 1 ok, -1 error */
 int sandbox_setids(const struct sandbox_ids *ids);
 /* sandbox_drop - sandbox_ids, then sandbox_setids; 1 ok, -1 error */

@@ -558,6 +558,16 @@ static void test_ids(void)
 	}
 	CHECK(sandbox_ids_from("/nonexistent/passwd", gr, "kd", 0, &ids) == -1 && errno == ENOENT,
 	    "ids: a missing passwd file is an error");
+	/* a group alone, as kurier-lspawn looks up nofiles */
+	{
+		gid_t g = 0;
+		CHECK(write_file(gr, "root:x:0:\nnofilesx:x:601:\nnofiles:x:600:kd\n") &&
+		    sandbox_gid_from(gr, "nofiles", &g) == 1 && g == 600, "gid: the exact name's gid, not a prefix's");
+		errno = 0;
+		CHECK(sandbox_gid_from(gr, "nofile", &g) == -1 && errno == ENOENT, "gid: a missing group is ENOENT");
+		CHECK(write_file(gr, "nofiles:x:6x0:\n") && sandbox_gid_from(gr, "nofiles", &g) == -1 &&
+		    errno == EINVAL, "gid: a bad gid field is EINVAL");
+	}
 	unlink(pw);
 	unlink(gr);
 	rmdir(dir);
