@@ -14,7 +14,7 @@ q_env a@b.example c@d.example >"$T/env"
 # someone listening on the trigger fifo, as kurier-send would
 exec 3<>"$Q/lock/trigger"
 # -u runs the program as nobody with its setuid bit honoured
-strace -f -y -qq -u nobody -o "$T/trace" -e trace=openat,write,fsync,link,exit_group \
+strace -f -y -qq -u nobody -o "$T/trace" -e trace=open,openat,write,fsync,link,exit_group \
 	"$QB/kurier-queue" <"$T/msg" 1<"$T/env" 2>"$T/err"
 rc=$?
 [ "$rc" = 0 ] && ok "strace: kurier-queue exits 0 under strace" || notok "strace: exit" "$rc $(cat "$T/err")"
@@ -24,7 +24,8 @@ ev = []          # (kind, detail)
 fdpath = {}      # fd -> what it is: mess, intd
 for line in open(sys.argv[1]):
     line = re.sub(r'^\d+\s+', '', line.strip())
-    m = re.match(r'openat\(AT_FDCWD(?:<[^>]*>)?, "([^"]*)".*\) = (\d+)', line)
+    # open(2) or openat(2): glibc calls the one, musl the other
+    m = re.match(r'(?:openat\(AT_FDCWD(?:<[^>]*>)?, |open\()"([^"]*)".*\) = (\d+)', line)
     if m:
         p, fd = m.group(1), m.group(2)
         parts = p.split('/')

@@ -65,7 +65,7 @@ done
 # EIO at every link and open (queue files, directories, and the C
 # library's own files): either a temporary code and nothing left, or,
 # when the fault hit something that does not matter, a complete commit
-for sc in link openat; do
+for sc in link open openat; do	# glibc opens with openat(2), musl with open(2)
 	for n in $(seq 1 16); do
 		faulty "$sc" "$sc" EIO $n
 		[ -z "$hit" ] && { q_empty; break; }
