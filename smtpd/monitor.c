@@ -14,7 +14,7 @@
  *           byte); nothing in a request: a malformed one ends the monitor.
  * exit:     0 when the SMTP process goes away; 111 (EX_T_TEMP) on a
  *           malformed request.
- * Cost: one fork per connection (no exec); per message one fork and one
+ * Cost: one fork per connection (no exec); per message one vfork and one
  * kurier-queue exec, the exec the SMTP process would have made.  The
  * kurierd ids are looked up once, before the fork, not per message.
  */
@@ -82,7 +82,12 @@ static pid_t spawn_queue(char *const argv[], int msgfd, int envfd)
 	/* a close-on-exec pipe: EOF means the exec worked, an int is its errno */
 	if (pipe2(ep, O_CLOEXEC) == -1)
 		return -1;
-	pid = fork();
+	/* vfork: the child borrows this process's memory until its exec, so
+	 * no page table is copied per message (a fork and its copy-on-write
+	 * faults cost about 0.1 ms more here).  It only changes descriptors
+	 * and its own ids (per task on Linux; this process has one thread)
+	 * and then execs or writes its errno and _exits. */
+	pid = vfork();
 	if (pid == 0) {
 		/* the child: msgfd and envfd are >= 4 here (fds 0, 1, 3 are taken) */
 		close(ep[0]);
