@@ -17,9 +17,12 @@
  *           main one reads and checks the source and hands each checked
  *           record (key, public part, shadow part) over in blocks of
  *           memory; a writer thread adds them to both cdbs in source
- *           order, so the two halves of the work run on two cores.  Only
- *           the main thread exits or removes files, after stopping the
- *           writer.
+ *           order, so the two halves of the work run on two cores.  A
+ *           part that is one run of the source line (the usual case: the
+ *           password fields together) is handed over as a pointer into
+ *           the mapped source, which stays mapped until the writer is
+ *           done; only the others are copied.  Only the main thread exits
+ *           or removes files, after stopping the writer.
  * exit:     0 done; 100 bad usage or bad source ("file:line: reason" on
  *           stderr); 111 system failure.
  */
@@ -57,18 +60,25 @@ static int open_pub, open_sh;
 
 /*
  * The hand-over from the checking thread to the writer thread.  Records
- * are laid out one after another in blocks: three 32-bit lengths (key,
- * public part, shadow part) and then the bytes; a key length of
- * REC_NEXT says the rest of the block is unused and the records go on in
- * the next one.  The checker fills a block and links the next before it
- * publishes the count of records written (under q_lock), so everything
- * the writer reads below that count is complete.  Spent blocks go back
- * to a free list, so the same few blocks, warm in the caches, are reused.
+ * are laid out one after another in blocks: a struct hand (where the key,
+ * the public part and the shadow part are, and their lengths), followed
+ * by the parts that had to be copied (a lower-cased key lives in the key
+ * arena instead); a key length of REC_NEXT says the rest of the block is
+ * unused and the records go on in the next one.  The checker fills a
+ * block and links the next before it publishes the count of records
+ * written (under q_lock), so everything the writer reads below that
+ * count is complete.  Spent blocks go back to a free list, so the same
+ * few blocks, warm in the caches, are reused.
  */
-#define REC_BLOCK (256UL * 1024)	/* a block: a few hundred records, fits in the L2 cache */
+#define REC_BLOCK (256UL * 1024)	/* a block: thousands of records, fits in the L2 cache */
 #define REC_BATCH 2048	/* records published at once: one lock and wake-up per batch (a wake-up costs some microseconds) */
-#define REC_HEAD 12	/* three 32-bit lengths */
 #define REC_NEXT UINT32_MAX
+#define REC_ALIGN 8	/* a struct hand starts 8-byte aligned */
+struct hand {
+	const char *k, *p, *s;	/* key, public part, shadow part */
+	uint32_t kl, pl, sl;	/* their lengths, each below UDB_LINE_MAX; kl REC_NEXT: next block */
+	uint32_t copied;	/* bytes after this header holding copied parts, rounded to REC_ALIGN */
+};
 struct rec_block {
 	struct rec_block *next;	/* the next block of records, or on q_free the next free one */
 	struct rec_block *all;	/* every block made, for the release at the end */
@@ -96,6 +106,35 @@ static struct rec_block *all_blk;	/* every block (only the main thread touches t
 /* the checker's side: the block being filled, its fill, records written */
 static struct rec_block *p_blk;
 static size_t p_count;
+
+/* the mapped source files, kept until the writer is done: records point into them */
+struct src_map {
+	const char *p;
+	size_t n;
+};
+static struct src_map *maps;
+static size_t nmaps;
+
+/* populate - the writer's first job: bring the first source file's pages
+ * into the address space (MADV_POPULATE_READ) while the main thread
+ * starts checking it, instead of the main thread waiting for all of them */
+static void populate(void)
+{
+	if (nmaps && maps[0].p)
+		(void)madvise((void *)maps[0].p, maps[0].n, MADV_POPULATE_READ);	/* only a head start */
+}
+
+/* maps_free - unmap every source file */
+static void maps_free(void)
+{
+	size_t i;
+
+	for (i = 0; i < nmaps; i++)
+		udb_src_unmap(maps[i].p, maps[i].n);
+	free(maps);
+	maps = 0;
+	nmaps = 0;
+}
 
 /* blk_release - wipe (shadow parts hold password hashes) and free a block */
 static void blk_release(struct rec_block *b)
@@ -134,6 +173,7 @@ static void cleanup(void)
 {
 	writer_stop();
 	blocks_free();
+	maps_free();
 	if (open_pub)
 		cdbx_make_abort(&mpub);
 	if (open_sh)
@@ -181,19 +221,31 @@ static void die_line(const char *file, unsigned long line, const char *why)
 	diex(EX_T_USAGE, file, ":", num + i, ": ", why);
 }
 
-/* the addresses seen so far: open addressing over 8-byte slots that hold
- * the key's hash (keyhash.h) and its offset in one arena (each key
- * stored there after a length byte; offset 0 is never used, so it marks
- * an empty slot).  Small slots keep the table cache-friendly: a million keys fit
- * in 16 MiB. */
+/* the addresses seen so far: open addressing over slots that hold the
+ * key's hash (keyhash.h), its length and where its bytes are: in the
+ * mapped source when the address is already in lower case, else in the
+ * key arena.  Either stays put until the end, so the writer uses the same
+ * pointers.  A null pointer marks an empty slot. */
 struct seen_slot {
+	const char *k;
 	uint32_t hash;
-	uint32_t off;
+	uint32_t len;
 };
-#define SEEN_ARENA_MAX 0xffffffffUL	/* offsets are 32 bits */
-static struct str arena = STR_INIT;
 static struct seen_slot *seen;
 static size_t seen_size, seen_count;
+
+/* the key arena: lower-cased copies of addresses written with upper-case
+ * letters, in chunks that never move */
+#define KEY_CHUNK (64UL * 1024)	/* far above the longest address (UDB_ADDR_MAX) */
+struct key_chunk {
+	struct key_chunk *next;
+	size_t used;
+	char d[KEY_CHUNK];
+};
+static struct key_chunk *keys;
+
+/* lines in the sample of a source file that sizes the address table */
+#define SIZE_SAMPLE (64UL * 1024)
 
 /* huge - ask for transparent huge pages over the 2 MiB-aligned middle of
  * p[0..n): a million addresses take tens of MiB of table and arena, and
@@ -227,9 +279,9 @@ static int seen_reserve(size_t n)
 	huge(ns, bytes);
 	for (i = 0; i < seen_size; i++) {
 		size_t j;
-		if (!seen[i].off)
+		if (!seen[i].k)
 			continue;
-		for (j = seen[i].hash & (nsize - 1); ns[j].off; j = (j + 1) & (nsize - 1))
+		for (j = seen[i].hash & (nsize - 1); ns[j].k; j = (j + 1) & (nsize - 1))
 			;
 		ns[j] = seen[i];
 	}
@@ -239,42 +291,78 @@ static int seen_reserve(size_t n)
 	return 1;
 }
 
-/* seen_add - remember key (at most 255 bytes); 1 new, 0 seen before, -1 no memory or too many */
+/* seen_add - remember key k[0..n) (which stays put); 1 new, 0 seen before, -1 no memory */
 static int seen_add(const char *k, size_t n, uint32_t hash)
 {
 	size_t j;
 
 	if ((seen_count + 1) * 2 > seen_size && !seen_reserve(seen_count + 1))
 		return -1;
-	if (!arena.len && !str_append(&arena, 0))	/* offset 0 means empty */
-		return -1;
-	for (j = hash & (seen_size - 1); seen[j].off; j = (j + 1) & (seen_size - 1))
-		if (seen[j].hash == hash && (unsigned char)arena.s[seen[j].off] == n &&
-		    memcmp(arena.s + seen[j].off + 1, k, n) == 0)
+	for (j = hash & (seen_size - 1); seen[j].k; j = (j + 1) & (seen_size - 1))
+		if (seen[j].hash == hash && seen[j].len == n && memcmp(seen[j].k, k, n) == 0)
 			return 0;
-	if (arena.len + 1 + n > SEEN_ARENA_MAX) {
-		errno = E2BIG;
-		return -1;
-	}
+	seen[j].k = k;
 	seen[j].hash = hash;
-	seen[j].off = (uint32_t)arena.len;
-	if (!str_append(&arena, (char)n) || !str_catb(&arena, k, n))
-		return -1;
+	seen[j].len = (uint32_t)n;	/* at most UDB_ADDR_MAX */
 	seen_count++;
 	return 1;
 }
 
-/* count_lines - newlines in p[0..n), plus one for an unterminated tail */
-static size_t count_lines(const char *p, size_t n)
+/* estimate_lines - about how many lines p[0..n) holds, from the lines in its first SIZE_SAMPLE bytes */
+static size_t estimate_lines(const char *p, size_t n)
 {
-	size_t c = 0;
-	const char *e = p + n, *nl;
+	size_t sample = n < SIZE_SAMPLE ? n : SIZE_SAMPLE, c = 1;
+	const char *e = p + sample, *nl;
 
 	while (p < e && (nl = memchr(p, '\n', (size_t)(e - p)))) {
 		c++;
 		p = nl + 1;
 	}
-	return c + (p < e);
+	/* scaled to the whole file, an eighth more for longer lines later;
+	 * a wrong guess costs only a rehash (seen_add grows the table) */
+	return n / sample * c + n / sample * c / 8 + c;
+}
+
+/* has_upper - 1 if a[0..n) holds an ASCII upper-case letter */
+static int has_upper(const char *a, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)(a[i] - 'A') < 26)
+			return 1;
+	return 0;
+}
+
+/* key_lower - a lower-cased copy of a[0..n) (n at most UDB_ADDR_MAX) in the key arena; 0 no memory */
+static const char *key_lower(const char *a, size_t n)
+{
+	char *k;
+	size_t i;
+
+	if (!keys || KEY_CHUNK - keys->used < n) {
+		struct key_chunk *c = malloc(sizeof *c);
+		if (!c)
+			return 0;
+		c->next = keys;
+		c->used = 0;
+		keys = c;
+	}
+	k = keys->d + keys->used;
+	keys->used += n;
+	for (i = 0; i < n; i++)
+		k[i] = (char)((unsigned char)(a[i] - 'A') < 26 ? a[i] + ('a' - 'A') : a[i]);
+	return k;
+}
+
+/* keys_free - release the key arena */
+static void keys_free(void)
+{
+	while (keys) {
+		struct key_chunk *n = keys->next;
+		free(keys);
+		keys = n;
+	}
 }
 
 /* start_tmp - create DIR/NAME.tmp with mode for a cdb; dies on failure */
@@ -315,6 +403,7 @@ static void *write_records(void *unused)
 	int done;
 
 	(void)unused;
+	populate();
 	for (;;) {
 		pthread_mutex_lock(&q_lock);
 		while (spent) {	/* blocks read through go back for reuse */
@@ -337,11 +426,9 @@ static void *write_records(void *unused)
 		if (taken == avail && done)
 			break;
 		while (taken < avail) {
-			uint32_t len[3];
-			const char *k;
+			const struct hand *h = (const struct hand *)(b->d + off);
 
-			memcpy(len, b->d + off, sizeof len);
-			if (len[0] == REC_NEXT) {
+			if (h->kl == REC_NEXT) {
 				struct rec_block *n = b->next;
 				b->next = spent;
 				spent = b;
@@ -349,16 +436,15 @@ static void *write_records(void *unused)
 				off = 0;
 				continue;
 			}
-			k = b->d + off + REC_HEAD;
-			if (cdbx_make_add(&mpub, k, len[0], k + len[0], len[1]) < 0) {
+			if (cdbx_make_add(&mpub, h->k, h->kl, h->p, h->pl) < 0) {
 				writer_fail("cannot write", &mpub);
 				return 0;
 			}
-			if (len[2] && cdbx_make_add(&msh, k, len[0], k + len[0] + len[1], len[2]) < 0) {
+			if (h->sl && cdbx_make_add(&msh, h->k, h->kl, h->s, h->sl) < 0) {
 				writer_fail("cannot write", &msh);
 				return 0;
 			}
-			off += REC_HEAD + (size_t)len[0] + len[1] + len[2];
+			off += sizeof *h + h->copied;
 			taken++;
 		}
 	}
@@ -422,40 +508,73 @@ static void die_writer(void)
 	die_sys(w_what, w_make->tmp.s);
 }
 
-/* put_rec - hand one checked record to the writer; dies on failure */
-static void put_rec(const struct str *k, const struct str *pub, const struct str *sh)
+/* put_rec - hand one checked record to the writer: key k[0..kl) (which
+ * stays put), and the parts ps and ss, copied when they lie in their str
+ * (pub, sh), else pointed to; dies on failure */
+static void put_rec(const char *k, size_t kl, const struct udb_span *ps, const struct udb_span *ss,
+		    const struct str *pub, const struct str *sh)
 {
-	uint32_t len[3];
-	size_t need = REC_HEAD + k->len + pub->len + sh->len;
-	char *p;
+	int cp = ps->n && ps->s == pub->s, cs = ss->n && ss->s == sh->s;
+	size_t copied = (cp ? ps->n : 0) + (cs ? ss->n : 0);
+	size_t need;
+	struct hand *h;
+	char *to;
 
 	/* each part is shorter than a source line (UDB_LINE_MAX) */
-	len[0] = (uint32_t)k->len;
-	len[1] = (uint32_t)pub->len;
-	len[2] = (uint32_t)sh->len;
-	if (p_blk->used + need + sizeof len[0] > p_blk->cap) {
-		struct rec_block *n = blk_new(need + sizeof len[0]);
-		uint32_t next = REC_NEXT;
+	copied = (copied + REC_ALIGN - 1) & ~(size_t)(REC_ALIGN - 1);
+	need = sizeof *h + copied;
+	/* room for this record and the REC_NEXT mark after it */
+	if (p_blk->used + need + sizeof *h > p_blk->cap) {
+		struct rec_block *n = blk_new(need + sizeof *h);
 		if (!n)
 			die_nomem();
-		memcpy(p_blk->d + p_blk->used, &next, sizeof next);
-		p_blk->used += sizeof next;
+		((struct hand *)(p_blk->d + p_blk->used))->kl = REC_NEXT;
+		p_blk->used += sizeof *h;
 		p_blk->next = n;
 		p_blk = n;
 	}
-	p = p_blk->d + p_blk->used;
-	memcpy(p, len, sizeof len);
-	memcpy(p + REC_HEAD, k->s, k->len);
-	memcpy(p + REC_HEAD + k->len, pub->s, pub->len);
-	memcpy(p + REC_HEAD + k->len + pub->len, sh->s, sh->len);
+	h = (struct hand *)(p_blk->d + p_blk->used);
+	to = (char *)(h + 1);
+	h->k = k;
+	h->kl = (uint32_t)kl;
+	h->pl = (uint32_t)ps->n;
+	h->sl = (uint32_t)ss->n;
+	h->copied = (uint32_t)copied;
+	h->p = ps->s;
+	h->s = ss->s;
+	if (cp) {
+		memcpy(to, ps->s, ps->n);
+		h->p = to;
+		to += ps->n;
+	}
+	if (cs) {
+		memcpy(to, ss->s, ss->n);
+		h->s = to;
+	}
 	p_blk->used += need;
 	if (++p_count % REC_BATCH == 0 && !publish(0))
 		die_writer();
 }
 
+/* map_file - map source file f into maps (with its pages populated
+ * unless lazy: the writer populates the first); dies on failure */
+static void map_file(const char *file, int lazy)
+{
+	const char *why = 0;
+	int r = udb_src_map(file, &maps[nmaps].p, &maps[nmaps].n, lazy, &why);
+
+	if (r < 0)
+		die_sys("cannot read", file);
+	if (r == 0) {
+		cleanup();
+		diex(EX_T_USAGE, file, ": ", why);
+	}
+	nmaps++;
+}
+
 int main(int argc, char **argv)
 {
-	struct str src = STR_INIT, dir = STR_INIT, key = STR_INIT;
+	struct str src = STR_INIT, dir = STR_INIT;
 	struct str pub = STR_INIT, sh = STR_INIT, bad = STR_INIT;
 	struct udb_src files;
 	const char *why = 0;
@@ -485,6 +604,10 @@ int main(int argc, char **argv)
 
 	start_tmp(&mpub, &open_pub, dir.s, "userdb.cdb", MODE_PUBLIC);
 	start_tmp(&msh, &open_sh, dir.s, "userdbshadow.cdb", MODE_SHADOW);
+	if (!(maps = calloc(files.n ? files.n : 1, sizeof *maps)))
+		die_nomem();
+	if (files.n)
+		map_file(files.files[0], 1);
 	if (!(first_blk = p_blk = blk_new(0)))
 		die_nomem();
 	errno = pthread_create(&writer, 0, write_records, 0);
@@ -498,22 +621,19 @@ int main(int argc, char **argv)
 		size_t i = 0, dlen, ahead = 0;
 		unsigned long lineno = 0;
 
-		r = udb_src_map(file, &data, &dlen, &why);
-		if (r < 0)
-			die_sys("cannot read", file);
-		if (r == 0) {
-			cleanup();
-			diex(EX_T_USAGE, file, ": ", why);
-		}
-		/* size the table and the key arena once: no rehash, no copying */
-		if (!seen_reserve(count_lines(data, dlen)) || !str_readyplus(&arena, dlen + 1))
+		if (f)
+			map_file(file, 0);
+		data = maps[f].p;
+		dlen = maps[f].n;
+		/* size the table once for the file: a rehash is rare */
+		if (!seen_reserve(estimate_lines(data, dlen)))
 			die_nomem();
-		huge(arena.s, arena.a);
 		while (i < dlen) {
 			const char *s = data + i;
-			const char *nl;
+			const char *nl, *k;
 			size_t n;
 			struct udb_line l;
+			struct udb_span ps, ss;
 			uint32_t h;
 
 			for (; ahead < i + READ_AHEAD && ahead < dlen; ahead += CACHE_LINE)
@@ -528,31 +648,27 @@ int main(int argc, char **argv)
 				die_line(file, lineno, why);
 			if (r == 0)
 				continue;
+			/* the key: the address itself unless it needs lower-casing */
+			k = l.addr;
+			if (has_upper(l.addr, l.alen) && !(k = key_lower(l.addr, l.alen)))
+				die_nomem();
 			/* hash first and start loading the key's table slot, so the
 			 * cache miss overlaps the checks of the record */
-			if (!udb_key(l.addr, l.alen, &key))
-				die_nomem();
-			h = key_hash(key.s, key.len);
+			h = key_hash(k, l.alen);
 			__builtin_prefetch(&seen[h & (seen_size - 1)]);
-			r = udb_record(l.rec, l.rlen, &pub, &sh, &why);
+			r = udb_record_spans(l.rec, l.rlen, l.clean, &pub, &sh, &ps, &ss, &why);
 			if (r < 0)
 				die_nomem();
 			if (r == 0)
 				die_line(file, lineno, why);
-			r = seen_add(key.s, key.len, h);
-			if (r < 0 && errno == E2BIG) {
-				cleanup();
-				diex(EX_T_USAGE, "more than 4 GiB of addresses");
-			}
+			r = seen_add(k, l.alen, h);
 			if (r < 0)
 				die_nomem();
 			if (r == 0)
 				die_line(file, lineno, "duplicate address");
-			put_rec(&key, &pub, &sh);
+			put_rec(k, l.alen, &ps, &ss, &pub, &sh);
 		}
-		udb_src_unmap(data, dlen);
 	}
-	str_wipe(&sh);
 
 	/* the writer adds the last records; then each thread writes the hash
 	 * tables of one cdb and fsyncs it, the public one in the writer */
@@ -571,6 +687,7 @@ int main(int argc, char **argv)
 	writer_running = 0;
 	if (w_failed)
 		die_writer();
+	str_wipe(&sh);
 	blocks_free();
 	/* both are complete: publish, shadow first so no public entry lacks its password */
 	if (cdbx_make_rename(&msh) < 0)
@@ -583,12 +700,12 @@ int main(int argc, char **argv)
 	str_free(&msh.final);
 	open_pub = open_sh = 0;
 	/* everything is released, so that a leak checker sees none */
+	maps_free();
+	keys_free();
 	str_free(&src);
 	str_free(&dir);
-	str_free(&key);
 	str_free(&pub);
 	str_free(&bad);
-	str_free(&arena);
 	free(seen);
 	seen = 0;
 	seen_size = seen_count = 0;
