@@ -70,7 +70,7 @@ static int open_pub, open_sh;
  * count is complete.  Spent blocks go back to a free list, so the same
  * few blocks, warm in the caches, are reused.
  */
-#define REC_BLOCK (256UL * 1024)	/* a block: thousands of records, fits in the L2 cache */
+#define REC_BLOCK HUGE_PAGE	/* a block: tens of thousands of records in one huge page */
 #define REC_BATCH 2048	/* records published at once: one lock and wake-up per batch (a wake-up costs some microseconds) */
 #define REC_NEXT UINT32_MAX
 #define REC_ALIGN 8	/* a struct hand starts 8-byte aligned */
@@ -82,26 +82,39 @@ struct hand {
 struct rec_block {
 	struct rec_block *next;	/* the next block of records, or on q_free the next free one */
 	struct rec_block *all;	/* every block made, for the release at the end */
+	size_t size;	/* bytes mapped for the block, header included */
 	size_t cap;	/* bytes in d */
 	size_t used;	/* bytes written in d */
+	struct rec_block *spent_next[2];	/* each writer's list of blocks it read through */
+	int passed;	/* writers done with it (under q_lock) */
 	size_t dirty;	/* bytes ever written in d, for the wipe */
 	char d[];
 };
+/* one writer thread per cdb; both read the same records */
+#define WRITERS 2
+struct writer {
+	struct cdbx_make *m;	/* its cdb */
+	int shadow;	/* it takes the shadow parts (else the public ones); also its index */
+	pthread_t t;
+	int running;
+};
+static struct writer writers[WRITERS] = { { &mpub, 0, 0, 0 }, { &msh, 1, 0, 0 } };
 static pthread_mutex_t q_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t q_more = PTHREAD_COND_INITIALIZER;	/* the writer waits on it */
+static pthread_cond_t q_more = PTHREAD_COND_INITIALIZER;	/* the writers wait on it */
 static pthread_cond_t q_added = PTHREAD_COND_INITIALIZER;	/* the main thread waits on it */
-static int w_added;	/* the writer has added every record */
-static size_t q_published;	/* records the writer may take */
+static int w_added;	/* writers that have added every record */
+static int w_synced;	/* writers whose cdb is complete and fsynced */
+static size_t q_published;	/* records the writers may take */
 static int q_done;	/* no more records will come */
-static int q_stop;	/* give up: the writer returns at once */
+static int q_stop;	/* give up: the writers return at once */
 static struct rec_block *q_free;	/* spent blocks of REC_BLOCK bytes */
-static int w_failed;	/* the writer stopped on an error ... */
+/* the bytes for records in a block of REC_BLOCK bytes */
+#define REC_CAP (REC_BLOCK - sizeof(struct rec_block))
+static int w_failed;	/* a writer stopped on an error (the first one is kept) ... */
 static int w_errno;	/* ... with this errno ... */
 static struct cdbx_make *w_make;	/* ... on this cdb ... */
 static const char *w_what;	/* ... doing this */
-static pthread_t writer;
-static int writer_running;
-static struct rec_block *first_blk;	/* where the writer starts */
+static struct rec_block *first_blk;	/* where the writers start */
 static struct rec_block *all_blk;	/* every block (only the main thread touches this) */
 /* the checker's side: the block being filled, its fill, records written */
 static struct rec_block *p_blk;
@@ -115,15 +128,6 @@ struct src_map {
 static struct src_map *maps;
 static size_t nmaps;
 
-/* populate - the writer's first job: bring the first source file's pages
- * into the address space (MADV_POPULATE_READ) while the main thread
- * starts checking it, instead of the main thread waiting for all of them */
-static void populate(void)
-{
-	if (nmaps && maps[0].p)
-		(void)madvise((void *)maps[0].p, maps[0].n, MADV_POPULATE_READ);	/* only a head start */
-}
-
 /* maps_free - unmap every source file */
 static void maps_free(void)
 {
@@ -136,24 +140,69 @@ static void maps_free(void)
 	nmaps = 0;
 }
 
-/* blk_release - wipe (shadow parts hold password hashes) and free a block */
+/* huge_alloc - n bytes (a multiple of HUGE_PAGE) of zeroed memory on a
+ * huge page boundary, to be backed by huge pages: the address table and
+ * the record blocks take megabytes, and faulting them in 4 KiB at a time
+ * cost more than filling them; 0 no memory */
+static void *huge_alloc(size_t n)
+{
+	size_t len;
+	char *p;
+	uintptr_t a, end;
+
+	if (!size_add(&len, n, HUGE_PAGE))
+		return 0;
+	p = mmap(0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return 0;
+	/* keep the aligned n bytes, give back the rest */
+	a = ((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+	end = (uintptr_t)p + len;
+	if (a > (uintptr_t)p)
+		munmap(p, a - (uintptr_t)p);
+	if (end > a + n)
+		munmap((void *)(a + n), end - (a + n));
+	(void)madvise((void *)a, n, MADV_HUGEPAGE);	/* only a hint */
+	return (void *)a;
+}
+
+/* huge_size - n rounded up to a multiple of HUGE_PAGE; 0 on overflow */
+static size_t huge_size(size_t n)
+{
+	size_t r;
+
+	if (!size_add(&r, n, HUGE_PAGE - 1))
+		return 0;
+	return r & ~(HUGE_PAGE - 1);
+}
+
+/* blk_release - wipe (shadow parts hold password hashes) and unmap a block */
 static void blk_release(struct rec_block *b)
 {
 	explicit_bzero(b->d, b->dirty > b->used ? b->dirty : b->used);
-	free(b);
+	munmap(b, b->size);
 }
 
-/* writer_stop - tell the writer to give up and wait for it */
+/* writers_join - wait for every writer started */
+static void writers_join(void)
+{
+	int i;
+
+	for (i = 0; i < WRITERS; i++)
+		if (writers[i].running) {
+			pthread_join(writers[i].t, 0);
+			writers[i].running = 0;
+		}
+}
+
+/* writer_stop - tell the writers to give up and wait for them */
 static void writer_stop(void)
 {
-	if (!writer_running)
-		return;
 	pthread_mutex_lock(&q_lock);
 	q_stop = 1;
-	pthread_cond_signal(&q_more);
+	pthread_cond_broadcast(&q_more);
 	pthread_mutex_unlock(&q_lock);
-	pthread_join(writer, 0);
-	writer_running = 0;
+	writers_join();
 }
 
 /* blocks_free - release every block (once the writer has stopped) */
@@ -232,7 +281,7 @@ struct seen_slot {
 	uint32_t len;
 };
 static struct seen_slot *seen;
-static size_t seen_size, seen_count;
+static size_t seen_size, seen_count, seen_bytes;	/* slots, keys, bytes mapped */
 
 /* the key arena: lower-cased copies of addresses written with upper-case
  * letters, in chunks that never move */
@@ -247,18 +296,6 @@ static struct key_chunk *keys;
 /* lines in the sample of a source file that sizes the address table */
 #define SIZE_SAMPLE (64UL * 1024)
 
-/* huge - ask for transparent huge pages over the 2 MiB-aligned middle of
- * p[0..n): a million addresses take tens of MiB of table and arena, and
- * faulting them in 4 KiB at a time costs more than filling them */
-static void huge(void *p, size_t n)
-{
-	uintptr_t b = ((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
-	uintptr_t e = ((uintptr_t)p + n) & ~(uintptr_t)(HUGE_PAGE - 1);
-
-	if (p && e > b)
-		(void)madvise((void *)b, e - b, MADV_HUGEPAGE);	/* only a hint */
-}
-
 /* seen_reserve - make room for n more keys below half load; 1 ok, 0 no memory */
 static int seen_reserve(size_t n)
 {
@@ -272,11 +309,10 @@ static int seen_reserve(size_t n)
 	while (nsize < want)
 		if (!size_mul(&nsize, nsize, 2))
 			return 0;
-	if (!size_mul(&bytes, nsize, sizeof *ns))
+	if (!size_mul(&bytes, nsize, sizeof *ns) || !(bytes = huge_size(bytes)))
 		return 0;
-	if (!(ns = calloc(nsize, sizeof *ns)))
+	if (!(ns = huge_alloc(bytes)))
 		return 0;
-	huge(ns, bytes);
 	for (i = 0; i < seen_size; i++) {
 		size_t j;
 		if (!seen[i].k)
@@ -285,8 +321,10 @@ static int seen_reserve(size_t n)
 			;
 		ns[j] = seen[i];
 	}
-	free(seen);
+	if (seen)
+		munmap(seen, seen_bytes);
 	seen = ns;
+	seen_bytes = bytes;
 	seen_size = nsize;
 	return 1;
 }
@@ -321,6 +359,25 @@ static size_t estimate_lines(const char *p, size_t n)
 	/* scaled to the whole file, an eighth more for longer lines later;
 	 * a wrong guess costs only a rehash (seen_add grows the table) */
 	return n / sample * c + n / sample * c / 8 + c;
+}
+
+/* lines found ahead of the one being checked, for hint() */
+#define HINT_AHEAD 4
+
+/* hint - start loading the address table slot for the line s[0..n),
+ * which is checked HINT_AHEAD lines later: the table is larger than the
+ * caches, and waiting for a slot cost more than checking a record.  The
+ * key is only guessed (the line up to its first blank, lower-cased); a
+ * wrong guess costs a little time, nothing else */
+static void hint(const char *s, size_t n)
+{
+	char k[UDB_ADDR_MAX];
+	size_t a = 0;
+
+	for (; a < n && a < UDB_ADDR_MAX && s[a] != ' ' && s[a] != '\t'; a++)
+		k[a] = (char)((unsigned char)(s[a] - 'A') < 26 ? s[a] + ('a' - 'A') : s[a]);
+	if (a)
+		__builtin_prefetch(&seen[key_hash(k, a) & (seen_size - 1)]);
 }
 
 /* has_upper - 1 if a[0..n) holds an ASCII upper-case letter */
@@ -384,31 +441,31 @@ static void writer_fail(const char *what, struct cdbx_make *m)
 	int e = errno;
 
 	pthread_mutex_lock(&q_lock);
-	w_failed = 1;
-	w_errno = e;
-	w_make = m;
-	w_what = what;
+	if (!w_failed) {
+		w_failed = 1;
+		w_errno = e;
+		w_make = m;
+		w_what = what;
+	}
 	pthread_cond_signal(&q_added);
 	pthread_mutex_unlock(&q_lock);
 }
 
-/* write_records - the writer thread: add every published record to both
- * cdbs in order, then write the public cdb's hash tables and fsync it
- * (the main thread finishes the shadow cdb meanwhile); returns 0 (errors
- * go to writer_fail) */
-static void *write_records(void *unused)
+/* write_records - a writer thread (arg: its struct writer): add every
+ * published record's part for its cdb in order, then write the cdb's
+ * hash tables and fsync it; returns 0 (errors go to writer_fail) */
+static void *write_records(void *arg)
 {
+	const struct writer *w = arg;
 	struct rec_block *b = first_blk, *spent = 0;
 	size_t off = 0, taken = 0, avail;
 	int done;
 
-	(void)unused;
-	populate();
 	for (;;) {
 		pthread_mutex_lock(&q_lock);
-		while (spent) {	/* blocks read through go back for reuse */
-			struct rec_block *n = spent->next;
-			if (spent->cap == REC_BLOCK) {	/* a larger one is just left */
+		while (spent) {	/* blocks every writer has read through go back for reuse */
+			struct rec_block *n = spent->spent_next[w->shadow];
+			if (++spent->passed == WRITERS && spent->cap == REC_CAP) {	/* a larger one is just left */
 				spent->next = q_free;
 				q_free = spent;
 			}
@@ -430,18 +487,15 @@ static void *write_records(void *unused)
 
 			if (h->kl == REC_NEXT) {
 				struct rec_block *n = b->next;
-				b->next = spent;
+				b->spent_next[w->shadow] = spent;
 				spent = b;
 				b = n;
 				off = 0;
 				continue;
 			}
-			if (cdbx_make_add(&mpub, h->k, h->kl, h->p, h->pl) < 0) {
-				writer_fail("cannot write", &mpub);
-				return 0;
-			}
-			if (h->sl && cdbx_make_add(&msh, h->k, h->kl, h->s, h->sl) < 0) {
-				writer_fail("cannot write", &msh);
+			if (w->shadow ? h->sl && cdbx_make_add(w->m, h->k, h->kl, h->s, h->sl) < 0
+				      : cdbx_make_add(w->m, h->k, h->kl, h->p, h->pl) < 0) {
+				writer_fail("cannot write", w->m);
 				return 0;
 			}
 			off += sizeof *h + h->copied;
@@ -449,13 +503,20 @@ static void *write_records(void *unused)
 		}
 	}
 	pthread_mutex_lock(&q_lock);
-	w_added = 1;
+	w_added++;
+	pthread_mutex_unlock(&q_lock);
+	if (cdbx_make_end(w->m) < 0) {
+		writer_fail("cannot write", w->m);
+		return 0;
+	}
+	if (cdbx_make_sync(w->m) < 0) {
+		writer_fail("cannot fsync", w->m);
+		return 0;
+	}
+	pthread_mutex_lock(&q_lock);
+	w_synced++;
 	pthread_cond_signal(&q_added);
 	pthread_mutex_unlock(&q_lock);
-	if (cdbx_make_end(&mpub) < 0)
-		writer_fail("cannot write", &mpub);
-	else if (cdbx_make_sync(&mpub) < 0)
-		writer_fail("cannot fsync", &mpub);
 	return 0;
 }
 
@@ -463,17 +524,20 @@ static void *write_records(void *unused)
 static struct rec_block *blk_new(size_t need)
 {
 	struct rec_block *b = 0;
-	size_t cap = need > REC_BLOCK ? need : REC_BLOCK;
+	size_t cap = need > REC_CAP ? need : REC_CAP;
 
-	if (cap == REC_BLOCK) {
+	if (cap == REC_CAP) {
 		pthread_mutex_lock(&q_lock);
 		if ((b = q_free))
 			q_free = b->next;
 		pthread_mutex_unlock(&q_lock);
 	}
 	if (!b) {
-		if (!(b = malloc(sizeof *b + cap)))
+		size_t size = cap == REC_CAP ? REC_BLOCK : huge_size(sizeof *b + cap);
+		if (!size || !(b = huge_alloc(size)))
 			return 0;
+		b->size = size;
+		cap = size - sizeof *b;
 		b->all = all_blk;
 		all_blk = b;
 		b->dirty = 0;
@@ -483,6 +547,7 @@ static struct rec_block *blk_new(size_t need)
 	b->next = 0;
 	b->cap = cap;
 	b->used = 0;
+	b->passed = 0;
 	return b;
 }
 
@@ -495,12 +560,12 @@ static int publish(int done)
 	q_published = p_count;
 	q_done = done;
 	ok = !w_failed;
-	pthread_cond_signal(&q_more);
+	pthread_cond_broadcast(&q_more);
 	pthread_mutex_unlock(&q_lock);
 	return ok;
 }
 
-/* die_writer - report the writer's error: stop it, clean up, exit 111 */
+/* die_writer - report a writer's error: stop them, clean up, exit 111 */
 static void die_writer(void)
 {
 	writer_stop();
@@ -556,12 +621,11 @@ static void put_rec(const char *k, size_t kl, const struct udb_span *ps, const s
 		die_writer();
 }
 
-/* map_file - map source file f into maps (with its pages populated
- * unless lazy: the writer populates the first); dies on failure */
-static void map_file(const char *file, int lazy)
+/* map_file - map source file f into maps; dies on failure */
+static void map_file(const char *file)
 {
 	const char *why = 0;
-	int r = udb_src_map(file, &maps[nmaps].p, &maps[nmaps].n, lazy, &why);
+	int r = udb_src_map(file, &maps[nmaps].p, &maps[nmaps].n, &why);
 
 	if (r < 0)
 		die_sys("cannot read", file);
@@ -578,7 +642,7 @@ int main(int argc, char **argv)
 	struct str pub = STR_INIT, sh = STR_INIT, bad = STR_INIT;
 	struct udb_src files;
 	const char *why = 0;
-	int opt, r;
+	int opt, r, i;
 	size_t f;
 
 	log_prog("makeuserdb");
@@ -607,41 +671,56 @@ int main(int argc, char **argv)
 	if (!(maps = calloc(files.n ? files.n : 1, sizeof *maps)))
 		die_nomem();
 	if (files.n)
-		map_file(files.files[0], 1);
+		map_file(files.files[0]);
 	if (!(first_blk = p_blk = blk_new(0)))
 		die_nomem();
-	errno = pthread_create(&writer, 0, write_records, 0);
-	if (errno)
-		die_sys("cannot start a thread for", dir.s);
-	writer_running = 1;
+	for (i = 0; i < WRITERS; i++) {
+		errno = pthread_create(&writers[i].t, 0, write_records, &writers[i]);
+		if (errno)
+			die_sys("cannot start a thread for", dir.s);
+		writers[i].running = 1;
+	}
 
 	for (f = 0; f < files.n; f++) {
 		const char *file = files.files[f];
 		const char *data;
-		size_t i = 0, dlen, ahead = 0;
+		size_t dlen, ahead = 0, scan = 0, head = 0, queued = 0;
 		unsigned long lineno = 0;
+		struct { size_t off, n; } ring[HINT_AHEAD];	/* lines found, not yet checked */
 
 		if (f)
-			map_file(file, 0);
+			map_file(file);
 		data = maps[f].p;
 		dlen = maps[f].n;
 		/* size the table once for the file: a rehash is rare */
 		if (!seen_reserve(estimate_lines(data, dlen)))
 			die_nomem();
-		while (i < dlen) {
-			const char *s = data + i;
-			const char *nl, *k;
+		for (;;) {
+			const char *s, *k;
 			size_t n;
 			struct udb_line l;
 			struct udb_span ps, ss;
 			uint32_t h;
 
-			for (; ahead < i + READ_AHEAD && ahead < dlen; ahead += CACHE_LINE)
+			for (; ahead < scan + READ_AHEAD && ahead < dlen; ahead += CACHE_LINE)
 				__builtin_prefetch(data + ahead);
-			nl = memchr(s, '\n', dlen - i);
-			n = nl ? (size_t)(nl - s) : dlen - i;
-
-			i += n + 1;
+			/* find lines ahead, and start loading their table slots */
+			for (; queued < HINT_AHEAD && scan < dlen; queued++) {
+				const char *nl;
+				s = data + scan;
+				nl = memchr(s, '\n', dlen - scan);
+				n = nl ? (size_t)(nl - s) : dlen - scan;
+				ring[(head + queued) % HINT_AHEAD].off = scan;
+				ring[(head + queued) % HINT_AHEAD].n = n;
+				hint(s, n);
+				scan += n + 1;
+			}
+			if (!queued)
+				break;
+			s = data + ring[head].off;
+			n = ring[head].n;
+			head = (head + 1) % HINT_AHEAD;
+			queued--;
 			lineno++;
 			r = udb_parse_line(s, n, &l, &why);
 			if (r < 0)
@@ -652,10 +731,7 @@ int main(int argc, char **argv)
 			k = l.addr;
 			if (has_upper(l.addr, l.alen) && !(k = key_lower(l.addr, l.alen)))
 				die_nomem();
-			/* hash first and start loading the key's table slot, so the
-			 * cache miss overlaps the checks of the record */
-			h = key_hash(k, l.alen);
-			__builtin_prefetch(&seen[h & (seen_size - 1)]);
+			h = key_hash(k, l.alen);	/* its slot loaded by hint() before */
 			r = udb_record_spans(l.rec, l.rlen, l.clean, &pub, &sh, &ps, &ss, &why);
 			if (r < 0)
 				die_nomem();
@@ -670,23 +746,16 @@ int main(int argc, char **argv)
 		}
 	}
 
-	/* the writer adds the last records; then each thread writes the hash
-	 * tables of one cdb and fsyncs it, the public one in the writer */
+	/* the writers add the last records, write their cdbs' hash tables
+	 * and fsync them */
 	publish(1);
 	pthread_mutex_lock(&q_lock);
-	while (!w_added && !w_failed)
+	while (w_synced < WRITERS && !w_failed)
 		pthread_cond_wait(&q_added, &q_lock);
 	pthread_mutex_unlock(&q_lock);
 	if (w_failed)
 		die_writer();
-	if (cdbx_make_end(&msh) < 0)
-		die_sys("cannot write", msh.tmp.s);
-	if (cdbx_make_sync(&msh) < 0)
-		die_sys("cannot fsync", msh.tmp.s);
-	pthread_join(writer, 0);
-	writer_running = 0;
-	if (w_failed)
-		die_writer();
+	writers_join();
 	str_wipe(&sh);
 	blocks_free();
 	/* both are complete: publish, shadow first so no public entry lacks its password */
@@ -706,7 +775,7 @@ int main(int argc, char **argv)
 	str_free(&dir);
 	str_free(&pub);
 	str_free(&bad);
-	free(seen);
+	munmap(seen, seen_bytes);
 	seen = 0;
 	seen_size = seen_count = 0;
 	udb_src_free(&files);

@@ -146,7 +146,7 @@ static int open_private(const char *file, struct stat *st, const char **why)
 	return fd;
 }
 
-int udb_src_map(const char *file, const char **p, size_t *n, int lazy, const char **why)
+int udb_src_map(const char *file, const char **p, size_t *n, const char **why)
 {
 	struct stat st;
 	void *m;
@@ -160,9 +160,11 @@ int udb_src_map(const char *file, const char **p, size_t *n, int lazy, const cha
 		close(fd);
 		return 1;
 	}
-	/* the whole file is read once, in order: map it in one go, its
-	 * pages at once unless the caller populates them some other way */
-	m = mmap(0, *n, PROT_READ, MAP_PRIVATE | (lazy ? 0 : MAP_POPULATE), fd, 0);
+	/* the whole file is read once, in order: map it in one go; its pages
+	 * come in as they are first read (the kernel maps a run of cached
+	 * pages around each fault), which costs about what populating them
+	 * all before the first line would, but is spread over the work */
+	m = mmap(0, *n, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (m == MAP_FAILED) {
 		int e = errno;
 		close(fd);

@@ -30,9 +30,8 @@ int udb_src_skip(const char *name);
 int udb_src_list(const char *path, struct udb_src *s, struct str *bad, const char **why);
 /* udb_src_load - read one private regular file whole into data; 1 ok, 0 refused (*why), -1 system error */
 int udb_src_load(const char *file, struct str *data, const char **why);
-/* udb_src_map - map one private regular file read-only, its pages
- * populated unless lazy; 1 ok (*p, *n; *p is 0 when empty), 0 refused (*why), -1 system error */
-int udb_src_map(const char *file, const char **p, size_t *n, int lazy, const char **why);
+/* udb_src_map - map one private regular file read-only; 1 ok (*p, *n; *p is 0 when empty), 0 refused (*why), -1 system error */
+int udb_src_map(const char *file, const char **p, size_t *n, const char **why);
 /* udb_src_unmap - release a mapping from udb_src_map */
 void udb_src_unmap(const char *p, size_t n);
 /* udb_src_free - release the list */

@@ -51,6 +51,32 @@ check "makeuserdb: 30000 public and 30000 shadow records" \
 	test "$(cdb -d "$T/bigout/userdb.cdb" | grep -c '^+')/$(cdb -d "$T/bigout/userdbshadow.cdb" | grep -c '^+')" = 30000/30000
 check "makeuserdb: the last account is found, lower-cased" \
 	test "$(cdb -q "$T/bigout/userdb.cdb" user29999@big4.example)" = "uid=30999|gid=100|home=/home/u29999|mail=/home/u29999/Maildir|quota=30999S"
+# the same against records built apart from makeuserdb: 70000 accounts
+# (records handed between its threads in several blocks), upper and lower
+# case addresses, password fields last, first, or between public ones
+# (then copied rather than pointed to), some accounts without a password;
+# cdb -c on the expected records in source order must give the same bytes
+awk 'BEGIN { for (i = 0; i < 70000; i++) {
+	a = (i % 3 ? "Mix" : "mix") i "@Dom" (i % 5) ".Example"; k = tolower(a)
+	pub = "uid=" 1000 + i "|gid=100|home=/h/" i; pw = "systempw=$x$" i "|imappw=i" i
+	if (i % 4 == 0) { line = pw "|" pub; shp = pw }
+	else if (i % 4 == 1) { line = "uid=" 1000 + i "|imappw=i" i "|gid=100|home=/h/" i "|pop3pw=p" i; shp = "imappw=i" i "|pop3pw=p" i }
+	else if (i % 4 == 2) { line = pub "|" pw; shp = pw }
+	else { line = pub; shp = "" }
+	print a "\t" line > "/dev/stderr"
+	printf "+%d,%d:%s->%s\n", length(k), length(pub), k, pub > "'"$T/mixpub.in"'"
+	if (shp != "") printf "+%d,%d:%s->%s\n", length(k), length(shp), k, shp > "'"$T/mixsh.in"'"
+} }' 2>"$T/mix"
+echo >>"$T/mixpub.in"; echo >>"$T/mixsh.in"
+cdb -c "$T/mixpub.cdb" <"$T/mixpub.in"; cdb -c "$T/mixsh.cdb" <"$T/mixsh.in"
+chmod 600 "$T/mix"
+mkdir -p "$T/mixout"
+check_exit "makeuserdb: 70000 mixed accounts exit 0" 0 "$M" -f "$T/mix" -o "$T/mixout"
+check "makeuserdb: mixed accounts' public cdb is byte for byte cdb -c on the expected records" \
+	cmp -s "$T/mixpub.cdb" "$T/mixout/userdb.cdb"
+check "makeuserdb: mixed accounts' shadow cdb is byte for byte cdb -c on the expected records" \
+	cmp -s "$T/mixsh.cdb" "$T/mixout/userdbshadow.cdb"
+
 # a write that fails half way (the file size limit, 2 MiB, past the first
 # copies of staged bytes) exits 111 and leaves the old cdbs and no temporary
 before=$(cat "$T/bigout/userdb.cdb" "$T/bigout/userdbshadow.cdb" | md5sum)
