@@ -364,20 +364,70 @@ static size_t estimate_lines(const char *p, size_t n)
 /* lines found ahead of the one being checked, for hint() */
 #define HINT_AHEAD 4
 
-/* hint - start loading the address table slot for the line s[0..n),
- * which is checked HINT_AHEAD lines later: the table is larger than the
- * caches, and waiting for a slot cost more than checking a record.  The
- * key is only guessed (the line up to its first blank, lower-cased); a
- * wrong guess costs a little time, nothing else */
-static void hint(const char *s, size_t n)
-{
-	char k[UDB_ADDR_MAX];
-	size_t a = 0;
+/* a line found ahead of the one being checked: where it is, and what
+ * hint() made of its first word (the address, if the line is good) */
+struct ahead {
+	size_t off, n;	/* the line in the mapped file */
+	size_t alen;	/* bytes up to its first blank (or more: then unused) */
+	uint32_t hash;	/* key_hash of those bytes lower-cased */
+	int upper;	/* they hold an upper-case letter */
+};
 
-	for (; a < n && a < UDB_ADDR_MAX && s[a] != ' ' && s[a] != '\t'; a++)
-		k[a] = (char)((unsigned char)(s[a] - 'A') < 26 ? s[a] + ('a' - 'A') : s[a]);
-	if (a)
-		__builtin_prefetch(&seen[key_hash(k, a) & (seen_size - 1)]);
+/* bytes of a 64-bit word, for hint() */
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+/* zero_bytes - the high bit of each byte of x that is zero, exactly */
+static uint64_t zero_bytes(uint64_t x)
+{
+	return ~(((x & ~HIGHS) + ~HIGHS) | x) & HIGHS;
+}
+
+/* hint - hash the first word of the line s[0..n) lower-cased (the key,
+ * if it is a good line) into r, and start loading its slot of the
+ * address table: the line is checked HINT_AHEAD lines later, and the
+ * table is larger than the caches (waiting for a slot cost more than
+ * checking a record).  Eight bytes at a time; a wrong guess costs a
+ * little time, nothing else, since the line's own check decides */
+static void hint(const char *s, size_t n, struct ahead *r)
+{
+	char k[UDB_ADDR_MAX + 8];
+	size_t a = 0;
+	uint64_t up = 0;
+
+	for (; a + 8 <= n && a < UDB_ADDR_MAX; a += 8) {
+		uint64_t x, t, u, blank;
+		memcpy(&x, s + a, 8);
+		blank = zero_bytes(x ^ (ONES * ' ')) | zero_bytes(x ^ (ONES * '\t'));
+		/* the high bit of each byte from 'A' to 'Z' */
+		t = x & ~HIGHS;
+		u = (t + ONES * (0x80 - 'A')) & ~(t + ONES * (0x80 - 'Z' - 1)) & ~x & HIGHS;
+		if (blank) {
+			unsigned b = (unsigned)__builtin_ctzll(blank) / 8;	/* bytes before the blank */
+			u &= b ? (1ULL << (8 * b)) - 1 : 0;
+			up |= u;
+			x |= u >> 2;	/* 0x80 >> 2 is the case bit */
+			memcpy(k + a, &x, 8);
+			a += b;
+			goto done;
+		}
+		up |= u;
+		x |= u >> 2;
+		memcpy(k + a, &x, 8);
+	}
+	for (; a < n && a < UDB_ADDR_MAX && s[a] != ' ' && s[a] != '\t'; a++) {
+		unsigned char c = (unsigned char)s[a];
+		if ((unsigned char)(c - 'A') < 26) {
+			c = (unsigned char)(c + ('a' - 'A'));
+			up = 1;
+		}
+		k[a] = (char)c;
+	}
+done:
+	r->alen = a;
+	r->upper = up != 0;
+	r->hash = key_hash(k, a);
+	__builtin_prefetch(&seen[r->hash & (seen_size - 1)]);
 }
 
 /* has_upper - 1 if a[0..n) holds an ASCII upper-case letter */
@@ -621,6 +671,30 @@ static void put_rec(const char *k, size_t kl, const struct udb_span *ps, const s
 		die_writer();
 }
 
+/* what put_in_place could not do, for the main thread to report */
+static const char *pp_what, *pp_path;
+static int pp_errno;
+
+/* put_in_place - the renames' thread: rename both complete cdbs into
+ * place, shadow first so no public entry lacks its password, and fsync
+ * the directory; returns 0 (an error in pp_*) */
+static void *put_in_place(void *unused)
+{
+	(void)unused;
+	if (cdbx_make_rename(&msh) < 0) {
+		pp_what = "cannot rename to";
+		pp_path = msh.final.s;
+	} else if (cdbx_make_rename(&mpub) < 0) {
+		pp_what = "cannot rename to";
+		pp_path = mpub.final.s;
+	} else if (fsync_dir(mpub.final.s) < 0) {
+		pp_what = "cannot fsync";
+		pp_path = 0;	/* the directory: the main thread names it */
+	}
+	pp_errno = errno;
+	return 0;
+}
+
 /* map_file - map source file f into maps; dies on failure */
 static void map_file(const char *file)
 {
@@ -686,7 +760,7 @@ int main(int argc, char **argv)
 		const char *data;
 		size_t dlen, ahead = 0, scan = 0, head = 0, queued = 0;
 		unsigned long lineno = 0;
-		struct { size_t off, n; } ring[HINT_AHEAD];	/* lines found, not yet checked */
+		struct ahead ring[HINT_AHEAD];	/* lines found, not yet checked */
 
 		if (f)
 			map_file(file);
@@ -697,6 +771,7 @@ int main(int argc, char **argv)
 			die_nomem();
 		for (;;) {
 			const char *s, *k;
+			const struct ahead *cur;
 			size_t n;
 			struct udb_line l;
 			struct udb_span ps, ss;
@@ -706,19 +781,21 @@ int main(int argc, char **argv)
 				__builtin_prefetch(data + ahead);
 			/* find lines ahead, and start loading their table slots */
 			for (; queued < HINT_AHEAD && scan < dlen; queued++) {
+				struct ahead *next = &ring[(head + queued) % HINT_AHEAD];
 				const char *nl;
 				s = data + scan;
 				nl = memchr(s, '\n', dlen - scan);
 				n = nl ? (size_t)(nl - s) : dlen - scan;
-				ring[(head + queued) % HINT_AHEAD].off = scan;
-				ring[(head + queued) % HINT_AHEAD].n = n;
-				hint(s, n);
+				next->off = scan;
+				next->n = n;
+				hint(s, n, next);
 				scan += n + 1;
 			}
 			if (!queued)
 				break;
-			s = data + ring[head].off;
-			n = ring[head].n;
+			cur = &ring[head];
+			s = data + cur->off;
+			n = cur->n;
 			head = (head + 1) % HINT_AHEAD;
 			queued--;
 			lineno++;
@@ -727,11 +804,13 @@ int main(int argc, char **argv)
 				die_line(file, lineno, why);
 			if (r == 0)
 				continue;
-			/* the key: the address itself unless it needs lower-casing */
+			/* the key: the address itself unless it needs lower-casing;
+			 * hint() has hashed it already when it saw the same word */
 			k = l.addr;
-			if (has_upper(l.addr, l.alen) && !(k = key_lower(l.addr, l.alen)))
+			if ((cur->alen == l.alen ? cur->upper : has_upper(l.addr, l.alen)) &&
+			    !(k = key_lower(l.addr, l.alen)))
 				die_nomem();
-			h = key_hash(k, l.alen);	/* its slot loaded by hint() before */
+			h = cur->alen == l.alen ? cur->hash : key_hash(k, l.alen);
 			r = udb_record_spans(l.rec, l.rlen, l.clean, &pub, &sh, &ps, &ss, &why);
 			if (r < 0)
 				die_nomem();
@@ -756,21 +835,25 @@ int main(int argc, char **argv)
 	if (w_failed)
 		die_writer();
 	writers_join();
+	/* both are complete: a thread renames them into place while this one
+	 * releases the memory, which would otherwise wait for the renames
+	 * (they free the old cdbs' blocks, mostly waiting for the disk) */
+	errno = pthread_create(&writers[0].t, 0, put_in_place, 0);
+	if (errno)
+		die_sys("cannot start a thread for", dir.s);
 	str_wipe(&sh);
 	blocks_free();
-	/* both are complete: publish, shadow first so no public entry lacks its password */
-	if (cdbx_make_rename(&msh) < 0)
-		die_sys("cannot rename to", msh.final.s);
-	if (cdbx_make_rename(&mpub) < 0)
-		die_sys("cannot rename to", mpub.final.s);
-	if (fsync_dir(mpub.final.s) < 0)
-		die(EX_T_TEMP, "cannot fsync ", dir.s);
+	maps_free();
+	keys_free();
+	pthread_join(writers[0].t, 0);
+	if (pp_what) {
+		errno = pp_errno;
+		die_sys(pp_what, pp_path ? pp_path : dir.s);
+	}
 	str_free(&mpub.final);
 	str_free(&msh.final);
 	open_pub = open_sh = 0;
 	/* everything is released, so that a leak checker sees none */
-	maps_free();
-	keys_free();
 	str_free(&src);
 	str_free(&dir);
 	str_free(&pub);

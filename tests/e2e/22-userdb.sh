@@ -107,6 +107,28 @@ bad_case() {	# NAME LINE REASON - append LINE as line 6, expect file:6: REASON
 	else notok "makeuserdb: $1" "exit $rc: $(cat "$T/err")"; fi
 }
 bad_case "duplicate address (case-insensitive)" $'DEMO@example.test\tuid=5|gid=5|home=/x' "duplicate address"
+# duplicates found whatever the address's length and case: makeuserdb
+# hashes each address ahead of its check, eight bytes at a time, so every
+# length up to 70 (every split of a word), upper-case bytes in each word
+# and a TAB or a space after the address; each source holds all the
+# addresses once and then one again in another case
+awk 'BEGIN { s = "aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789.-_+"
+	for (l = 1; l <= 70; l++) { a = ""; for (i = 0; i < l; i++) a = a substr(s, (i * 7 + l) % 40 + 1, 1); print a } }' >"$T/addrs"
+dup_bad=0 dup_n=0
+mkdir -p "$T/dupout"
+while read -r a; do
+	dup_n=$((dup_n + 1))
+	sep=$'\t'; [ $((dup_n % 2)) = 0 ] && sep=' '
+	awk -v sep="$sep" '{ print $0 sep "uid=5|gid=5|home=/x" }' "$T/addrs" >"$T/dup"
+	printf '%s%suid=6|gid=6|home=/y\n' "$(printf %s "$a" | tr 'a-zA-Z' 'A-Za-z')" "$sep" >>"$T/dup"
+	chmod 600 "$T/dup"
+	"$M" -f "$T/dup" -o "$T/dupout" 2>"$T/err"
+	[ $? = 100 ] && grep -qF "$T/dup:71: duplicate address" "$T/err" || { dup_bad=$((dup_bad + 1)); echo "# not found: $a" >&2; }
+done <"$T/addrs"
+check "makeuserdb: a duplicate in another case is found for addresses of 1 to 70 bytes ($dup_n tried)" \
+	test "$dup_bad/$dup_n" = 0/70
+awk '{ print $0 "\tuid=5|gid=5|home=/x" }' "$T/addrs" >"$T/dup"; chmod 600 "$T/dup"
+check_exit "makeuserdb: ... and the 70 addresses alone are accepted" 0 "$M" -f "$T/dup" -o "$T/dupout"
 bad_case "missing home" $'x@y\tuid=5|gid=5' "required field home missing"
 bad_case "non-numeric uid" $'x@y\tuid=demo|gid=5|home=/x' "uid is not a number"
 bad_case "relative home" $'x@y\tuid=5|gid=5|home=x' "home is not an absolute path"
