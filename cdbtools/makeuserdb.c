@@ -32,6 +32,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -297,6 +298,12 @@ struct key_chunk {
 	char d[KEY_CHUNK];
 };
 static struct key_chunk *keys;
+
+/* how far malloc grows its heap at a time: libcdb allocates its record
+ * lists a few KiB at a time, and growing by just that cost a system call
+ * each (a thread's own heap grows by what is asked); one heap for every
+ * thread (libcdb's few allocations hardly contend) grows by this much */
+#define HEAP_PAD (4UL * 1024 * 1024)
 
 /* lines in the sample of a source file that sizes the address table */
 #define SIZE_SAMPLE (64UL * 1024)
@@ -750,6 +757,8 @@ int main(int argc, char **argv)
 	size_t f;
 
 	log_prog("makeuserdb");
+	(void)mallopt(M_ARENA_MAX, 1);	/* both only tuning: a failure costs time, nothing else */
+	(void)mallopt(M_TOP_PAD, HEAP_PAD);
 	if (!str_copys(&src, auto_home) || !str_cats(&src, "/users/userdb") ||
 	    !str_copys(&dir, auto_home) || !str_cats(&dir, "/users"))
 		die_nomem();
