@@ -364,6 +364,9 @@ static size_t estimate_lines(const char *p, size_t n)
 	size_t sample = n < SIZE_SAMPLE ? n : SIZE_SAMPLE, c = 1;
 	const char *e = p + sample, *nl;
 
+	if (!n)
+		return 0;
+
 	while (p < e && (nl = memchr(p, '\n', (size_t)(e - p)))) {
 		c++;
 		p = nl + 1;

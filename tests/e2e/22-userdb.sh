@@ -51,6 +51,18 @@ check "makeuserdb: 30000 public and 30000 shadow records" \
 	test "$(cdb -d "$T/bigout/userdb.cdb" | grep -c '^+')/$(cdb -d "$T/bigout/userdbshadow.cdb" | grep -c '^+')" = 30000/30000
 check "makeuserdb: the last account is found, lower-cased" \
 	test "$(cdb -q "$T/bigout/userdb.cdb" user29999@big4.example)" = "uid=30999|gid=100|home=/home/u29999|mail=/home/u29999/Maildir|quota=30999S"
+# an empty source, and one of comments and blank lines only: two empty
+# cdbs, the same bytes as cdb -c makes from no records
+printf '\n' | cdb -c "$T/nothing.cdb"
+: >"$T/empty"; printf '# nobody yet\n\n' >"$T/comments"; chmod 600 "$T/empty" "$T/comments"
+for src in empty comments; do
+	mkdir -p "$T/$src.out"
+	check_exit "makeuserdb: an $src source exits 0" 0 "$M" -f "$T/$src" -o "$T/$src.out"
+	check "makeuserdb: ... and writes two empty cdbs as cdb -c does" \
+		test -n "$(cmp -s "$T/nothing.cdb" "$T/$src.out/userdb.cdb" && echo same)" -a \
+		-n "$(cmp -s "$T/nothing.cdb" "$T/$src.out/userdbshadow.cdb" && echo same)"
+done
+
 # the same against records built apart from makeuserdb: 70000 accounts
 # (records handed between its threads in several blocks), upper and lower
 # case addresses, password fields last, first, or between public ones
