@@ -496,6 +496,8 @@ static void start_tmp(struct cdbx_make *m, int *open, const char *dir, const cha
 		die_nomem();
 	if (cdbx_make_start(m, path.s, mode) < 0)
 		die_sys("cannot create", path.s);
+	/* the writer threads wait for the disk while the checker works */
+	(void)cdbx_make_direct(m);
 	*open = 1;
 	str_free(&path);
 }

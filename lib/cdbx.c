@@ -276,12 +276,7 @@ int cdbx_make_start(struct cdbx_make *m, const char *path, mode_t mode)
 		cdbx_make_abort(m);
 		return -1;
 	}
-	if (stage_open(m)) {
-		/* only where libcdb does not write the file itself */
-		int fl = fcntl(m->fd, F_GETFL);
-		m->direct = fl != -1 && fcntl(m->fd, F_SETFL, fl | O_DIRECT) == 0;
-	}
-	if (cdb_make_start(&m->cm, m->stage != -1 ? m->stage : m->fd) != 0) {
+	if (cdb_make_start(&m->cm, stage_open(m) ? m->stage : m->fd) != 0) {
 		cdbx_make_abort(m);
 		return -1;
 	}
@@ -290,6 +285,18 @@ fail:
 	str_free(&m->tmp);
 	str_free(&m->final);
 	return -1;
+}
+
+int cdbx_make_direct(struct cdbx_make *m)
+{
+	int fl;
+
+	/* only where libcdb does not write the file itself, and before any copy */
+	if (m->stage == -1 || m->base != 0)
+		return 0;
+	fl = fcntl(m->fd, F_GETFL);
+	m->direct = fl != -1 && fcntl(m->fd, F_SETFL, fl | O_DIRECT) == 0;
+	return m->direct;
 }
 
 int cdbx_make_add(struct cdbx_make *m, const char *k, size_t kl, const char *d, size_t dl)

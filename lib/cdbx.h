@@ -32,8 +32,11 @@ int cdbx_get(const char *path, const char *key, size_t klen, struct str *out);
  * otherwise makes the write fail (EPROTO) rather than produce a wrong
  * file.  Without memfd_create libcdb writes to the file itself.
  *
- * The chunks go to the file with O_DIRECT where the filesystem allows it,
- * in whole blocks (the rest waits for the next chunk): the disk reads
+ * A caller that has other threads working while a write waits for the
+ * disk may ask (cdbx_make_direct) for the chunks to go to the file with
+ * O_DIRECT where the filesystem allows it, in whole blocks (the rest
+ * waits for the next chunk); a single-threaded caller is better served
+ * by the page cache, whose writeback overlaps its work.  The disk reads
  * them from the memory file, with no copy into the page cache, no
  * writeback to start and nothing for the final fsync but the last part
  * block.  The first block is written again at the end with the table of
@@ -72,6 +75,9 @@ struct cdbx_make {
 
 /* cdbx_make_start - create path.tmp with mode; 1 ok, -1 error */
 int cdbx_make_start(struct cdbx_make *m, const char *path, mode_t mode);
+/* cdbx_make_direct - right after cdbx_make_start: write the staged chunks
+ * with O_DIRECT (see above); 1 on, 0 not available (the page cache is used) */
+int cdbx_make_direct(struct cdbx_make *m);
 /* cdbx_make_add - add one record; 1 ok, -1 error */
 int cdbx_make_add(struct cdbx_make *m, const char *k, size_t kl, const char *d, size_t dl);
 /* cdbx_make_end - write the hash tables, put every byte into path.tmp and start its writeback; 1 ok, -1 error */
