@@ -525,10 +525,12 @@ static void *write_records(void *arg)
 {
 	const struct writer *w = arg;
 	struct rec_block *b = first_blk, *spent = 0;
-	size_t off = 0, taken = 0, avail;
-	int done;
+	size_t off = 0, taken = 0;
 
 	for (;;) {
+		size_t avail;
+		int done;
+
 		pthread_mutex_lock(&q_lock);
 		while (spent) {	/* blocks every writer has read through go back for reuse */
 			struct rec_block *n = spent->spent_next[w->shadow];
@@ -850,9 +852,9 @@ int main(int argc, char **argv)
 				continue;
 			/* the key: the address itself unless it needs lower-casing;
 			 * hint() has hashed it already when it saw the same word */
-			k = l.addr;
-			if ((cur->alen == l.alen ? cur->upper : has_upper(l.addr, l.alen)) &&
-			    !(k = key_lower(l.addr, l.alen)))
+			k = (cur->alen == l.alen ? cur->upper : has_upper(l.addr, l.alen)) ?
+			    key_lower(l.addr, l.alen) : l.addr;
+			if (!k)
 				die_nomem();
 			h = cur->alen == l.alen ? cur->hash : key_hash(k, l.alen);
 			r = udb_record_spans(l.rec, l.rlen, l.clean, &pub, &sh, &ps, &ss, &why);

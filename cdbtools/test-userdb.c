@@ -153,7 +153,7 @@ static int spans_agree(const char *rec, size_t m, int r, const char *w, const st
 	for (i = 0; i < m; i++)
 		if ((unsigned char)rec[i] < 0x20 && rec[i] != '\t')
 			ctl = 1;
-	for (clean = 0; clean <= !ctl; clean++) {
+	for (clean = 0; clean < (ctl ? 1 : 2); clean++) {	/* "clean" only when true */
 		struct udb_span ps = { 0, 0 }, ss = { 0, 0 };
 		const char *w3 = 0;
 		int r3 = udb_record_spans(rec, m, clean, p3, s3, &ps, &ss, &w3);
