@@ -362,11 +362,11 @@ static int seen_add(const char *k, size_t n, uint32_t hash)
 static size_t estimate_lines(const char *p, size_t n)
 {
 	size_t sample = n < SIZE_SAMPLE ? n : SIZE_SAMPLE, c = 1;
-	const char *e = p + sample, *nl;
+	const char *e, *nl;
 
 	if (!n)
-		return 0;
-
+		return 0;	/* an empty file is not mapped: p is null */
+	e = p + sample;
 	while (p < e && (nl = memchr(p, '\n', (size_t)(e - p)))) {
 		c++;
 		p = nl + 1;
