@@ -2,7 +2,8 @@
  * checks makeuserdb makes.  An accepted record must split into public and
  * shadow parts without newline or NUL, and the shadow part must hold
  * only password fields; udb_record's quick path must agree with
- * udb_record_plain on every record, result, reason and split. */
+ * udb_record_plain on every record, result, reason and split, and so must
+ * udb_record_spans (told the line is clean when udb_parse_line says so). */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -15,6 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct str pub = STR_INIT, sh = STR_INIT, key = STR_INIT, pub2 = STR_INIT, sh2 = STR_INIT;
+	struct str pub3 = STR_INIT, sh3 = STR_INIT;
 	const char *s = (const char *)data, *e = s + size, *why, *why2;
 
 	while (s < e) {
@@ -31,6 +33,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    (r == 1 && (pub.len != pub2.len || sh.len != sh2.len ||
 					(pub.len && memcmp(pub.s, pub2.s, pub.len)) || (sh.len && memcmp(sh.s, sh2.s, sh.len)))))
 				__builtin_trap();
+			{
+				struct udb_span ps, ss;
+				const char *why3 = 0;
+				int r3 = udb_record_spans(l.rec, l.rlen, l.clean, &pub3, &sh3, &ps, &ss, &why3);
+				if (r3 != r || (r == 0 && strcmp(why, why3) != 0) ||
+				    (r == 1 && (ps.n != pub.len || ss.n != sh.len ||
+						(ps.n && memcmp(ps.s, pub.s, ps.n)) || (ss.n && memcmp(ss.s, sh.s, ss.n)))))
+					__builtin_trap();
+			}
 			if (r == 1) {
 				size_t i = 0;
 				if ((pub.len && (memchr(pub.s, '\n', pub.len) || memchr(pub.s, 0, pub.len))) ||
@@ -55,5 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	str_free(&key);
 	str_free(&pub2);
 	str_free(&sh2);
+	str_free(&pub3);
+	str_free(&sh3);
 	return 0;
 }

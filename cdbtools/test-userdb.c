@@ -134,6 +134,90 @@ static int same(const struct str *a, const struct str *b)
 	return a->len == b->len && (a->len == 0 || memcmp(a->s, b->s, a->len) == 0);
 }
 
+/* span_is - 1 if span sp holds the bytes of str want */
+static int span_is(const struct udb_span *sp, const struct str *want)
+{
+	return sp->n == want->len && (sp->n == 0 || memcmp(sp->s, want->s, sp->n) == 0);
+}
+
+/* spans_agree - 1 if udb_record_spans on rec[0..m) gives the plain path's
+ * answer r (reason w, parts p and sh), told the record is clean or not
+ * when it holds no control character but TAB, and points into rec for a
+ * part exactly when that part is not in its str */
+static int spans_agree(const char *rec, size_t m, int r, const char *w, const struct str *p,
+		       const struct str *sh, struct str *p3, struct str *s3)
+{
+	int clean, ctl = 0;
+	size_t i;
+
+	for (i = 0; i < m; i++)
+		if ((unsigned char)rec[i] < 0x20 && rec[i] != '\t')
+			ctl = 1;
+	for (clean = 0; clean < (ctl ? 1 : 2); clean++) {	/* "clean" only when true */
+		struct udb_span ps = { 0, 0 }, ss = { 0, 0 };
+		const char *w3 = 0;
+		int r3 = udb_record_spans(rec, m, clean, p3, s3, &ps, &ss, &w3);
+
+		if (r3 != r || (r == 0 && strcmp(w3, w) != 0))
+			return 0;
+		if (r == 1 && !(span_is(&ps, p) && span_is(&ss, sh)))
+			return 0;
+		if (r == 1 && ((ps.n && ps.s != p3->s && (ps.s < rec || ps.s + ps.n > rec + m)) ||
+			       (ss.n && ss.s != s3->s && (ss.s < rec || ss.s + ss.n > rec + m))))
+			return 0;
+	}
+	return 1;
+}
+
+/* test_spans - a part that is one run of the record is pointed to, others are copied */
+static void test_spans(void)
+{
+	static const char run[] = "uid=1|gid=2|home=/h|systempw=x|imappw=y";
+	static const char split[] = "uid=1|systempw=x|gid=2|home=/h|imappw=y";
+	struct str p = STR_INIT, sh = STR_INIT;
+	struct udb_span ps, ss;
+	const char *why = 0;
+
+	CHECK(udb_record_spans(run, sizeof run - 1, 1, &p, &sh, &ps, &ss, &why) == 1 &&
+	      ps.s == run && ps.n == 19 && ss.s == run + 20 && ss.n == 19, "parts in one run each are spans of the record");
+	CHECK(udb_record_spans(split, sizeof split - 1, 1, &p, &sh, &ps, &ss, &why) == 1 &&
+	      ps.s == p.s && ps.n == 19 && memcmp(ps.s, "uid=1|gid=2|home=/h", 19) == 0 &&
+	      ss.s == sh.s && ss.n == 19 && memcmp(ss.s, "systempw=x|imappw=y", 19) == 0,
+	      "split parts are copied in source order");
+	CHECK(udb_record_spans("uid=1|gid=2|home=/h", 19, 1, &p, &sh, &ps, &ss, &why) == 1 && ss.n == 0,
+	      "no password fields: an empty shadow span");
+	str_free(&p);
+	str_free(&sh);
+}
+
+/* test_password_names - the quick path's "pw" suffix rule agrees with userdb_is_password_field */
+static void test_password_names(void)
+{
+	static const char *const names[] = {
+		"systempw", "imappw", "pop3pw", "esmtppw", "hmac-md5pw", "pw", "p", "w", "xpw", "apw",
+		"pwx", "Pw", "pW", "home", "uid", "systempwd", "sPW", "mypw", "a-pw", "a_pw",
+	};
+	struct str p = STR_INIT, sh = STR_INIT;
+	char rec[128], name[160];
+	size_t i;
+
+	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+		struct udb_span ps, ss;
+		const char *why = 0;
+		const char *v = strcmp(names[i], "hmac-md5pw") == 0 ? H64 : "1";
+		int n = snprintf(rec, sizeof rec, "uid=1|gid=1|home=/h|%s=%s", names[i], v);
+		int r = udb_record_spans(rec, (size_t)n, 1, &p, &sh, &ps, &ss, &why);
+		int pw = userdb_is_password_field(names[i], strlen(names[i]));
+
+		if (strcmp(names[i], "uid") == 0 || strcmp(names[i], "home") == 0)
+			continue;	/* duplicates */
+		snprintf(name, sizeof name, "field %s goes to the %s part", names[i], pw ? "shadow" : "public");
+		CHECK(r == 1 && (pw ? ss.n == strlen(names[i]) + 1 + strlen(v) : ss.n == 0), name);
+	}
+	str_free(&p);
+	str_free(&sh);
+}
+
 /* test_quick_path - udb_record against udb_record_plain on records made by
  * changing good ones a byte at a time: same result, same reason, same split */
 static void test_quick_path(void)
@@ -142,10 +226,13 @@ static void test_quick_path(void)
 		"uid=1000|gid=100|home=/home/a|mail=/home/a/Maildir|quota=100S,10C|systempw=$x$y",
 		"uid=1|gid=1|home=/h|hmac-md5pw=" H64 "|options|gecos=A\tB",
 		"gid=2|uid=3|home=/|imappw=p|quota=20C",
+		/* password fields between public ones, and names near the "pw" rule */
+		"systempw=a|uid=9|pw=1|gid=9|xpw|home=/h|pop3pw=b|w=2|mail=/m|quota=1C,22S|esmtppw=c",
+		"uid=00000000000000000001|gid=4294967294|home=/h|quota=18446744073709551615S",
 	};
 	/* the bytes that move a record across the quick path's decisions */
 	static const char alter[] = "|=/0189aAzZS,C-_.\t\x01\x7f\x80 p";
-	struct str p1 = STR_INIT, s1 = STR_INIT, p2 = STR_INIT, s2 = STR_INIT;
+	struct str p1 = STR_INIT, s1 = STR_INIT, p2 = STR_INIT, s2 = STR_INIT, p3 = STR_INIT, s3 = STR_INIT;
 	char rec[256], name[300];
 	size_t b, pos, k, bad = 0, tried = 0, accepted = 0;
 
@@ -178,7 +265,8 @@ static void test_quick_path(void)
 				tried++;
 				accepted += r1 == 1;
 				if (r1 != r2 || (r1 == 0 && strcmp(w1, w2) != 0) ||
-				    (r1 == 1 && !(same(&p1, &p2) && same(&s1, &s2)))) {
+				    (r1 == 1 && !(same(&p1, &p2) && same(&s1, &s2))) ||
+				    !spans_agree(rec, m, r2, w2, &p2, &s2, &p3, &s3)) {
 					if (!bad++) {
 						snprintf(name, sizeof name, "quick and plain paths differ on '%.*s': %d %s / %d %s",
 							 (int)m, rec, r1, r1 ? "" : w1, r2, r2 ? "" : w2);
@@ -194,6 +282,8 @@ static void test_quick_path(void)
 	str_free(&s1);
 	str_free(&p2);
 	str_free(&s2);
+	str_free(&p3);
+	str_free(&s3);
 }
 
 static void test_misc(void)
@@ -217,6 +307,8 @@ int main(void)
 	test_lines();
 	test_records();
 	test_quick_path();
+	test_spans();
+	test_password_names();
 	test_misc();
 	return test_done();
 }

@@ -1,13 +1,13 @@
 /*
  * userdb-parse.c - parse and check userdb source lines; see userdb-parse.h.
- * No I/O, and no global state but a memo of which field names hold
- * passwords (the answer for a name never changes): safe to fuzz and to
- * call from any single-threaded tool.
+ * No I/O and no global state: safe to fuzz and to call from any thread.
  * makeuserdb runs a million lines through here, so the common case is
- * checked eight bytes at a time (has_below, find_bar) and a record is
- * split in one pass; any line the quick path does not plainly accept is
- * checked again field by field by the plain path, which alone chooses
- * the error message.  The two paths accept exactly the same records.
+ * checked eight bytes at a time (has_ctl, find_bar) and a record is
+ * split in one pass, and where the public or the password fields are one
+ * run of the line they are not copied at all (udb_record_spans); any line
+ * the quick path does not plainly accept is checked again field by field
+ * by the plain path, which alone chooses the error message.  The two
+ * paths accept exactly the same records.
  */
 #include <stdint.h>
 #include <string.h>
@@ -25,21 +25,25 @@ static int is_blank(char c)
 #define ONES 0x0101010101010101ULL
 #define HIGHS 0x8080808080808080ULL
 
-/* has_below - 1 if p[0..n) holds a byte below 0x20 (any control character but DEL) */
-static int has_below(const char *p, size_t n)
+/* has_ctl - 1 if p[0..n) holds a byte below 0x20 other than TAB; exact
+ * for every byte of a word (no borrow runs from one byte to the next) */
+static int has_ctl(const char *p, size_t n)
 {
 	size_t i = 0;
 
-	/* a byte b < 0x20 is the only way (b - 0x20) borrows into a high
-	 * bit that b itself did not have; exact for limits up to 0x80 */
 	for (; i + 8 <= n; i += 8) {
-		uint64_t x;
+		uint64_t x, y, low, tab;
 		memcpy(&x, p + i, 8);
-		if ((x - ONES * 0x20) & ~x & HIGHS)
+		/* high bit of each byte of low: that byte is below 0x20 */
+		low = ~(((x & ~HIGHS) + ONES * 0x60) | x) & HIGHS;
+		/* high bit of each byte of tab: that byte is a TAB */
+		y = x ^ (ONES * '\t');
+		tab = ~(((y & ~HIGHS) + ~HIGHS) | y) & HIGHS;
+		if (low & ~tab)
 			return 1;
 	}
 	for (; i < n; i++)
-		if ((unsigned char)p[i] < 0x20)
+		if ((unsigned char)p[i] < 0x20 && p[i] != '\t')
 			return 1;
 	return 0;
 }
@@ -71,8 +75,9 @@ int udb_parse_line(const char *s, size_t n, struct udb_line *out, const char **w
 		*why = "line too long";
 		return -1;
 	}
-	/* NUL and newline are both below 0x20: one pass finds neither on a good line */
-	ctl = has_below(s, n);
+	/* NUL and newline are both control characters: one pass finds
+	 * neither on a good line (the TAB that ends the address is not one) */
+	ctl = has_ctl(s, n);
 	if (ctl && memchr(s, 0, n)) {
 		*why = "NUL byte in line";
 		return -1;
@@ -102,6 +107,7 @@ int udb_parse_line(const char *s, size_t n, struct udb_line *out, const char **w
 		*why = "address without fields";
 		return -1;
 	}
+	out->clean = !ctl;
 	out->addr = s;
 	out->alen = a;
 	out->rec = s + i;
@@ -333,11 +339,17 @@ int udb_record_plain(const char *rec, size_t n, struct str *pub, struct str *sha
 	return 1;
 }
 
-/* is_name_byte - 1 for the bytes of a field name: letters, digits, '-' and '_' */
-static int is_name_byte(unsigned char c)
-{
-	return (unsigned char)((c | 0x20) - 'a') < 26 || (unsigned char)(c - '0') < 10 || c == '-' || c == '_';
-}
+/* name_byte - 1 for the bytes of a field name: letters, digits, '-' and '_' */
+static const unsigned char name_byte[256] = {
+	['-'] = 1, ['_'] = 1,
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1,
+	['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1,
+	['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1,
+	['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1,
+	['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1,
+	['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
+};
 
 /* field kinds the quick path checks, by name */
 enum kind { K_OTHER, K_UID, K_GID, K_HOME, K_MAIL, K_QUOTA, K_HMAC };
@@ -363,59 +375,159 @@ static enum kind kind_of(const char *f, size_t nl)
 	return K_OTHER;
 }
 
-/* id_ok - 1 if v[0..vl) is a uid or gid the plain path accepts (uid 0 is not) */
+/* digits that cannot overflow 64 bits, whatever they are */
+#define QUICK_DIGITS 19
+
+/* quick_num - the value of v[0..vl), 1 to QUICK_DIGITS decimal digits, in
+ * *u; 1 ok, 0 anything else (longer runs are left to the plain path) */
+static int quick_num(const char *v, size_t vl, unsigned long long *u)
+{
+	unsigned long long r = 0;
+	size_t i;
+
+	if (vl == 0 || vl > QUICK_DIGITS)
+		return 0;
+	for (i = 0; i < vl; i++) {
+		unsigned d = (unsigned)(unsigned char)v[i] - '0';
+		if (d > 9)
+			return 0;
+		r = r * 10 + d;
+	}
+	*u = r;
+	return 1;
+}
+
+/* id_ok - 1 if v[0..vl) is a uid or gid the plain path accepts (uid 0 is not), 0 if not or not sure */
 static int id_ok(const char *v, size_t vl, int uid)
 {
 	unsigned long long u;
 
-	return is_digits(v, vl) && scan_ulong(v, vl, &u) == vl && u <= UDB_ID_MAX && !(uid && u == 0);
+	return quick_num(v, vl, &u) && u <= UDB_ID_MAX && !(uid && u == 0);
 }
 
-/* names remembered by is_password: a record has about a dozen kinds of field */
-#define PW_MEMO 16
+/* quota_ok - 1 if v[0..vl) is a quota udb_check_quota accepts, 0 if not or not sure */
+static int quota_ok(const char *v, size_t vl)
+{
+	unsigned long long u;
+	size_t i = 0;
+	char first;
 
-/* is_password - userdb_is_password_field, remembered for the first PW_MEMO names asked about */
+	/* NNN then S or C, and maybe ",NNN" and the other letter */
+	while (i < vl && (unsigned)(unsigned char)v[i] - '0' < 10)
+		i++;
+	if (i == vl || !quick_num(v, i, &u) || (v[i] != 'S' && v[i] != 'C'))
+		return 0;
+	first = v[i++];
+	if (i == vl)
+		return 1;
+	if (v[i++] != ',')
+		return 0;
+	v += i;
+	vl -= i;
+	return vl >= 2 && (v[vl - 1] == 'S' || v[vl - 1] == 'C') && v[vl - 1] != first &&
+	       quick_num(v, vl - 1, &u);
+}
+
+/* is_password - userdb_is_password_field without its list: every name
+ * on that list also ends in "pw", so the suffix alone decides (the
+ * tests hold the two to the same answers) */
 static int is_password(const char *f, size_t nl)
 {
-	static struct { char name[UDB_NAME_MAX]; unsigned char len, pw; } memo[PW_MEMO];
-	static size_t nmemo;
-	size_t i;
-
-	for (i = 0; i < nmemo; i++)
-		if (memo[i].len == nl && memo[i].name[0] == f[0] && memcmp(memo[i].name, f, nl) == 0)
-			return memo[i].pw;
-	if (nl > UDB_NAME_MAX || nmemo == PW_MEMO)
-		return userdb_is_password_field(f, nl);
-	memcpy(memo[nmemo].name, f, nl);
-	memo[nmemo].len = (unsigned char)nl;
-	memo[nmemo].pw = (unsigned char)userdb_is_password_field(f, nl);
-	return memo[nmemo++].pw;
+	return nl > 2 && f[nl - 2] == 'p' && f[nl - 1] == 'w';
 }
 
-int udb_record(const char *rec, size_t n, struct str *pub, struct str *shadow, const char **why)
+/* run - where the fields bound for one output lie in a record: from b
+ * to e, one run of whole fields with only their '|' between, until a
+ * field of the other output comes between them (split) */
+struct run {
+	const char *b, *e;
+	int split;
+};
+
+/* run_add - count field f[0..fl) into r */
+static void run_add(struct run *r, const char *f, size_t fl)
+{
+	if (!r->b)
+		r->b = f;
+	else if (f != r->e + 1)
+		r->split = 1;
+	r->e = f + fl;
+}
+
+/* give - set sp to the fields of the record bound for one output (pw: the
+ * password fields or the others): r's run of rec when it is one, else a
+ * copy into out made from the nf fields at f[], fl[], ispw[] */
+static void give(const struct run *r, int pw, struct str *out, struct udb_span *sp,
+		 const char *const *f, const size_t *fl, const unsigned char *ispw, size_t nf)
+{
+	size_t j;
+
+	if (!r->b) {
+		sp->s = "";
+		sp->n = 0;
+		return;
+	}
+	if (!r->split) {
+		sp->s = r->b;
+		sp->n = (size_t)(r->e - r->b);
+		return;
+	}
+	/* manual length arithmetic: the fields and their separators fit in
+	 * the record, and out has room for all of it (str_ready by the caller) */
+	for (j = 0; j < nf; j++) {
+		if (ispw[j] != pw)
+			continue;
+		if (out->len)
+			out->s[out->len++] = '|';
+		memcpy(out->s + out->len, f[j], fl[j]);
+		out->len += fl[j];
+	}
+	out->s[out->len] = 0;
+	sp->s = out->s;
+	sp->n = out->len;
+}
+
+/* plain - udb_record_plain with the spans pointing at its outputs; returns as udb_record */
+static int plain(const char *rec, size_t n, struct str *pub, struct str *shadow,
+		 struct udb_span *ps, struct udb_span *ss, const char **why)
+{
+	int r = udb_record_plain(rec, n, pub, shadow, why);
+
+	if (r == 1) {
+		ps->s = pub->len ? pub->s : "";
+		ps->n = pub->len;
+		ss->s = shadow->len ? shadow->s : "";
+		ss->n = shadow->len;
+	}
+	return r;
+}
+
+int udb_record_spans(const char *rec, size_t n, int clean, struct str *pub, struct str *shadow,
+		     struct udb_span *ps, struct udb_span *ss, const char **why)
 {
 	const char *name[UDB_FIELDS_MAX];
-	size_t namelen[UDB_FIELDS_MAX];
+	size_t namelen[UDB_FIELDS_MAX], flen[UDB_FIELDS_MAX];
+	unsigned char ispw[UDB_FIELDS_MAX];
+	struct run rp = { 0, 0, 0 }, rs = { 0, 0, 0 };
 	size_t i = 0, nf = 0, j;
 	int have = 0;	/* bits: 1 uid, 2 gid, 4 home */
 
 	pub->len = 0;
 	shadow->len = 0;
-	/* control characters (TAB is allowed in values) are the plain path's to report */
-	if (n == 0 || has_below(rec, n))
-		return udb_record_plain(rec, n, pub, shadow, why);
-	/* each output holds some of rec's fields and their separators: at most n bytes */
-	if (!str_ready(pub, n) || !str_ready(shadow, n))
-		return -1;
+	/* control characters (TAB is allowed in values) are the plain path's
+	 * to report; a TAB in a name or a checked value leaves the quick path
+	 * below as well */
+	if (n == 0 || (!clean && has_ctl(rec, n)))
+		return plain(rec, n, pub, shadow, ps, ss, why);
 	for (;;) {
 		const char *f = rec + i, *v;
 		size_t nl = 0, fl, vl;
-		struct str *to;
+		int pw = 0;
 
-		while (i + nl < n && is_name_byte((unsigned char)f[nl]))
+		while (i + nl < n && name_byte[(unsigned char)f[nl]])
 			nl++;
 		if (nl == 0 || nl > UDB_NAME_MAX || !((unsigned char)((f[0] | 0x20) - 'a') < 26) || nf == UDB_FIELDS_MAX)
-			return udb_record_plain(rec, n, pub, shadow, why);
+			return plain(rec, n, pub, shadow, ps, ss, why);
 		if (i + nl < n && f[nl] == '=') {
 			v = f + nl + 1;
 			vl = find_bar(v, n - i - nl - 1);
@@ -425,57 +537,76 @@ int udb_record(const char *rec, size_t n, struct str *pub, struct str *shadow, c
 			vl = 0;
 			fl = nl;
 		} else {
-			return udb_record_plain(rec, n, pub, shadow, why);
+			return plain(rec, n, pub, shadow, ps, ss, why);
 		}
 		switch (kind_of(f, nl)) {
 		case K_UID:
 			if (!id_ok(v, vl, 1))
-				return udb_record_plain(rec, n, pub, shadow, why);
+				return plain(rec, n, pub, shadow, ps, ss, why);
 			have |= 1;
 			break;
 		case K_GID:
 			if (!id_ok(v, vl, 0))
-				return udb_record_plain(rec, n, pub, shadow, why);
+				return plain(rec, n, pub, shadow, ps, ss, why);
 			have |= 2;
 			break;
 		case K_HOME:
 			if (vl == 0 || v[0] != '/')
-				return udb_record_plain(rec, n, pub, shadow, why);
+				return plain(rec, n, pub, shadow, ps, ss, why);
 			have |= 4;
 			break;
 		case K_MAIL:
 			if (vl == 0)
-				return udb_record_plain(rec, n, pub, shadow, why);
+				return plain(rec, n, pub, shadow, ps, ss, why);
 			break;
 		case K_QUOTA:
-			if (!udb_check_quota(v, vl))
-				return udb_record_plain(rec, n, pub, shadow, why);
+			if (!quota_ok(v, vl))
+				return plain(rec, n, pub, shadow, ps, ss, why);
 			break;
 		case K_HMAC:
 			if (!is_hex64(v, vl))
-				return udb_record_plain(rec, n, pub, shadow, why);
+				return plain(rec, n, pub, shadow, ps, ss, why);
+			pw = 1;
 			break;
 		case K_OTHER:
+			pw = is_password(f, nl);
 			break;
 		}
 		for (j = 0; j < nf; j++)
 			if (namelen[j] == nl && name[j][0] == f[0] && memcmp(name[j], f, nl) == 0)
-				return udb_record_plain(rec, n, pub, shadow, why);
+				return plain(rec, n, pub, shadow, ps, ss, why);
 		name[nf] = f;
-		namelen[nf++] = nl;
-		to = is_password(f, nl) ? shadow : pub;
-		/* manual length arithmetic: to->len + 1 + fl <= n < to->a, by the str_ready above */
-		if (to->len)
-			to->s[to->len++] = '|';
-		memcpy(to->s + to->len, f, fl);
-		to->len += fl;
-		to->s[to->len] = 0;
+		namelen[nf] = nl;
+		flen[nf] = fl;
+		ispw[nf] = (unsigned char)pw;
+		run_add(ispw[nf] ? &rs : &rp, f, fl);
+		nf++;
 		i += fl;
 		if (i == n)
 			break;
 		i++;	/* the '|' */
 	}
 	if (have != 7)
-		return udb_record_plain(rec, n, pub, shadow, why);
+		return plain(rec, n, pub, shadow, ps, ss, why);
+	/* each output holds some of rec's fields and their separators: at most n bytes */
+	if ((rp.split && !str_ready(pub, n)) || (rs.split && !str_ready(shadow, n)))
+		return -1;
+	give(&rp, 0, pub, ps, name, flen, ispw, nf);
+	give(&rs, 1, shadow, ss, name, flen, ispw, nf);
+	return 1;
+}
+
+int udb_record(const char *rec, size_t n, struct str *pub, struct str *shadow, const char **why)
+{
+	struct udb_span ps, ss;
+	int r = udb_record_spans(rec, n, 0, pub, shadow, &ps, &ss, why);
+
+	if (r != 1)
+		return r;
+	/* a span that is a run of rec is copied out; one already in its output stays */
+	if (ps.s != pub->s && !str_copyb(pub, ps.s, ps.n))
+		return -1;
+	if (ss.s != shadow->s && !str_copyb(shadow, ss.s, ss.n))
+		return -1;
 	return 1;
 }

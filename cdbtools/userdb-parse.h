@@ -31,6 +31,7 @@ struct udb_line {
 	size_t alen;
 	const char *rec;	/* field=value|... */
 	size_t rlen;
+	int clean;	/* the line holds no control character but TAB */
 };
 
 /* udb_parse_line - split one line (no newline) into address and record; 1 record, 0 blank or comment, -1 bad (*why) */
@@ -47,6 +48,22 @@ int udb_check_field(const char *f, size_t n, const char **why);
  * Returns 1 ok, 0 invalid (*why), -1 no memory.
  */
 int udb_record(const char *rec, size_t n, struct str *pub, struct str *shadow, const char **why);
+/* a piece of memory: a run of a source record, or the bytes of a str */
+struct udb_span {
+	const char *s;
+	size_t n;
+};
+/*
+ * udb_record_spans - udb_record without copying where it need not: when
+ * the public fields (or the password fields) follow one another in rec
+ * with nothing but their '|' between, their span points into rec;
+ * otherwise they are copied into pub (or shadow) and the span points at
+ * its bytes.  An empty part is an empty span.  clean: the caller knows
+ * rec holds no control character but TAB (udb_line.clean), so it is not
+ * looked for again.  Returns as udb_record.
+ */
+int udb_record_spans(const char *rec, size_t n, int clean, struct str *pub, struct str *shadow,
+		     struct udb_span *ps, struct udb_span *ss, const char **why);
 /* udb_record_plain - udb_record checked one field at a time, with no quick
  * path: it chooses every error message, and the tests and the fuzz target
  * check that udb_record gives the same answer on any record */

@@ -14,9 +14,10 @@
 #include "cdbx.h"
 
 /* the memory file is mapped this long at first: a chunk, the table of
- * contents, and room for what libcdb writes past a chunk before the next
- * copy (its 4 KiB buffer and a record); a longer overrun remaps it */
-#define CDBX_WINDOW (CDBX_HEAD + CDBX_CHUNK + 256UL * 1024)
+ * contents' page, a left-over block, and room for what libcdb writes past
+ * a chunk before the next copy (its 4 KiB buffer and a record); a longer
+ * overrun remaps it */
+#define CDBX_WINDOW (CDBX_WIN + CDBX_ALIGN + CDBX_CHUNK + 256UL * 1024)
 
 int cdbx_get(const char *path, const char *key, size_t klen, struct str *out)
 {
@@ -76,6 +77,8 @@ int fsync_dir(const char *path)
 	return r == 0 ? 1 : -1;
 }
 
+static int put_all(int fd, const char *p, size_t n, off_t off);
+
 /* stage_map - map the memory file's first len bytes; 1 ok, -1 error */
 static int stage_map(struct cdbx_make *m, size_t len)
 {
@@ -110,12 +113,58 @@ static int stage_open(struct cdbx_make *m)
 	m->stage = memfd_create("cdbx", MFD_CLOEXEC);
 	if (m->stage == -1)
 		return 0;
-	/* sized and mapped once: a chunk and the records that overrun it */
-	if (ftruncate(m->stage, (off_t)CDBX_WINDOW) != 0 || stage_map(m, CDBX_WINDOW) < 0) {
+	/* sized and mapped once: a chunk and the records that overrun it;
+	 * libcdb starts writing (the table of contents' placeholder, then
+	 * the records) at CDBX_WIN, which is file offset 0 */
+	if (ftruncate(m->stage, (off_t)CDBX_WINDOW) != 0 || stage_map(m, CDBX_WINDOW) < 0 ||
+	    lseek(m->stage, CDBX_WIN, SEEK_SET) != CDBX_WIN) {
 		stage_close(m);
 		return 0;
 	}
-	m->base = CDBX_HEAD;
+	m->base = 0;
+	return 1;
+}
+
+/* direct_off - stop writing m's file with O_DIRECT; 1 ok, -1 error */
+static int direct_off(struct cdbx_make *m)
+{
+	int fl;
+
+	if (!m->direct)
+		return 1;
+	fl = fcntl(m->fd, F_GETFL);
+	if (fl == -1 || fcntl(m->fd, F_SETFL, fl & ~O_DIRECT) == -1)
+		return -1;
+	m->direct = 0;
+	return 1;
+}
+
+/* put_direct - write n bytes (whole blocks) of the mapped stage at p to
+ * the file at off with O_DIRECT, or through the page cache if the
+ * filesystem refuses it; 1 ok, -1 error */
+static int put_direct(struct cdbx_make *m, const char *p, size_t n, off_t off)
+{
+	while (n) {
+		ssize_t r = pwrite(m->fd, p, n, off);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1 && errno == EINVAL) {
+			/* O_DIRECT not after all: the rest through the page cache */
+			if (direct_off(m) < 0)
+				return -1;
+			return put_all(m->fd, p, n, off);
+		}
+		if (r <= 0) {
+			if (r == 0)
+				errno = EIO;
+			return -1;
+		}
+		p += r;
+		n -= (size_t)r;
+		off += r;
+		if (n % CDBX_ALIGN && direct_off(m) < 0)	/* a short write broke the blocks */
+			return -1;
+	}
 	return 1;
 }
 
@@ -138,39 +187,69 @@ static int put_all(int fd, const char *p, size_t n, off_t off)
 	return 1;
 }
 
-/* stage_copy - copy the staged bytes [CDBX_HEAD, end) to the file at base and start their writeback; 1 ok, -1 error */
-static int stage_copy(struct cdbx_make *m, size_t end)
+/* stage_copy - copy the staged bytes [CDBX_WIN, end) to the file at base,
+ * with O_DIRECT only whole blocks of them (unless all); the bytes copied, or -1 */
+static ssize_t stage_copy(struct cdbx_make *m, size_t end, int all)
 {
 	size_t n;
 
-	if (end <= CDBX_HEAD)
-		return 1;
+	if (end <= CDBX_WIN)
+		return 0;
 	if (end > m->winlen && stage_map(m, end) < 0)
 		return -1;
-	n = end - CDBX_HEAD;
-	if (put_all(m->fd, m->win + CDBX_HEAD, n, m->base) < 0)
+	n = end - CDBX_WIN;
+	if (m->direct) {
+		size_t whole = n & ~(size_t)(CDBX_ALIGN - 1);
+		if (whole && m->base == 0) {	/* the first block: keep what follows the table of contents */
+			memcpy(m->first, m->win + CDBX_WIN + CDBX_HEAD, sizeof m->first);
+			m->have_first = 1;
+		}
+		if (whole && put_direct(m, m->win + CDBX_WIN, whole, m->base) < 0)
+			return -1;
+		m->base += (off_t)whole;
+		m->synced = m->base;	/* on the disk already */
+		if (!all || whole == n)
+			return (ssize_t)whole;
+		/* the last part block through the page cache */
+		if (direct_off(m) < 0)
+			return -1;
+		if (put_all(m->fd, m->win + CDBX_WIN + whole, n - whole, m->base) < 0)
+			return -1;
+		m->base += (off_t)(n - whole);
+		(void)sync_file_range(m->fd, m->synced, m->base - m->synced, SYNC_FILE_RANGE_WRITE);	/* a hint, as below */
+		m->synced = m->base;
+		return (ssize_t)n;
+	}
+	if (put_all(m->fd, m->win + CDBX_WIN, n, m->base) < 0)
 		return -1;
 	m->base += (off_t)n;
 	/* only a hint, so that the final fsync finds little left to write;
 	 * a failure to write shows up again at the fsync */
 	(void)sync_file_range(m->fd, m->synced, m->base - m->synced, SYNC_FILE_RANGE_WRITE);
 	m->synced = m->base;
-	return 1;
+	return (ssize_t)n;
 }
 
-/* stage_drain - copy what libcdb has staged so far and rewind the memory file to just past the table of contents; the new position, or -1 */
+/* stage_drain - copy what libcdb has staged so far and move what is
+ * left of it (less than a block) back to CDBX_WIN; the new position, or -1 */
 static off_t stage_drain(struct cdbx_make *m)
 {
 	off_t pos = lseek(m->stage, 0, SEEK_CUR);
+	ssize_t done;
+	size_t left;
 
-	/* before libcdb's first write the position is 0, and its first
-	 * write starts with the table of contents' placeholder: then
-	 * stage offset CDBX_HEAD is file offset CDBX_HEAD, as base says */
-	if (pos == -1 || pos <= CDBX_HEAD)
+	if (pos == -1 || pos <= CDBX_WIN)
 		return pos;
-	if (stage_copy(m, (size_t)pos) < 0 || lseek(m->stage, CDBX_HEAD, SEEK_SET) != CDBX_HEAD)
+	if ((done = stage_copy(m, (size_t)pos, 0)) < 0)
 		return -1;
-	return CDBX_HEAD;
+	left = (size_t)pos - CDBX_WIN - (size_t)done;
+	/* the left-over bytes lie past the first block after CDBX_WIN, so
+	 * they never overlap their new place (nothing copied: they are there) */
+	if (left && done && put_all(m->stage, m->win + CDBX_WIN + done, left, CDBX_WIN) < 0)
+		return -1;
+	if (lseek(m->stage, CDBX_WIN + (off_t)left, SEEK_SET) != CDBX_WIN + (off_t)left)
+		return -1;
+	return CDBX_WIN + (off_t)left;
 }
 
 int cdbx_make_start(struct cdbx_make *m, const char *path, mode_t mode)
@@ -182,6 +261,8 @@ int cdbx_make_start(struct cdbx_make *m, const char *path, mode_t mode)
 	m->pending = 0;
 	m->base = 0;
 	m->synced = 0;
+	m->direct = 0;
+	m->have_first = 0;
 	m->tmp = (struct str)STR_INIT;
 	m->final = (struct str)STR_INIT;
 	if (!str_copys(&m->final, path) || !str_copys(&m->tmp, path) ||
@@ -204,6 +285,18 @@ fail:
 	str_free(&m->tmp);
 	str_free(&m->final);
 	return -1;
+}
+
+int cdbx_make_direct(struct cdbx_make *m)
+{
+	int fl;
+
+	/* only where libcdb does not write the file itself, and before any copy */
+	if (m->stage == -1 || m->base != 0)
+		return 0;
+	fl = fcntl(m->fd, F_GETFL);
+	m->direct = fl != -1 && fcntl(m->fd, F_SETFL, fl | O_DIRECT) == 0;
+	return m->direct;
 }
 
 int cdbx_make_add(struct cdbx_make *m, const char *k, size_t kl, const char *d, size_t dl)
@@ -230,6 +323,7 @@ int cdbx_make_end(struct cdbx_make *m)
 {
 	struct stat st;
 	off_t pos;
+	int head = 0;	/* the table of contents is written */
 
 	if (m->stage == -1) {
 		if (cdb_make_finish(&m->cm) != 0)
@@ -248,11 +342,34 @@ int cdbx_make_end(struct cdbx_make *m)
 	pos = lseek(m->stage, 0, SEEK_CUR);
 	if (pos == -1 || fstat(m->stage, &st) != 0)
 		return -1;
-	if (pos != CDBX_HEAD || st.st_size < CDBX_HEAD) {
+	if (pos != CDBX_HEAD || st.st_size < CDBX_WIN) {
 		errno = EPROTO;
 		return -1;
 	}
-	if (stage_copy(m, (size_t)st.st_size) < 0 || put_all(m->fd, m->win, CDBX_HEAD, 0) < 0)
+	if (m->base == 0) {
+		/* nothing copied yet (a small cdb): the table of contents goes
+		 * over its placeholder in the memory file, and out with the rest */
+		if (st.st_size < CDBX_WIN + CDBX_HEAD) {
+			errno = EPROTO;
+			return -1;
+		}
+		if (put_all(m->stage, m->win, CDBX_HEAD, CDBX_WIN) < 0)
+			return -1;
+		head = 1;
+	} else if (m->have_first && m->direct) {
+		/* the first block again, now with the table of contents */
+		/* the memory file's first page: the table of contents libcdb
+		 * just wrote, then the rest of the block as kept */
+		if (put_all(m->stage, m->first, sizeof m->first, CDBX_HEAD) < 0 ||
+		    put_direct(m, m->win, CDBX_ALIGN, 0) < 0)
+			return -1;
+		head = 1;
+	}
+	/* the rest; then the table of contents over its placeholder where
+	 * that was not written above */
+	if (stage_copy(m, (size_t)st.st_size, 1) < 0 || direct_off(m) < 0)
+		return -1;
+	if (!head && put_all(m->fd, m->win, CDBX_HEAD, 0) < 0)
 		return -1;
 	(void)sync_file_range(m->fd, 0, CDBX_HEAD, SYNC_FILE_RANGE_WRITE);	/* a hint, as above */
 	stage_close(m);

@@ -25,17 +25,36 @@ int cdbx_get(const char *path, const char *key, size_t klen, struct str *out);
  * how cdb_make writes a cdb: the records and then the hash tables in
  * order, and last the 2048-byte table of contents at offset 0 (the cdb
  * format puts it there; tinycdb writes it with one lseek and one write).
- * After a copy the memory file is rewound to just past the table of
- * contents, so it never holds more than about one chunk; the end is
- * checked against that order, and a libcdb that wrote otherwise makes
- * the write fail (EPROTO) rather than produce a wrong file.  Without
- * memfd_create libcdb writes to the file itself.
+ * The memory file holds the table of contents' 2048 bytes at its start
+ * and the file's bytes from CDBX_WIN on; after a copy what is left over
+ * moves back to CDBX_WIN, so it never holds more than about one chunk.
+ * The end is checked against that order, and a libcdb that wrote
+ * otherwise makes the write fail (EPROTO) rather than produce a wrong
+ * file.  Without memfd_create libcdb writes to the file itself.
+ *
+ * A caller that has other threads working while a write waits for the
+ * disk may ask (cdbx_make_direct) for the chunks to go to the file with
+ * O_DIRECT where the filesystem allows it, in whole blocks (the rest
+ * waits for the next chunk); a single-threaded caller is better served
+ * by the page cache, whose writeback overlaps its work.  The disk reads
+ * them from the memory file, with no copy into the page cache, no
+ * writeback to start and nothing for the final fsync but the last part
+ * block.  The first block is written again at the end with the table of
+ * contents (its records' bytes kept aside), so that no block written
+ * with O_DIRECT is read back.  On a filesystem without O_DIRECT every
+ * copy goes through the page cache.
  */
 /* the cdb table of contents: 256 pairs of 32-bit numbers at offset 0 */
 #define CDBX_HEAD 2048
 /* staged bytes copied to the file at once: large enough that a write
  * costs little per byte, small enough to stay in the CPU's caches */
 #define CDBX_CHUNK (1024UL * 1024)
+/* where the file's bytes start in the memory file: past the table of
+ * contents, on a page boundary (O_DIRECT writes from page-aligned memory) */
+#define CDBX_WIN 4096
+/* the unit of an O_DIRECT write: the page size, a multiple of any disk's
+ * logical block size */
+#define CDBX_ALIGN 4096
 
 struct cdbx_make {
 	struct cdb_make cm;
@@ -44,14 +63,21 @@ struct cdbx_make {
 	const char *win;	/* stage mapped from offset 0 */
 	size_t winlen;
 	size_t pending;		/* record bytes added since the last copy */
-	off_t base;		/* file offset of stage byte CDBX_HEAD */
+	off_t base;		/* file offset of stage byte CDBX_WIN */
 	off_t synced;		/* file bytes handed to writeback so far */
+	int direct;		/* fd has O_DIRECT: chunks go in whole blocks */
+	int have_first;		/* first holds the file's bytes [CDBX_HEAD, CDBX_ALIGN) */
+	char first[CDBX_ALIGN - CDBX_HEAD];	/* what follows the table of contents in the
+				 * first block, for writing that block again with it */
 	struct str tmp;		/* NAME.tmp */
 	struct str final;	/* NAME */
 };
 
 /* cdbx_make_start - create path.tmp with mode; 1 ok, -1 error */
 int cdbx_make_start(struct cdbx_make *m, const char *path, mode_t mode);
+/* cdbx_make_direct - right after cdbx_make_start: write the staged chunks
+ * with O_DIRECT (see above); 1 on, 0 not available (the page cache is used) */
+int cdbx_make_direct(struct cdbx_make *m);
 /* cdbx_make_add - add one record; 1 ok, -1 error */
 int cdbx_make_add(struct cdbx_make *m, const char *k, size_t kl, const char *d, size_t dl);
 /* cdbx_make_end - write the hash tables, put every byte into path.tmp and start its writeback; 1 ok, -1 error */

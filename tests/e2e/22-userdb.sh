@@ -51,6 +51,44 @@ check "makeuserdb: 30000 public and 30000 shadow records" \
 	test "$(cdb -d "$T/bigout/userdb.cdb" | grep -c '^+')/$(cdb -d "$T/bigout/userdbshadow.cdb" | grep -c '^+')" = 30000/30000
 check "makeuserdb: the last account is found, lower-cased" \
 	test "$(cdb -q "$T/bigout/userdb.cdb" user29999@big4.example)" = "uid=30999|gid=100|home=/home/u29999|mail=/home/u29999/Maildir|quota=30999S"
+# an empty source, and one of comments and blank lines only: two empty
+# cdbs, the same bytes as cdb -c makes from no records
+printf '\n' | cdb -c "$T/nothing.cdb"
+: >"$T/empty"; printf '# nobody yet\n\n' >"$T/comments"; chmod 600 "$T/empty" "$T/comments"
+for src in empty comments; do
+	mkdir -p "$T/$src.out"
+	check_exit "makeuserdb: an $src source exits 0" 0 "$M" -f "$T/$src" -o "$T/$src.out"
+	check "makeuserdb: ... and writes two empty cdbs as cdb -c does" \
+		test -n "$(cmp -s "$T/nothing.cdb" "$T/$src.out/userdb.cdb" && echo same)" -a \
+		-n "$(cmp -s "$T/nothing.cdb" "$T/$src.out/userdbshadow.cdb" && echo same)"
+done
+
+# the same against records built apart from makeuserdb: 70000 accounts
+# (records handed between its threads in several blocks), upper and lower
+# case addresses, password fields last, first, or between public ones
+# (then copied rather than pointed to), some accounts without a password;
+# cdb -c on the expected records in source order must give the same bytes
+awk 'BEGIN { for (i = 0; i < 70000; i++) {
+	a = (i % 3 ? "Mix" : "mix") i "@Dom" (i % 5) ".Example"; k = tolower(a)
+	pub = "uid=" 1000 + i "|gid=100|home=/h/" i; pw = "systempw=$x$" i "|imappw=i" i
+	if (i % 4 == 0) { line = pw "|" pub; shp = pw }
+	else if (i % 4 == 1) { line = "uid=" 1000 + i "|imappw=i" i "|gid=100|home=/h/" i "|pop3pw=p" i; shp = "imappw=i" i "|pop3pw=p" i }
+	else if (i % 4 == 2) { line = pub "|" pw; shp = pw }
+	else { line = pub; shp = "" }
+	print a "\t" line > "/dev/stderr"
+	printf "+%d,%d:%s->%s\n", length(k), length(pub), k, pub > "'"$T/mixpub.in"'"
+	if (shp != "") printf "+%d,%d:%s->%s\n", length(k), length(shp), k, shp > "'"$T/mixsh.in"'"
+} }' 2>"$T/mix"
+echo >>"$T/mixpub.in"; echo >>"$T/mixsh.in"
+cdb -c "$T/mixpub.cdb" <"$T/mixpub.in"; cdb -c "$T/mixsh.cdb" <"$T/mixsh.in"
+chmod 600 "$T/mix"
+mkdir -p "$T/mixout"
+check_exit "makeuserdb: 70000 mixed accounts exit 0" 0 "$M" -f "$T/mix" -o "$T/mixout"
+check "makeuserdb: mixed accounts' public cdb is byte for byte cdb -c on the expected records" \
+	cmp -s "$T/mixpub.cdb" "$T/mixout/userdb.cdb"
+check "makeuserdb: mixed accounts' shadow cdb is byte for byte cdb -c on the expected records" \
+	cmp -s "$T/mixsh.cdb" "$T/mixout/userdbshadow.cdb"
+
 # a write that fails half way (the file size limit, 2 MiB, past the first
 # copies of staged bytes) exits 111 and leaves the old cdbs and no temporary
 before=$(cat "$T/bigout/userdb.cdb" "$T/bigout/userdbshadow.cdb" | md5sum)
@@ -81,6 +119,28 @@ bad_case() {	# NAME LINE REASON - append LINE as line 6, expect file:6: REASON
 	else notok "makeuserdb: $1" "exit $rc: $(cat "$T/err")"; fi
 }
 bad_case "duplicate address (case-insensitive)" $'DEMO@example.test\tuid=5|gid=5|home=/x' "duplicate address"
+# duplicates found whatever the address's length and case: makeuserdb
+# hashes each address ahead of its check, eight bytes at a time, so every
+# length up to 70 (every split of a word), upper-case bytes in each word
+# and a TAB or a space after the address; each source holds all the
+# addresses once and then one again in another case
+awk 'BEGIN { s = "aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789.-_+"
+	for (l = 1; l <= 70; l++) { a = ""; for (i = 0; i < l; i++) a = a substr(s, (i * 7 + l) % 40 + 1, 1); print a } }' >"$T/addrs"
+dup_bad=0 dup_n=0
+mkdir -p "$T/dupout"
+while read -r a; do
+	dup_n=$((dup_n + 1))
+	sep=$'\t'; [ $((dup_n % 2)) = 0 ] && sep=' '
+	awk -v sep="$sep" '{ print $0 sep "uid=5|gid=5|home=/x" }' "$T/addrs" >"$T/dup"
+	printf '%s%suid=6|gid=6|home=/y\n' "$(printf %s "$a" | tr 'a-zA-Z' 'A-Za-z')" "$sep" >>"$T/dup"
+	chmod 600 "$T/dup"
+	"$M" -f "$T/dup" -o "$T/dupout" 2>"$T/err"
+	[ $? = 100 ] && grep -qF "$T/dup:71: duplicate address" "$T/err" || { dup_bad=$((dup_bad + 1)); echo "# not found: $a" >&2; }
+done <"$T/addrs"
+check "makeuserdb: a duplicate in another case is found for addresses of 1 to 70 bytes ($dup_n tried)" \
+	test "$dup_bad/$dup_n" = 0/70
+awk '{ print $0 "\tuid=5|gid=5|home=/x" }' "$T/addrs" >"$T/dup"; chmod 600 "$T/dup"
+check_exit "makeuserdb: ... and the 70 addresses alone are accepted" 0 "$M" -f "$T/dup" -o "$T/dupout"
 bad_case "missing home" $'x@y\tuid=5|gid=5' "required field home missing"
 bad_case "non-numeric uid" $'x@y\tuid=demo|gid=5|home=/x' "uid is not a number"
 bad_case "relative home" $'x@y\tuid=5|gid=5|home=x' "home is not an absolute path"
