@@ -508,3 +508,38 @@ k.close()
 PY
 if grep -q 'cannot load control/tlskey.pem' "$T/badkey.log"; then ok badkey-logged-at-starttls; else notok badkey-logged-at-starttls "$(tail -2 "$T/badkey.log")"; fi
 if grep -q 'cannot load control/tlskey.pem' "$T/nokey.log"; then ok nokey-logged; else notok nokey-logged "$(tail -2 "$T/nokey.log")"; fi
+
+# every key form kurier-tlsd reads: PKCS#8 and traditional RSA and EC
+# keys (decoded as their type alone) and Ed25519 (OpenSSL's generic reader)
+mkdir -p "$T/kf/control"
+echo example.org >"$T/kf/control/me"
+chmod 755 "$T/kf" "$T/kf/control"
+for kind in rsa-traditional ec-pkcs8 ec-traditional ed25519; do
+	case $kind in
+	rsa-traditional) openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 2>/dev/null |
+		openssl pkey -traditional -out "$T/kf/control/tlskey.pem" ;;
+	ec-pkcs8) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/kf/control/tlskey.pem" ;;
+	ec-traditional) openssl ecparam -name prime256v1 -genkey -noout -out "$T/kf/control/tlskey.pem" ;;
+	ed25519) openssl genpkey -algorithm ED25519 -out "$T/kf/control/tlskey.pem" ;;
+	esac
+	chmod 600 "$T/kf/control/tlskey.pem"
+	openssl req -x509 -key "$T/kf/control/tlskey.pem" -out "$T/kf/control/tlscert.pem" -days 2 \
+		-subj /CN=example.org 2>/dev/null
+	port=$(free_port)
+	env -i PATH=/usr/bin:/bin KURIER_HOME="$T/kf" KURIERQUEUE="$T/fakeq" \
+	    tcpserver -H -R -l0 127.0.0.1 "$port" "$TLSD" -i "$SMTPD" 2>>"$T/kf.log" &
+	kpid=$!
+	wait_port "$port"
+	r=$(timeout 20 python3 - "$port" <<'PY'
+import smtplib, ssl, sys
+c = ssl.create_default_context(); c.check_hostname = False; c.verify_mode = ssl.CERT_NONE
+try:
+    s = smtplib.SMTP_SSL("127.0.0.1", int(sys.argv[1]), context=c, timeout=10)
+    print(s.noop()[0]); s.quit()
+except Exception as e:
+    print(repr(e))
+PY
+)
+	kill "$kpid"; wait "$kpid" 2>/dev/null
+	check "key-form-$kind" [ "$r" = 250 ]
+done
