@@ -8,7 +8,9 @@
  *           since a process with no_new_privs cannot.
  * input:    the client on fd 0, replies on fd 1, log lines on fd 2; the
  *           environment tcpserver, envdir and smtpaccess set (see
- *           kurier-smtpd(8)); optionally a kurier-tlsd control descriptor.
+ *           kurier-smtpd(8)); optionally a kurier-tlsd control descriptor
+ *           (KURIER_TLSFD): fd 0/1 stay the client's TCP socket itself
+ *           until STARTTLS, then kurier-tlsd's plaintext end replaces them.
  * trusts:   the environment and conf-home (root's); nothing the client
  *           sends.  It holds no secret and writes the queue only by
  *           running kurier-queue; passwords go to the checkpw chain.
