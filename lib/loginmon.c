@@ -18,6 +18,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,6 +29,7 @@
 #include "loginmon.h"
 #include "scan.h"
 #include "session.h"
+#include "tlsctl.h"
 
 extern char **environ;
 
@@ -199,9 +201,45 @@ static int known(const struct loginmon *lm, const char *t)
 	return 0;
 }
 
+/*
+ * tls_take - after STARTTLS the session process passes on the plaintext
+ * end kurier-tlsd gave it ("T" with the descriptor on tlsin), which the
+ * server must get on fds 0/1 instead of the client socket.  It arrives
+ * before the request that follows it.  Only a socket kurier-tlsd (our
+ * parent) made is taken; 1 ok (taken, or nothing came), -1 not ours
+ */
+static int tls_take(int *tlsin)
+{
+	struct pollfd pf;
+	struct ucred uc;
+	socklen_t ul = sizeof uc;
+	char c;
+	int fd, r;
+
+	if (*tlsin < 0)
+		return 1;
+	pf.fd = *tlsin;
+	pf.events = POLLIN;
+	if (poll(&pf, 1, 0) != 1)
+		return 1;
+	r = tlsctl_recv(*tlsin, &c, &fd);
+	close(*tlsin);
+	*tlsin = -1;
+	if (r == 0)
+		return 1;
+	if (r != 1 || c != 'T' || fd < 0 || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &ul) == -1 ||
+	    uc.pid != getppid() || dup2(fd, 0) == -1 || dup2(fd, 1) == -1) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	return 1;
+}
+
 /* monitor - serve the session process's requests until it leaves or the server ran; never returns */
-static void monitor(const struct loginmon *lm, pid_t child, int req, int ans) __attribute__((noreturn));
-static void monitor(const struct loginmon *lm, pid_t child, int req, int ans)
+static void monitor(const struct loginmon *lm, pid_t child, int req, int ans, int tlsin) __attribute__((noreturn));
+static void monitor(const struct loginmon *lm, pid_t child, int req, int ans, int tlsin)
 {
 	static char b[REQ_MAX + FMT_ULONG + LOGINMON_PENDING_MAX];
 	const size_t nf = lm->tag_var ? 6 : 5;	/* NULs before the pending bytes */
@@ -247,7 +285,7 @@ static void monitor(const struct loginmon *lm, pid_t child, int req, int ans)
 					goto malformed;
 			}
 		}
-		if (have != want)
+		if (have != want || tls_take(&tlsin) != 1)
 			goto malformed;
 		code = chain_run(lm, b, b + f[0] + 1, f[3] - f[0], lm->tag_var ? b + f[3] + 1 : "",
 		    b + f[nf - 1] + 1, (size_t)plen, &started);
@@ -296,23 +334,32 @@ void loginmon_args(struct loginmon *lm, int argc, char **argv, int max, const ch
 
 void loginmon_start(struct loginmon *lm)
 {
-	int req[2], ans[2];
+	int req[2], ans[2], tp[2] = { -1, -1 };
 	pid_t pid;
 
 	if (pipe2(req, O_CLOEXEC) == -1 || pipe2(ans, O_CLOEXEC) == -1)
 		die(EX_T_TEMP, "cannot make a pipe");
+	/* the way for the plaintext end after STARTTLS (tls_take) */
+	if (session.tlsfd >= 0 && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, tp) == -1)
+		die(EX_T_TEMP, "cannot make a socketpair");
 	pid = fork();
 	if (pid == -1)
 		die(EX_T_TEMP, "cannot fork");
 	if (pid > 0) {
 		close(req[1]);
 		close(ans[0]);
-		if (session.tlsfd >= 0)
+		if (session.tlsfd >= 0) {
 			close(session.tlsfd);
-		monitor(lm, pid, req[0], ans[1]);
+			close(tp[1]);
+		}
+		monitor(lm, pid, req[0], ans[1], tp[0]);
 	}
 	close(req[0]);
 	close(ans[1]);
+	if (tp[1] >= 0) {
+		close(tp[0]);
+		session.monfd = tp[1];
+	}
 	lm->reqfd = req[1];
 	lm->ansfd = ans[0];
 	/* unique per connection: this process's id and the time */

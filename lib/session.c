@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -23,8 +24,9 @@
 #include "sandbox.h"
 #include "scan.h"
 #include "session.h"
+#include "tlsctl.h"
 
-struct session session = { .tlsfd = -1 };
+struct session session = { .tlsfd = -1, .monfd = -1 };
 static char inspace[BUF_SIZE], outspace[BUF_SIZE];
 
 /* safewrite - write to the client; leave quietly if it has gone */
@@ -168,28 +170,32 @@ void session_config(const char *timeoutvar, int def, int max)
 
 void session_tls_pause(const char *name, const char *verb)
 {
-	if (buf_held(&session.in)) {
-		/* SECURITY.md 15: nothing sent before the handshake is answered after it */
+	/* SECURITY.md 15: nothing sent before the handshake is answered after
+	 * it: none in our buffer, none waiting in the socket.  The client has
+	 * not had the go-ahead yet; whatever it sends after this check is read
+	 * by the handshake as TLS and fails it. */
+	if (buf_held(&session.in) || tlsctl_pending(0) != 0) {
 		log_info(name, ": data after ", verb, " from ", session.remoteip.s);
 		_exit(0);
 	}
-	/* "P": kurier-tlsd stops reading the client before our go-ahead, so
-	 * the ClientHello is never taken for pipelined text */
-	if (buf_unixwrite(session.tlsfd, (char *)"P", 1) != 1)
-		_exit(0);
 }
 
 void session_tls_start(const char *name)
 {
-	char ack;
-
 	(void)buf_flush(&session.out);
-	if (buf_unixwrite(session.tlsfd, (char *)"S", 1) != 1 || buf_unixread(session.tlsfd, &ack, 1) != 1 ||
-	    ack != 'Y') {
+	if (!tlsctl_start(session.tlsfd)) {
 		log_info(name, ": handshake failed for ", session.remoteip.s);
 		_exit(0);
 	}
 	session.tls = 1;
+	if (session.monfd >= 0) {
+		/* the monitor runs the mail server on fds 0/1: it needs the
+		 * plaintext end too (loginmon_start checks where it came from) */
+		if (tlsctl_send(session.monfd, 'T', 0) != 1) {
+			log_warn(name, ": cannot pass the connection to the monitor");
+			_exit(0);
+		}
+	}
 }
 
 int session_authline(struct str *line, size_t max)
@@ -216,10 +222,15 @@ int session_authline(struct str *line, size_t max)
 void session_confine(unsigned long long mem, unsigned long long nofile, const char *fail)
 {
 	struct sandbox sb;
+	static const int extra[] = { SCMP_SYS(recvmsg), SCMP_SYS(sendmsg), -1 };
 
 	memset(&sb, 0, sizeof sb);
 	sb.user = geteuid() == 0 ? auto_user_d : 0;
-	sb.allow = 0;	/* read, write, poll and sleep are in the base set */
+	/* read, write, poll, sleep and dup2 are in the base set; recvmsg
+	 * takes kurier-tlsd's plaintext descriptor after STARTTLS and
+	 * sendmsg passes it on to the monitor */
+	sb.allow = 0;
+	sb.extra = extra;
 	sb.mem = mem;	/* lib/sandbox leaves it under ASan */
 	sb.nofile = nofile;
 	if (sandbox_enter(&sb) != 1)

@@ -3,7 +3,8 @@
  * kurier-pop3-login): the client on fd 0/1 behind buffers, every read
  * bounded by a timeout and every reply flushed before it; the settings
  * both read from their environment (TLS, plaintext logins, the client's
- * address, control/me); the hand-over to kurier-tlsd for STARTTLS/STLS;
+ * address, control/me); the hand-over to kurier-tlsd for STARTTLS/STLS
+ * (the client socket itself until then; see lib/tlsctl.h);
  * SASL response lines; and the sandbox the session process enters.
  * A process serves one client, so the state is one global: session.
  * The protocol's own words (its last words on a timeout, when memory runs
@@ -25,6 +26,7 @@ struct session {
 	int timeout;		/* seconds a read waits for the client */
 	int tls;		/* KURIER_TLS=1: the connection is TLS already */
 	int tlsfd;		/* KURIER_TLSFD: the way to kurier-tlsd for STARTTLS, or -1 */
+	int monfd;		/* where the plaintext end goes to the login monitor after STARTTLS, or -1 */
 	int plaintext;		/* AUTH_PLAINTEXT_OK=1: clear-text logins without TLS */
 	struct str remoteip;	/* TCPREMOTEIP made safe to log, or "unknown"; NUL-terminated */
 	struct str me;		/* control/me or the host name, made safe; NUL-terminated */
@@ -55,12 +57,16 @@ void session_sleep(unsigned secs);
 void session_sanitize(struct str *o, const char *s, size_t n, size_t max);
 /*
  * session_tls_pause - first half of STARTTLS: leave if the client sent
- * anything after the command (SECURITY.md 15), else tell kurier-tlsd to
- * stop reading the client; then the caller queues its go-ahead.  verb
- * names the command for the log (name: "starttls", verb: "STARTTLS").
+ * anything after the command, in our buffer or waiting in the socket
+ * (SECURITY.md 15); then the caller queues its go-ahead.  verb names the
+ * command for the log (name: "starttls", verb: "STARTTLS").
  */
 void session_tls_pause(const char *name, const char *verb);
-/* session_tls_start - second half: flush the go-ahead, let kurier-tlsd shake hands; returns only when TLS is up */
+/*
+ * session_tls_start - second half: flush the go-ahead, let kurier-tlsd
+ * shake hands (lib/tlsctl); fds 0/1 are then the plaintext end it passed,
+ * also sent on to the login monitor (monfd); returns only when TLS is up
+ */
 void session_tls_start(const char *name);
 /*
  * session_authline - one SASL response line of at most max bytes into

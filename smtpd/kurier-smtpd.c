@@ -8,7 +8,9 @@
  *           since a process with no_new_privs cannot.
  * input:    the client on fd 0, replies on fd 1, log lines on fd 2; the
  *           environment tcpserver, envdir and smtpaccess set (see
- *           kurier-smtpd(8)); optionally a kurier-tlsd control descriptor.
+ *           kurier-smtpd(8)); optionally a kurier-tlsd control descriptor
+ *           (KURIER_TLSFD): fd 0/1 stay the client's TCP socket itself
+ *           until STARTTLS, then kurier-tlsd's plaintext end replaces them.
  * trusts:   the environment and conf-home (root's); nothing the client
  *           sends.  It holds no secret and writes the queue only by
  *           running kurier-queue; passwords go to the checkpw chain.
@@ -39,6 +41,7 @@
 #include "scan.h"
 #include "smtpparse.h"
 #include "str.h"
+#include "tlsctl.h"
 #include "smtpd/smtpd-bpf.h"
 
 extern char **environ;
@@ -1208,25 +1211,23 @@ done:
 /* cmd_starttls - hand the connection to kurier-tlsd for the handshake */
 static void cmd_starttls(const struct smtp_cmd *c)
 {
-	char ack;
-
 	if (c->arglen) { say("501 5.5.4 STARTTLS takes no argument\r\n"); error_count(); return; }
 	if (tls) { say("503 5.5.1 TLS already active\r\n"); error_count(); return; }
 	/* RFC 3207 §4.2 would throw the login away; refuse rather than pretend */
 	if (authed) { say("503 5.5.1 STARTTLS not allowed after AUTH\r\n"); error_count(); return; }
 	if (tlsfd < 0) { say("454 4.7.0 TLS not available\r\n"); return; }
-	if (buf_held(&in)) {
-		/* bytes pipelined after STARTTLS would be answered inside TLS (CVE-2011-0411) */
+	/* bytes pipelined after STARTTLS would be answered inside TLS
+	 * (CVE-2011-0411): none in our buffer, none waiting in the socket.
+	 * The client has not seen the go-ahead yet, so nothing it sends
+	 * before this check can be its ClientHello; whatever it sends after
+	 * is read by the handshake as TLS and fails it. */
+	if (buf_held(&in) || tlsctl_pending(0) != 0) {
 		log_info("starttls: data after STARTTLS from ", remoteip.s);
 		_exit(0);
 	}
-	/* "P": kurier-tlsd stops reading the client before it can see our
-	 * go-ahead, so the ClientHello is never taken for pipelined text */
-	if (buf_unixwrite(tlsfd, (char *)"P", 1) != 1)
-		_exit(0);
 	say("220 2.0.0 ready to start TLS\r\n");
 	(void)buf_flush(&cout);
-	if (buf_unixwrite(tlsfd, (char *)"S", 1) != 1 || buf_unixread(tlsfd, &ack, 1) != 1 || ack != 'Y') {
+	if (!tlsctl_start(tlsfd)) {
 		log_info("starttls: handshake failed for ", remoteip.s);
 		_exit(0);
 	}

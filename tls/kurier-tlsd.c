@@ -1,7 +1,9 @@
 /*
  * kurier-tlsd - TLS for every kurier server: sits between tcpserver and a
- * protocol server (kurier-smtpd, the IMAP and POP3 login servers) and
- * relays plaintext to the server, ciphertext to the client.
+ * protocol server (kurier-smtpd, the IMAP and POP3 login servers).  With
+ * -i it shakes hands at once and relays plaintext to the server,
+ * ciphertext to the client; without, it stays out of the data path until
+ * the server asks for TLS.
  * runs as:  root under tcpserver, just long enough to start the server
  *           and read the certificate and key files; then kuriert, in its
  *           sandbox, where it parses them when a handshake is wanted.
@@ -15,19 +17,25 @@
  *
  * The server is started (posix_spawn) before the key is read and executes
  * at once, so no byte of the key ever exists in a process that parses
- * SMTP, IMAP or POP3.  The certificate and key files are read as root but
- * parsed, like all other OpenSSL work, only when a handshake is wanted.
- * Without -i the server gets a control descriptor (its number in
- * KURIER_TLSFD): it writes "S" after its go-ahead reply to STARTTLS/STLS,
- * and reads "Y" once the handshake is done.  A server may write "P" just
- * before the go-ahead: tlsd then stops reading the client, so a client
- * that answers the go-ahead at once with its ClientHello cannot be taken
- * for one that pipelined a command.  Bytes the client sent after the
- * STARTTLS command and before the handshake are never relayed into the
- * TLS session: if any reached the server or wait here when "S" comes, the
- * connection is closed (SECURITY.md 15).  With -i the handshake comes first and the
- * server gets KURIER_TLS=1.  Cost per connection: one posix_spawn and one
- * exec; no OpenSSL work for a session that stays in plaintext.
+ * SMTP, IMAP or POP3.  The key and certificate files are opened before
+ * (so that without them the server never greets) but read after; they
+ * are parsed, like all other OpenSSL work, only when a handshake is wanted.
+ *
+ * Without -i the server gets the client socket itself on fd 0/1 and a
+ * control descriptor (its number in KURIER_TLSFD); we wait only on that
+ * descriptor and on a pidfd of the server, and end when the server ends.
+ * On STARTTLS/STLS the server checks that the client sent nothing after
+ * the command (its buffer and FIONREAD on the socket: the client has not
+ * seen the go-ahead yet, so nothing there can be a ClientHello), sends its
+ * go-ahead and writes "S".  We shake hands on the client socket (bytes
+ * the client sent after the server's check are read as TLS and fail it,
+ * so nothing sent before the handshake is ever answered inside it,
+ * SECURITY.md 15), then answer "Y" with the plaintext end of a new
+ * socketpair attached (SCM_RIGHTS), which the server puts on fd 0/1, and
+ * relay from then on.  Any other byte from the server ends the connection.
+ * With -i the handshake comes first and the server gets KURIER_TLS=1.
+ * Cost per connection: one posix_spawn and one exec; no OpenSSL work and
+ * no relaying for a session that stays in plaintext.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,13 +44,12 @@
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <seccomp.h>
-#include <linux/sockios.h>
 #include <time.h>
 #include <unistd.h>
 #include <openssl/err.h>
@@ -51,6 +58,7 @@
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <openssl/x509.h>
 #include <openssl/ssl.h>
 #include "auto.h"
 #include "exitcode.h"
@@ -59,6 +67,7 @@
 #include "sandbox.h"
 #include "scan.h"
 #include "str.h"
+#include "tlsctl.h"
 #include "tls/tlsd-bpf.h"
 
 extern char **environ;
@@ -68,7 +77,7 @@ extern char **environ;
 #define TLSD_TIMEOUT_MAX    86400	/* poll(2) takes int milliseconds */
 #define TLSD_RECORD         16384	/* RFC 8446 §5.1: the largest TLS plaintext record */
 #define TLSD_MEM_LIMIT  128000000ULL	/* RLIMIT_AS: OpenSSL and two record buffers fit easily */
-#define TLSD_NOFILE            16	/* client, server, control, stderr */
+#define TLSD_NOFILE            16	/* client, server, control, pidfd, stderr, the PEM files */
 #define TLSD_TICKET_SECRET     32	/* bytes of control/tlsticketkey */
 #define TLSD_TICKET_PERIOD  43200	/* seconds a ticket key encrypts; accepted one period longer */
 #define TLSD_CIPHERS "ECDHE+AESGCM:ECDHE+CHACHA20"	/* TLS 1.2: forward secrecy and AEAD only */
@@ -85,6 +94,7 @@ static SSL_CTX *ctx;
 static SSL *ssl;
 static int tls;				/* 1 once the handshake is done */
 static int child = -1, ctl = -1;	/* our ends of the socketpairs */
+static int pidfd = -1;			/* the server, without -i: readable once it has ended */
 static const char *home;
 static struct str path, remote;
 static struct tkey tkeys[2];		/* this period's and the previous one's */
@@ -170,32 +180,38 @@ static char **server_env(int implicit)
 	return envp;
 }
 
-/* server_start - spawn the protocol server on a socketpair; no key is loaded yet.
- * posix_spawn (clone with CLONE_VFORK) copies no page tables: the server
- * runs in our memory only until its exec, and there is no key in it yet. */
+/* server_start - spawn the protocol server; no key is loaded yet.
+ * With -i it gets the plaintext end of a socketpair on fd 0/1; without,
+ * the client socket itself (our fd 0/1, inherited) and the control
+ * descriptor.  posix_spawn (clone with CLONE_VFORK) copies no page
+ * tables: the server runs in our memory only until its exec, and there
+ * is no key in it yet.  A pidfd tells us when the server has ended. */
 static void server_start(char **argv, int implicit)
 {
-	int data[2], cp[2] = { -1, -1 }, e;
+	int data[2] = { -1, -1 }, cp[2] = { -1, -1 }, e;
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
 	sigset_t def;
 	pid_t pid;
 	char **envp;
 
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, data) == -1)
+	if (implicit && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, data) == -1)
 		die(EX_T_TEMP, "cannot create a socketpair");
 	if (!implicit && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, cp) == -1)
 		die(EX_T_TEMP, "cannot create a socketpair");
 	envp = server_env(implicit);
 	/* dup2 onto another number leaves close-on-exec off: the server keeps
 	 * fds 0, 1 and the control descriptor; every other of ours closes.
-	 * The data pair is made first, so neither of its ends is
-	 * TLSD_CTLFD's number unless fd 0, 1 or 2 was closed, and then the
-	 * data end is in place on 0 and 1 before the control one lands. */
+	 * With -i the data pair is the only pair, so neither of its ends is
+	 * fd 0 or 1 unless one of those was closed, and then it is put in
+	 * place by the dup2 anyway.  Without -i fds 0 and 1 stay as they are;
+	 * the control end cannot be fd 0 or 1 (both are open: the client). */
 	if (posix_spawn_file_actions_init(&fa) || posix_spawnattr_init(&at))
 		die_nomem();
-	e = posix_spawn_file_actions_adddup2(&fa, data[1], 0);
-	if (!e)
+	e = 0;
+	if (implicit)
+		e = posix_spawn_file_actions_adddup2(&fa, data[1], 0);
+	if (!e && implicit)
 		e = posix_spawn_file_actions_adddup2(&fa, data[1], 1);
 	if (!e && !implicit)
 		e = posix_spawn_file_actions_adddup2(&fa, cp[1], TLSD_CTLFD);
@@ -215,25 +231,40 @@ static void server_start(char **argv, int implicit)
 		errno = e;
 		die(EX_T_TEMP, "cannot run ", argv[0]);
 	}
-	close(data[1]);
-	child = data[0];
-	if (!implicit) {
-		close(cp[1]);
-		ctl = cp[0];
+	if (implicit) {
+		close(data[1]);
+		child = data[0];
+		return;
 	}
+	close(cp[1]);
+	ctl = cp[0];
+	/* a server that has exited and not been reaped still has its pidfd */
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd == -1)
+		die(EX_T_TEMP, "cannot watch the server");
 }
 
-/* pem_read - a whole PEM file of control/ into out, while we are root;
+/* pem_open - open a PEM file of control/ while we are root, before the
+ * server starts, so that a missing or unreadable file ends the connection
+ * before the server has said a word; the descriptor; leaves on failure */
+static int pem_open(const char *name)
+{
+	int fd = open(ctlpath(name), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd == -1)
+		die(EX_T_TEMP, "cannot load control/", name);
+	return fd;
+}
+
+/* pem_read - the whole PEM file open on fd into out, while we are root;
  * sized from fstat first, so no copy of the bytes is left behind by a
- * growing buffer; leaves on failure */
-static void pem_read(struct str *out, const char *name)
+ * growing buffer; closes fd; leaves on failure */
+static void pem_read(struct str *out, int fd, const char *name)
 {
 	struct stat st;
 	ssize_t r;
-	int fd;
 
-	fd = open(ctlpath(name), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd == -1 || fstat(fd, &st) == -1)
+	if (fstat(fd, &st) == -1)
 		die(EX_T_TEMP, "cannot load control/", name);
 	if (!S_ISREG(st.st_mode) || st.st_size <= 0 || st.st_size > TLSD_PEM_MAX)
 		diex(EX_T_TEMP, "cannot load control/", name, ": not a file of 1 to 1048576 bytes");
@@ -353,6 +384,57 @@ static int ticket_cb(SSL *s, unsigned char name[16], unsigned char *iv, EVP_CIPH
 	return r;
 }
 
+/* key_parse - the private key from the PEM bytes in keypem, or 0.
+ * OpenSSL's generic PEM reader tries every key decoder it has, about
+ * 0.2 ms a handshake; when the PEM label or the PKCS#8 algorithm says the
+ * key is RSA or EC, the DER is decoded as that type alone.  Anything else
+ * (an encrypted key, another type or label) goes the generic way.  The
+ * decoded DER is wiped (PEM_FLAG_SECURE buffers are cleared when freed). */
+static EVP_PKEY *key_parse(void)
+{
+	char *name = 0, *header = 0;
+	unsigned char *der = 0;
+	const unsigned char *q;
+	long len = 0;
+	int type = EVP_PKEY_NONE;
+	EVP_PKEY *key = 0;
+	BIO *bio;
+
+	bio = BIO_new_mem_buf(keypem.s, (int)keypem.len);
+	if (!bio)
+		return 0;
+	if (PEM_read_bio_ex(bio, &name, &header, &der, &len, PEM_FLAG_SECURE | PEM_FLAG_EAY_COMPATIBLE) == 1 &&
+	    header && !*header) {
+		if (!strcmp(name, "PRIVATE KEY")) {
+			PKCS8_PRIV_KEY_INFO *p8;
+			const ASN1_OBJECT *o;
+			q = der;
+			p8 = d2i_PKCS8_PRIV_KEY_INFO(0, &q, len);	/* its free wipes the key bytes */
+			if (p8 && PKCS8_pkey_get0(&o, 0, 0, 0, p8))
+				type = OBJ_obj2nid(o);
+			PKCS8_PRIV_KEY_INFO_free(p8);
+		} else if (!strcmp(name, "RSA PRIVATE KEY")) {
+			type = EVP_PKEY_RSA;
+		} else if (!strcmp(name, "EC PRIVATE KEY")) {
+			type = EVP_PKEY_EC;
+		}
+		if (type == EVP_PKEY_RSA || type == EVP_PKEY_EC) {
+			q = der;
+			key = d2i_PrivateKey(type, 0, &q, len);
+		}
+	}
+	OPENSSL_secure_free(name);
+	OPENSSL_secure_free(header);
+	OPENSSL_secure_clear_free(der, (size_t)(len > 0 ? len : 0));
+	if (!key) {
+		ERR_clear_error();
+		(void)BIO_reset(bio);
+		key = PEM_read_bio_PrivateKey(bio, 0, 0, 0);
+	}
+	BIO_free(bio);
+	return key;
+}
+
 /* tls_setup - the context from the PEM bytes read at start: versions,
  * ciphers, certificate chain, key, tickets; then the session.  Run only
  * when a handshake is wanted, so a plaintext session never spends the
@@ -367,9 +449,15 @@ static void tls_setup(void)
 	const char *what;
 
 	/* no openssl.cnf: every setting is made here, and parsing it costs
-	 * time on every connection */
+	 * time on every connection.  No legacy name tables of every cipher
+	 * and digest either (about 0.25 ms): libssl fetches what it uses from
+	 * the provider, the ticket callback names its algorithms itself, and
+	 * only an encrypted PEM key, which we cannot read anyway (no
+	 * passphrase), would look a cipher up by name. */
 	what = "cannot initialize OpenSSL";
-	if (!OPENSSL_init_ssl(OPENSSL_INIT_LOAD_SSL_STRINGS | OPENSSL_INIT_LOAD_CRYPTO_STRINGS |
+	if (!OPENSSL_init_crypto(OPENSSL_INIT_NO_ADD_ALL_CIPHERS | OPENSSL_INIT_NO_ADD_ALL_DIGESTS |
+	    OPENSSL_INIT_NO_LOAD_CONFIG, 0) ||
+	    !OPENSSL_init_ssl(OPENSSL_INIT_LOAD_SSL_STRINGS | OPENSSL_INIT_LOAD_CRYPTO_STRINGS |
 	    OPENSSL_INIT_NO_LOAD_CONFIG, 0))
 		goto fail;
 	what = "cannot create the TLS context";
@@ -399,15 +487,13 @@ static void tls_setup(void)
 		goto fail;
 	ERR_clear_error();
 	BIO_free(bio);
+	bio = 0;
 
 	what = "cannot load control/tlskey.pem";
-	bio = BIO_new_mem_buf(keypem.s, (int)keypem.len);
-	if (!bio || !(key = PEM_read_bio_PrivateKey(bio, 0, 0, 0)) || SSL_CTX_use_PrivateKey(ctx, key) != 1)
+	if (!(key = key_parse()) || SSL_CTX_use_PrivateKey(ctx, key) != 1)
 		goto fail;
 	EVP_PKEY_free(key);
 	key = 0;
-	BIO_free(bio);
-	bio = 0;
 	str_wipe(&keypem);
 	what = "control/tlskey.pem does not match control/tlscert.pem";
 	if (SSL_CTX_check_private_key(ctx) != 1)
@@ -445,7 +531,7 @@ fail:
 /* confine - become kuriert in the sandbox: only the descriptors we hold */
 static void confine(void)
 {
-	static const int extra[] = TLSD_SANDBOX_EXTRA;	/* ioctl: SIOCOUTQ on the server's socket */
+	static const int extra[] = TLSD_SANDBOX_EXTRA;
 	struct sandbox sb;
 
 	memset(&sb, 0, sizeof sb);
@@ -508,60 +594,6 @@ static int handshake(int seconds)
 timeout:
 	log_info("handshake timeout: ", remote.s);
 	return 0;
-}
-
-/* plain_flush - send the server's plaintext go-ahead before the handshake; 1 ok, 0 failed */
-static int plain_flush(char *b, size_t *len, int seconds)
-{
-	time_t deadline = time(0) + seconds;
-	ssize_t r;
-
-	for (;;) {
-		while (*len) {
-			r = write(1, b, *len);
-			if (r > 0) {
-				memmove(b, b + r, *len - (size_t)r);
-				*len -= (size_t)r;
-			} else if (r == -1 && (errno == EAGAIN || errno == EINTR)) {
-				if (!wait_fd(1, POLLOUT, deadline))
-					return 0;
-			} else {
-				return 0;
-			}
-		}
-		/* the server wrote its reply before asking: it is all queued by now */
-		r = read(child, b, TLSD_RECORD);
-		if (r > 0)
-			*len = (size_t)r;
-		else if (r == -1 && errno == EINTR)
-			continue;
-		else
-			return r == -1 && errno == EAGAIN;
-	}
-}
-
-/* starttls - the server asked for the handshake; 1 done, 0 close the connection */
-static int starttls(size_t n2clen, char *c2n, size_t *c2nlen, int hs)
-{
-	int unread = 0;
-	char y = 'Y';
-
-	if (!plain_flush(c2n, c2nlen, hs))
-		return 0;
-	/* anything the client sent after the command, read by us or waiting in
-	 * the server's socket, came before the handshake: never answer it */
-	if (n2clen || ioctl(child, SIOCOUTQ, &unread) == -1 || unread) {
-		log_info("starttls: ", remote.s, ": client sent data before the handshake; closing");
-		return 0;
-	}
-	tls_setup();
-	if (!handshake(hs))
-		return 0;
-	if (write(ctl, &y, 1) != 1)
-		return 0;
-	close(ctl);
-	ctl = -1;
-	return 1;
 }
 
 /* quickack - acknowledge what the client sent at once, not after the
@@ -638,39 +670,19 @@ static ssize_t net_write(const char *b, size_t n, short *want)
 }
 
 /* relay - move bytes both ways until the server is done or the client gone */
-static void relay(int idle, int hs)
+static void relay(int idle)
 {
 	static char n2c[TLSD_RECORD], c2n[TLSD_RECORD];
 	size_t n2clen = 0, c2nlen = 0;
-	int net_eof = 0, child_eof = 0, held = 0;
+	int net_eof = 0, child_eof = 0;
 	ssize_t r;
 
 	for (;;) {
-		struct pollfd p[4];
+		struct pollfd p[3];
 		short rwant = 0, wwant = 0, cwant = 0;
 		int progress = 0, np = 0, e;
 
-		/* the control descriptor first: once the server has asked for the
-		 * handshake, no more client bytes may go to it in plaintext */
-		if (ctl >= 0) {
-			char c;
-			r = read(ctl, &c, 1);
-			if (r == 1 && c == 'P' && !tls && !held) {
-				/* the go-ahead comes next: from now on the client's
-				 * bytes stay in the socket for the handshake to read */
-				held = 1;
-				continue;
-			} else if (r == 1) {
-				if (c != 'S' || tls || !starttls(n2clen, c2n, &c2nlen, hs))
-					return;
-				held = 0;
-				continue;
-			} else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
-				close(ctl);	/* the server will not ask any more */
-				ctl = -1;
-			}
-		}
-		if (!net_eof && !n2clen && !held) {
+		if (!net_eof && !n2clen) {
 			r = net_read(n2c, sizeof n2c, &rwant);
 			if (r > 0) {
 				n2clen = (size_t)r;
@@ -739,10 +751,6 @@ static void relay(int idle, int hs)
 			p[np].fd = child;
 			p[np++].events = cwant;
 		}
-		if (ctl >= 0) {
-			p[np].fd = ctl;
-			p[np++].events = POLLIN;
-		}
 		do
 			e = poll(p, (nfds_t)np, idle * 1000);
 		while (e == -1 && errno == EINTR);
@@ -755,9 +763,82 @@ static void relay(int idle, int hs)
 	}
 }
 
+/* handover - the server asked for the handshake (it has sent its go-ahead
+ * and checked that the client sent nothing after the command): shake
+ * hands on the client socket, then give the server the plaintext end of
+ * a new socketpair with "Y"; 1 TLS is up, 0 close the connection */
+static int handover(int hs)
+{
+	int sp[2];
+
+	/* the server waits on the control descriptor now and no longer
+	 * touches the socket: non-blocking is safe on the shared file */
+	nonblock(0);
+	nonblock(1);
+	tls_setup();
+	if (!handshake(hs))
+		return 0;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
+		log_warn("cannot create a socketpair");
+		return 0;
+	}
+	if (tlsctl_send(ctl, 'Y', sp[1]) != 1) {
+		close(sp[0]);
+		close(sp[1]);
+		return 0;
+	}
+	close(sp[1]);
+	close(ctl);
+	ctl = -1;
+	child = sp[0];
+	nonblock(child);
+	return 1;
+}
+
+/* lazy - without -i: stay out of the data path while the session is
+ * plaintext; the server has the client socket and we wait only for its
+ * "S" or its end.  1 TLS is up (relay from now on), 0 the session is over */
+static int lazy(int hs)
+{
+	struct pollfd p[2];
+	char c;
+	ssize_t r;
+	int e, np;
+
+	for (;;) {
+		np = 0;
+		if (ctl >= 0) {
+			p[np].fd = ctl;
+			p[np++].events = POLLIN;
+		}
+		p[np].fd = pidfd;
+		p[np++].events = POLLIN;
+		/* no timeout: the server keeps its own, and nothing passes here */
+		do
+			e = poll(p, (nfds_t)np, -1);
+		while (e == -1 && errno == EINTR);
+		if (e == -1)
+			die(EX_T_TEMP, "poll failed");
+		if (ctl >= 0 && p[0].revents) {
+			r = read(ctl, &c, 1);
+			if (r == 1)
+				/* "S" is the only word a server may say; anything else
+				 * means it is not itself: end the connection */
+				return c == 'S' && handover(hs);
+			if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
+				close(ctl);	/* the server will not ask any more */
+				ctl = -1;
+			}
+			continue;
+		}
+		if (p[np - 1].revents)
+			return 0;	/* the server has ended */
+	}
+}
+
 int main(int argc, char **argv)
 {
-	int implicit = 0, hs, idle;
+	int implicit = 0, hs, idle, certfd, keyfd;
 	const char *v;
 
 	log_prog("kurier-tlsd");
@@ -782,23 +863,30 @@ int main(int argc, char **argv)
 	if (!log_safe(&remote, v && *v ? v : "unknown", strlen(v && *v ? v : "unknown")) || !str_0(&remote))
 		die_nomem();
 
-	/* the server first: it must never see the key, not even in a copy of our memory */
+	/* opened first (close-on-exec): without them nothing is served, and
+	 * the server, which has the client socket itself, must not greet */
+	certfd = pem_open("tlscert.pem");
+	keyfd = pem_open("tlskey.pem");
+	/* then the server: it must never see the key, not even in a copy of our memory */
 	server_start(argv + 1, implicit);
 	/* read as root, parsed only when a handshake is wanted (tls_setup) */
-	pem_read(&certpem, "tlscert.pem");
-	pem_read(&keypem, "tlskey.pem");
+	pem_read(&certpem, certfd, "tlscert.pem");
+	pem_read(&keypem, keyfd, "tlskey.pem");
 	have_secret = ticket_secret(tsecret);
 	confine();
-	nonblock(0);
-	nonblock(1);
-	nonblock(child);
-	if (ctl >= 0)
-		nonblock(ctl);
 	if (implicit) {
+		nonblock(0);
+		nonblock(1);
+		nonblock(child);
 		tls_setup();
 		if (!handshake(hs))
 			return 0;
+	} else {
+		/* fds 0 and 1 are the server's too: left blocking until it waits on us */
+		nonblock(ctl);
+		if (!lazy(hs))
+			return 0;
 	}
-	relay(idle, hs);
+	relay(idle);
 	return 0;
 }

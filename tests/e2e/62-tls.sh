@@ -42,13 +42,14 @@ tlsd_start st -- KURIER_TLSTIMEOUT=3
 tlsd_start ssl -i -- KURIER_TLSTIMEOUT=3 KURIER_SMTPMODE=smtps
 tlsd_start plainauth -- AUTH_PLAINTEXT_OK=1
 # a server that takes half a second between its go-ahead and asking for
-# the handshake, so that client bytes reach its socket in that time; with
-# the argument P it first tells kurier-tlsd to stop reading the client
+# the handshake, so that client bytes reach the socket in that time; it
+# checks nothing itself, so kurier-tlsd's handshake is what meets them.
+# With the argument X it asks with a word that is not "S".
 cat >"$T/slowstart" <<'PY'
 #!/usr/bin/python3
-import os, sys, time
+import os, socket, sys, time
 fd = int(os.environ["KURIER_TLSFD"])
-pause = sys.argv[1:] == ["P"]
+word = b"X" if sys.argv[1:] == ["X"] else b"S"
 os.write(1, b"220 slow\r\n")
 data = b""
 while b"STARTTLS\r\n" not in data:
@@ -56,13 +57,14 @@ while b"STARTTLS\r\n" not in data:
     if not b:
         sys.exit(0)
     data += b
-if pause:
-    os.write(fd, b"P")
 os.write(1, b"220 go ahead\r\n")
 time.sleep(0.5)
-os.write(fd, b"S")
-r = os.read(fd, 1)
-if r == b"Y":
+os.write(fd, word)
+ctl = socket.socket(fileno=fd)
+msg, fds, _, _ = socket.recv_fds(ctl, 1, 1)
+if msg == b"Y" and len(fds) == 1:
+    os.dup2(fds[0], 0)
+    os.dup2(fds[0], 1)
     got = os.read(0, 100)
     os.write(1, b"250 answered inside TLS: " + got)
 PY
@@ -73,10 +75,15 @@ on_exit "kill $!"
 PORT_slow=$port
 wait_port "$PORT_slow"
 port=$(free_port)
-env -i PATH=/usr/bin:/bin KURIER_HOME="$H" tcpserver -H -R -l0 127.0.0.1 "$port" "$TLSD" "$T/slowstart" P 2>>"$T/slowp.log" &
+env -i PATH=/usr/bin:/bin KURIER_HOME="$H" tcpserver -H -R -l0 127.0.0.1 "$port" "$TLSD" "$T/slowstart" 2>>"$T/slowp.log" &
 on_exit "kill $!"
 PORT_slowp=$port
 wait_port "$PORT_slowp"
+port=$(free_port)
+env -i PATH=/usr/bin:/bin KURIER_HOME="$H" tcpserver -H -R -l0 127.0.0.1 "$port" "$TLSD" "$T/slowstart" X 2>>"$T/slowx.log" &
+on_exit "kill $!"
+PORT_slowx=$port
+wait_port "$PORT_slowx"
 
 # --- swaks: STARTTLS, then AUTH inside TLS
 out=$(swaks --server 127.0.0.1:$PORT_st --tls --helo client.test --from a@remote.test --to root@example.org \
@@ -97,10 +104,10 @@ if echo "$out" | grep -q '<~ *250 2.0.0 ok'; then ok swaks-smtps; else notok swa
 rm -f "$Q"/*
 
 # --- smtplib: what EHLO says before and after, state reset, SMTPS
-python3 - "$PORT_st" "$PORT_ssl" "$PORT_plainauth" "$PORT_slow" "$PORT_slowp" "$Q" <<'PY' || notok tls-clients-script "python exited $?"
+python3 - "$PORT_st" "$PORT_ssl" "$PORT_plainauth" "$PORT_slow" "$PORT_slowp" "$PORT_slowx" "$Q" <<'PY' || notok tls-clients-script "python exited $?"
 import base64, glob, os, smtplib, socket, ssl, sys, time
-st, sslport, plainauth, slow, slowp = map(int, sys.argv[1:6])
-Q = sys.argv[6]
+st, sslport, plainauth, slow, slowp, slowx = map(int, sys.argv[1:7])
+Q = sys.argv[7]
 def ok(name, cond, why=""):
     print(("ok %s" % name) if cond else ("not ok %s: %r" % (name, why)))
     sys.stdout.flush()
@@ -204,8 +211,8 @@ for delay in (0, 0.001, 0.005, 0.02):
         pass
     ok("late-command-not-answered-%g" % delay, not answered)
 
-# the same, with the command sitting in the server's socket when it asks:
-# kurier-tlsd itself refuses the handshake
+# the same, with the command sitting in the socket when the server asks:
+# kurier-tlsd's handshake reads it as TLS and fails
 k = socket.create_connection(("127.0.0.1", slow))
 k.settimeout(10)
 k.recv(100)
@@ -219,8 +226,8 @@ try:
 except (ssl.SSLError, OSError):
     pass
 ok("tlsd-refuses-bytes-before-handshake", r.startswith(b"220 go") and b"answered" not in answered, answered)
-# a slow server that says "P" first: the client starts its handshake the
-# moment it reads the go-ahead, half a second before the server asks
+# the client starts its handshake the moment it reads the go-ahead, half
+# a second before the server asks: the ClientHello waits in the socket
 r = b""
 try:
     k = socket.create_connection(("127.0.0.1", slowp))
@@ -233,9 +240,23 @@ try:
     r = t.recv(1000)
 except (ssl.SSLError, OSError) as e:
     r = repr(e).encode()
-ok("tlsd-pause-then-handshake", r.startswith(b"250 answered inside TLS: NOOP"), r)
+ok("tlsd-late-ask-then-handshake", r.startswith(b"250 answered inside TLS: NOOP"), r)
+# a server that asks with any other word: the connection ends, no handshake
+r = b""
+try:
+    k = socket.create_connection(("127.0.0.1", slowx))
+    k.settimeout(10)
+    k.recv(100)
+    k.sendall(b"STARTTLS\r\n")
+    k.recv(100)
+    t = ctx.wrap_socket(k)
+    t.sendall(b"NOOP\r\n")
+    r = t.recv(1000)
+except (ssl.SSLError, OSError) as e:
+    r = b"failed"
+ok("tlsd-refuses-unknown-word", r == b"failed", r)
 PY
-if grep -q 'client sent data before the handshake' "$T/slow.log"; then ok tlsd-logs-early-bytes; else notok tlsd-logs-early-bytes "$(tail -3 "$T/slow.log")"; fi
+if grep -q 'handshake failed: 127.0.0.1' "$T/slow.log"; then ok tlsd-logs-early-bytes; else notok tlsd-logs-early-bytes "$(tail -3 "$T/slow.log")"; fi
 
 # --- openssl s_client: versions, ciphers, resumption
 for v in tls1_2 tls1_3; do
@@ -353,7 +374,7 @@ import os, socket, subprocess, sys, time
 tlsd, home, out = sys.argv[1:4]
 a, b = socket.socketpair()
 env = {"PATH": "/usr/bin:/bin", "KURIER_HOME": home}
-p = subprocess.Popen(["strace", "-f", "-o", out, "-e", "trace=clone,clone3,fork,vfork,openat,execve", tlsd, "-i", "/bin/cat"],
+p = subprocess.Popen(["strace", "-f", "-o", out, "-e", "trace=clone,clone3,fork,vfork,openat,read,execve", tlsd, "-i", "/bin/cat"],
                      stdin=b, stdout=b, stderr=subprocess.DEVNULL, env=env)
 b.close()
 time.sleep(1.5)
@@ -361,7 +382,11 @@ a.close()
 p.wait(timeout=20)
 lines = open(out).read().splitlines()
 fork = next((i for i, l in enumerate(lines) if "clone" in l or "fork(" in l), None)
-key = next((i for i, l in enumerate(lines) if "tlskey.pem" in l), None)
+# the key file is opened before the fork (a missing one ends the
+# connection before the server greets), but read only after it
+opened = next((l for l in lines if "tlskey.pem" in l and "openat(" in l), "")
+kfd = opened.rsplit("= ", 1)[-1].split()[0] if "= " in opened else "none"
+key = next((i for i, l in enumerate(lines) if ("read(%s," % kfd) in l.split(" ", 1)[-1]), None)
 good = fork is not None and key is not None and fork < key
 print(("ok" if good else "not ok") + " server-forked-before-key-read" + ("" if good else ": fork %s key %s" % (fork, key)))
 PY
@@ -483,3 +508,38 @@ k.close()
 PY
 if grep -q 'cannot load control/tlskey.pem' "$T/badkey.log"; then ok badkey-logged-at-starttls; else notok badkey-logged-at-starttls "$(tail -2 "$T/badkey.log")"; fi
 if grep -q 'cannot load control/tlskey.pem' "$T/nokey.log"; then ok nokey-logged; else notok nokey-logged "$(tail -2 "$T/nokey.log")"; fi
+
+# every key form kurier-tlsd reads: PKCS#8 and traditional RSA and EC
+# keys (decoded as their type alone) and Ed25519 (OpenSSL's generic reader)
+mkdir -p "$T/kf/control"
+echo example.org >"$T/kf/control/me"
+chmod 755 "$T/kf" "$T/kf/control"
+for kind in rsa-traditional ec-pkcs8 ec-traditional ed25519; do
+	case $kind in
+	rsa-traditional) openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 2>/dev/null |
+		openssl pkey -traditional -out "$T/kf/control/tlskey.pem" ;;
+	ec-pkcs8) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/kf/control/tlskey.pem" ;;
+	ec-traditional) openssl ecparam -name prime256v1 -genkey -noout -out "$T/kf/control/tlskey.pem" ;;
+	ed25519) openssl genpkey -algorithm ED25519 -out "$T/kf/control/tlskey.pem" ;;
+	esac
+	chmod 600 "$T/kf/control/tlskey.pem"
+	openssl req -x509 -key "$T/kf/control/tlskey.pem" -out "$T/kf/control/tlscert.pem" -days 2 \
+		-subj /CN=example.org 2>/dev/null
+	port=$(free_port)
+	env -i PATH=/usr/bin:/bin KURIER_HOME="$T/kf" KURIERQUEUE="$T/fakeq" \
+	    tcpserver -H -R -l0 127.0.0.1 "$port" "$TLSD" -i "$SMTPD" 2>>"$T/kf.log" &
+	kpid=$!
+	wait_port "$port"
+	r=$(timeout 20 python3 - "$port" <<'PY'
+import smtplib, ssl, sys
+c = ssl.create_default_context(); c.check_hostname = False; c.verify_mode = ssl.CERT_NONE
+try:
+    s = smtplib.SMTP_SSL("127.0.0.1", int(sys.argv[1]), context=c, timeout=10)
+    print(s.noop()[0]); s.quit()
+except Exception as e:
+    print(repr(e))
+PY
+)
+	kill "$kpid"; wait "$kpid" 2>/dev/null
+	check "key-form-$kind" [ "$r" = 250 ]
+done

@@ -90,3 +90,60 @@ p.quit()
 PY
 rc=$?
 [ "$rc" = 0 ] || notok tls-script "python exited $rc"
+
+# kurier-tlsd out of the data path: a plaintext session's login servers
+# and kurier-pop3d hold the TCP socket themselves and kurier-tlsd reads
+# nothing; after STLS the session process and then kurier-pop3d (run by
+# the monitor, which got the plaintext end from the session process)
+# hold a unix socket, and the TCP socket is kurier-tlsd's alone
+port=$(free_port)
+env -i PATH=/usr/bin:/bin KURIER_HOME="$T/home" TEST_MAILDIR="$MD" AUTH_PLAINTEXT_OK=1 \
+    tcpserver -H -R -l0 127.0.0.1 "$port" \
+    "$TLSD" "$LOGIN" "$T/checkpw" "$POP3D" 2>>"$T/lazy.log" &
+on_exit "kill $!"
+wait_port "$port"
+python3 - "$port" "$KURIER_SRC/tests" <<'PY' || notok lazy-script "python exited $?"
+import poplib, ssl, sys
+port = int(sys.argv[1])
+sys.path.insert(0, sys.argv[2])
+import procsock as ps
+def ok(name, cond, why=""):
+    print(("ok %s" % name) if cond else ("not ok %s: %r" % (name, why)))
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+p = poplib.POP3("127.0.0.1", port, timeout=20)
+ino = ps.tcp_inode(port, p.sock.getsockname()[1])
+login = ps.find(ino, "kurier-pop3-log", 0) if ino else None
+tlsd = ps.find(ino, "kurier-tlsd", 0) if ino else None
+ok("lazy-plain-login-fd0-is-tcp", login is not None and tlsd is not None, ps.holders(ino) if ino else "no inode")
+before = ps.rchar(tlsd) if tlsd else -1
+p.user("test")
+p.pass_("secret")
+resp, lines, _ = p.retr(1)
+ok("lazy-plain-retr", b"secret words" in lines, lines)
+pop3d = ps.find(ino, "kurier-pop3d", 0)
+ok("lazy-plain-pop3d-fd0-is-tcp", pop3d is not None and ps.fd_inode(pop3d, 1) == ino, ps.holders(ino))
+ok("lazy-plain-tlsd-read-nothing", before >= 0 and ps.rchar(tlsd) == before, (before, ps.rchar(tlsd)))
+p.quit()
+
+p = poplib.POP3("127.0.0.1", port, timeout=20)
+ino = ps.tcp_inode(port, p.sock.getsockname()[1])
+p.stls(context=ctx)
+p.capa()
+h = ps.holders(ino) if ino else []
+mon = [pid for pid, c, fd in h if c == "kurier-pop3-log"]
+sp = [pid for pid in ps.children(mon[0]) if ps.comm(pid) == "kurier-pop3-log"] if mon else []
+u = ps.fd_inode(sp[0], 0) if sp else None
+ok("lazy-tls-session-fd0-is-unix", u is not None and ps.is_unix(u), (h, sp, u))
+p.user("test")
+p.pass_("secret")
+resp, lines, _ = p.retr(1)
+ok("lazy-tls-retr", b"secret words" in lines, lines)
+h = sorted(set(c for _, c, _ in ps.holders(ino)))
+ok("lazy-tls-client-socket-tlsd-only", h == ["kurier-tlsd"], h)
+pop3d = [pid for pid in ps.children(mon[0]) if ps.comm(pid) == "kurier-pop3d"] if mon else []
+u = ps.fd_inode(pop3d[0], 0) if pop3d else None
+ok("lazy-tls-pop3d-fd0-is-unix", u is not None and ps.is_unix(u), (pop3d, u))
+p.quit()
+PY

@@ -69,3 +69,57 @@ typ, dat = M.login("test@imap.example", "Sesame-9")
 ok("imaps-login", typ == "OK", dat)
 M.logout()
 PY
+
+# kurier-tlsd out of the data path: a plaintext session's login servers
+# and kurier-imapd hold the TCP socket themselves and kurier-tlsd reads
+# nothing; after STARTTLS the session process and then kurier-imapd (run
+# by the monitor, which got the plaintext end from the session process)
+# hold a unix socket, and the TCP socket is kurier-tlsd's alone
+imap_start lazy AUTH_PLAINTEXT_OK=1 -- "$TLSD" || notok lazy-listens
+python3 - "$PORT_lazy" "$KURIER_SRC/tests" <<'PY' || notok lazy-script "python exited $?"
+import imaplib, ssl, sys
+port = int(sys.argv[1])
+sys.path.insert(0, sys.argv[2])
+import procsock as ps
+def ok(name, cond, why=""):
+    print(("ok %s" % name) if cond else ("not ok %s: %r" % (name, why)))
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+M = imaplib.IMAP4("127.0.0.1", port, timeout=20)
+ino = ps.tcp_inode(port, M.sock.getsockname()[1])
+login = ps.find(ino, "kurier-imap-log", 0) if ino else None
+tlsd = ps.find(ino, "kurier-tlsd", 0) if ino else None
+ok("lazy-plain-login-fd0-is-tcp", login is not None and tlsd is not None, ps.holders(ino) if ino else "no inode")
+before = ps.rchar(tlsd) if tlsd else -1
+M.login("test@imap.example", "Sesame-9")
+M.select("INBOX")
+typ, dat = M.fetch("1", "(BODY[TEXT])")
+ok("lazy-plain-fetch", typ == "OK" and dat[0][1] == b"secret words\r\n", dat)
+imapd = ps.find(ino, "kurier-imapd", 0)
+ok("lazy-plain-imapd-fd0-is-tcp", imapd is not None and ps.fd_inode(imapd, 1) == ino, ps.holders(ino))
+ok("lazy-plain-tlsd-read-nothing", before >= 0 and ps.rchar(tlsd) == before, (before, ps.rchar(tlsd)))
+M.logout()
+
+M = imaplib.IMAP4("127.0.0.1", port, timeout=20)
+ino = ps.tcp_inode(port, M.sock.getsockname()[1])
+M.starttls(ssl_context=ctx)
+M.capability()
+h = ps.holders(ino) if ino else []
+sess = [pid for pid, c, fd in h if c == "kurier-imap-log"]
+unix = [pid for pid in ps.children(sess[0])] if sess else []
+# the session process is the monitor's child; it now holds the plaintext end
+sp = [pid for pid in unix if ps.comm(pid) == "kurier-imap-log"]
+u = ps.fd_inode(sp[0], 0) if sp else None
+ok("lazy-tls-session-fd0-is-unix", u is not None and ps.is_unix(u), (h, unix, u))
+M.login("test@imap.example", "Sesame-9")
+M.select("INBOX")
+typ, dat = M.fetch("1", "(BODY[TEXT])")
+ok("lazy-tls-fetch", typ == "OK" and dat[0][1] == b"secret words\r\n", dat)
+h = sorted(set(c for _, c, _ in ps.holders(ino)))
+ok("lazy-tls-client-socket-tlsd-only", h == ["kurier-tlsd"], h)
+imapd = [pid for pid in ps.children(sess[0]) if ps.comm(pid) == "kurier-imapd"] if sess else []
+u = ps.fd_inode(imapd[0], 0) if imapd else None
+ok("lazy-tls-imapd-fd0-is-unix", u is not None and ps.is_unix(u), (imapd, u))
+M.logout()
+PY
