@@ -122,7 +122,10 @@ $(foreach p,$(filter-out $(if $(MUSL_CC),$(MUSL_PROGS)),$(PROGS)),$(eval $(call 
 # (musl-gcc's own link makes a dynamic program, so the link names musl's
 # start files and C library itself).  Without musl-gcc, and in sanitizer
 # builds, it is built like any other.
-MUSL_LIB_SRC := $(filter-out lib/cdbx.c lib/sandbox.c,$(LIB_SRC))
+# (the parts of lib/ that use only the C library; not cdbx, sandbox,
+# session, tlsctl and the others that need libcdb or libseccomp)
+MUSL_LIB_SRC := lib/base64.c lib/buf.c lib/control.c lib/error.c lib/ids.c lib/log.c lib/md5.c \
+	lib/scan.c lib/str.c
 ifneq ($(MUSL_CC),)
 MUSL_COMPILE = $(MUSL_CC) $(wordlist 2,1000,$(CONF_CC)) $(CFLAGS_EXTRA) -MMD -MP -Ilib -I$(B)
 MUSL_LINK = gcc $(wordlist 2,1000,$(CONF_LD)) $(CFLAGS_EXTRA) -static-pie -nostdlib
