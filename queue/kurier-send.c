@@ -11,18 +11,24 @@
  * exit:     0 after SIGTERM once every delivery in flight is answered;
  *           111 when a sibling dies or the queue cannot be used
  *           (supervise then restarts the group through kurier-start)
- * cost:     no process and no exec of its own per message; 2 fsyncs per
- *           message for preprocessing (info and one of local/remote; the
- *           split directories are fsynced once per batch), one more per
- *           bounced recipient (the bounce record); no file creation per
- *           message while finished messages leave files to reuse (the pool)
+ * cost:     no process and no exec of its own per message; a message
+ *           finished in its first attempt (fresh): no fsync, no file
+ *           written, one request to kurier-clean; a message settled: 4
+ *           fsyncs (info, one of local/remote, and their directories; 6
+ *           with both channels) and a second request, no file creation
+ *           while finished messages leave files to reuse (the pool); one
+ *           more fsync per bounced recipient (the bounce record)
  *
  * The whole schedule lives in memory: one record per message with its
  * next retry time per channel in a binary heap, so a queue of 100,000
  * waiting messages costs no directory scans.  todo/ is read only when
  * the trigger fifo says something arrived (and every TODO_RESCAN
- * seconds).  The files are the truth; after a crash, startup rebuilds
- * everything from info/, local/, remote/, bounce/ and todo/.
+ * seconds).  A new message's first attempt runs from todo/ID with its
+ * recipients in memory; only a message that attempt does not finish is
+ * settled into info/, local/ and remote/ files, and todo/ID removed.
+ * The files are the truth; after a crash, startup rebuilds everything
+ * from info/, local/, remote/, bounce/ and todo/ (a message still in
+ * todo/ is taken in afresh, its first attempt repeated).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -304,17 +310,17 @@ static int scan_dir(const char *dir, struct str *out)
 
 /*
  * The reuse pool.  Creating a file costs an inode allocation, which on a
- * busy queue is most of what preprocessing costs (ext4 scans its inode
+ * busy queue is most of what settling a message costs (ext4 scans its inode
  * bitmap past every inode freed in the last seconds); renaming an
  * existing file costs none.  So the info, local and remote files of a
  * finished message are emptied and parked as DIR/.reuse.N (a name no id
- * scan parses), and preprocessing renames one back under the new id
+ * scan parses), and settling renames one back under the new id
  * before it writes.  A parked file holds nothing, and a reused one is
  * written and fsynced like a new one before todo/ID goes, so the pool
  * changes no guarantee; after a crash the files of any message whose
- * todo/ID still exists are rewritten from it (load_info).
+ * todo/ID still exists are dropped and it is taken in again (load_info).
  */
-#define POOL_MAX 256		/* parked files per directory: more than one todo batch finishes at once */
+#define POOL_MAX 256		/* parked files per directory: more than a burst of settled messages finishes at once */
 #define POOL_PREFIX ".reuse."
 #define POOL_INFO 0
 static const char *pool_dir[3] = { "info", "local", "remote" };
