@@ -6,7 +6,8 @@
  * trusts:   kurier-send's requests as far as their grammar (a decimal id,
  *           a bounce file name of digits and ".msg"/".warn"); anything
  *           else is fatal
- * requests: "P<id>\0"  preprocessed: unlink todo/S/id and intd/S/id
+ * requests: "P<id>\0"  settled (kurier-send wrote its state files): unlink
+ *                      todo/S/id and intd/S/id
  *           "M<id>\0"  finished: unlink mess/S/id
  *           "F<id>\0"  finished in its first attempt, never preprocessed
  *                      into state files: unlink todo/S/id and intd/S/id,
