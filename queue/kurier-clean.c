@@ -6,8 +6,12 @@
  * trusts:   kurier-send's requests as far as their grammar (a decimal id,
  *           a bounce file name of digits and ".msg"/".warn"); anything
  *           else is fatal
- * requests: "P<id>\0"  preprocessed: unlink todo/S/id and intd/S/id
+ * requests: "P<id>\0"  settled (kurier-send wrote its state files): unlink
+ *                      todo/S/id and intd/S/id
  *           "M<id>\0"  finished: unlink mess/S/id
+ *           "F<id>\0"  finished in its first attempt, never preprocessed
+ *                      into state files: unlink todo/S/id and intd/S/id,
+ *                      then mess/S/id
  *           "B<name>\0F<sender>\0T<rcpt>\0\0"  queue bounce/<name> through
  *                      kurier-queue with that envelope
  * replies:  "K[qp]\0" done, "Z<why>\0" try later, "D<why>\0" refused for good
@@ -243,10 +247,15 @@ int main(void)
 		if (!field()) return EX_T_OK;
 		switch (f.s ? f.s[0] : 0) {
 		case 'P':
+		case 'F':	/* as P, then as M */
 			if (!qfile_path(&p, "todo", id_arg())) diex(EX_T_TEMP, "out of memory");
 			if (!gone(p.s)) { answer('Z', error_str(errno)); break; }
 			if (!qfile_path(&p, "intd", id_arg())) diex(EX_T_TEMP, "out of memory");
 			if (!gone(p.s)) { answer('Z', error_str(errno)); break; }
+			if (f.s[0] == 'F') {
+				if (!qfile_path(&p, "mess", id_arg())) diex(EX_T_TEMP, "out of memory");
+				if (!gone(p.s)) { answer('Z', error_str(errno)); break; }
+			}
 			answer('K', "");
 			break;
 		case 'M':

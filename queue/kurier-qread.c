@@ -5,8 +5,9 @@
  *   	[done	]local|remote|todo	RCPT
  * DATE is when the message was queued (its envelope's t record, else the
  * message file's time), in UTC.  "todo" marks a recipient of a message
- * kurier-send has not preprocessed yet, whose local/remote split is not
- * known; "done" marks one that has been delivered or bounced.
+ * whose todo entry still exists: not taken in by kurier-send yet, or in
+ * its first attempt, whose progress only kurier-send's memory holds;
+ * "done" marks one that has been delivered or bounced.
  * runs as:  root or a member of group kurier; no arguments
  * trusts:   the queue files only as NUL-separated records (queue(5))
  * exit:     0 listed; 111 the queue could not be read

@@ -2,6 +2,8 @@
  * kurier-qstat - how many messages the queue holds, as qmail-qstat says it:
  *   messages in queue: N
  *   messages in queue but not yet preprocessed: N
+ * (the second: todo/ entries, which includes messages in their first
+ * delivery attempt, run straight from todo/ by kurier-send)
  * runs as:  root or a member of group kurier; no arguments
  * trusts:   the queue's file names only as far as they parse as ids
  * exit:     0 printed; 111 the queue could not be read

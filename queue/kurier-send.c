@@ -11,18 +11,24 @@
  * exit:     0 after SIGTERM once every delivery in flight is answered;
  *           111 when a sibling dies or the queue cannot be used
  *           (supervise then restarts the group through kurier-start)
- * cost:     no process and no exec of its own per message; 2 fsyncs per
- *           message for preprocessing (info and one of local/remote; the
- *           split directories are fsynced once per batch), one more per
- *           bounced recipient (the bounce record); no file creation per
- *           message while finished messages leave files to reuse (the pool)
+ * cost:     no process and no exec of its own per message; a message
+ *           finished in its first attempt (fresh): no fsync, no file
+ *           written, one request to kurier-clean; a message settled: 4
+ *           fsyncs (info, one of local/remote, and their directories; 6
+ *           with both channels) and a second request, no file creation
+ *           while finished messages leave files to reuse (the pool); one
+ *           more fsync per bounced recipient (the bounce record)
  *
  * The whole schedule lives in memory: one record per message with its
  * next retry time per channel in a binary heap, so a queue of 100,000
  * waiting messages costs no directory scans.  todo/ is read only when
  * the trigger fifo says something arrived (and every TODO_RESCAN
- * seconds).  The files are the truth; after a crash, startup rebuilds
- * everything from info/, local/, remote/, bounce/ and todo/.
+ * seconds).  A new message's first attempt runs from todo/ID with its
+ * recipients in memory; only a message that attempt does not finish is
+ * settled into info/, local/ and remote/ files, and todo/ID removed.
+ * The files are the truth; after a crash, startup rebuilds everything
+ * from info/, local/, remote/, bounce/ and todo/ (a message still in
+ * todo/ is taken in afresh, its first attempt repeated).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -71,6 +77,13 @@
 #define RCPT_GROUP_MAX 100
 /* jobs (a message on one channel with its recipient file read) held at once, per unit of concurrency */
 #define JOBS_PER_SLOT 2
+/* fresh messages (first attempt straight from todo/, recipients in memory) held at
+ * once, per unit of concurrencylocal + concurrencyremote: as many as the jobs the
+ * two channels may hold, so that every free job slot has a message to take */
+#define FRESH_PER_SLOT JOBS_PER_SLOT
+/* seconds a message may stay fresh: a first attempt that takes longer (a slow
+ * remote MX) is settled, so that its place among the fresh goes to new mail */
+#define FRESH_HOLD 30
 /* messages preprocessed before the loop looks at replies again */
 #define TODO_BATCH 200
 /* seconds between todo/ scans without a trigger (a lost trigger byte costs at most this) */
@@ -114,6 +127,12 @@ struct msg {
 	unsigned char warned;		/* a delay warning went out */
 	unsigned char bounce;		/* bounce/ID holds failures not yet reported */
 	unsigned char removing;		/* kurier-qmsg remove */
+	unsigned char fresh;		/* first attempt from todo/ID: no state files yet */
+	unsigned char progress;		/* fresh, and a recipient is done */
+	unsigned char finishing;	/* fresh and finished, but kurier-clean could not remove it yet */
+	long fi;			/* index in freshv while fresh */
+	long long admitted;		/* when it was taken in fresh */
+	struct str fb[2];		/* fresh: a channel's T records until its job loads */
 	long long bounce_next;		/* when to retry a failed bounce injection */
 	char *sender;
 	unsigned long long qp, uid;
@@ -167,6 +186,9 @@ static struct dlv *dlvs;
 static size_t ndlvs;
 static unsigned inflight[2];
 static unsigned long long dno_next = 1;
+static struct msg **freshv;	/* the fresh messages */
+static size_t nfresh, afresh;
+static unsigned long long todo_cursor;	/* the last id taken in from todo/ */
 
 /* --- pipes ----------------------------------------------------------------- */
 
@@ -288,17 +310,17 @@ static int scan_dir(const char *dir, struct str *out)
 
 /*
  * The reuse pool.  Creating a file costs an inode allocation, which on a
- * busy queue is most of what preprocessing costs (ext4 scans its inode
+ * busy queue is most of what settling a message costs (ext4 scans its inode
  * bitmap past every inode freed in the last seconds); renaming an
  * existing file costs none.  So the info, local and remote files of a
  * finished message are emptied and parked as DIR/.reuse.N (a name no id
- * scan parses), and preprocessing renames one back under the new id
+ * scan parses), and settling renames one back under the new id
  * before it writes.  A parked file holds nothing, and a reused one is
  * written and fsynced like a new one before todo/ID goes, so the pool
  * changes no guarantee; after a crash the files of any message whose
- * todo/ID still exists are rewritten from it (load_info).
+ * todo/ID still exists are dropped and it is taken in again (load_info).
  */
-#define POOL_MAX 256		/* parked files per directory: more than one todo batch finishes at once */
+#define POOL_MAX 256		/* parked files per directory: more than a burst of settled messages finishes at once */
 #define POOL_PREFIX ".reuse."
 #define POOL_INFO 0
 static const char *pool_dir[3] = { "info", "local", "remote" };
@@ -450,6 +472,38 @@ static struct msg *msg_new(unsigned long long id)
 	return m;
 }
 
+/* fresh_add - count m among the fresh messages */
+static void fresh_add(struct msg *m)
+{
+	if (nfresh == afresh) {
+		size_t na = afresh ? afresh * 2 : 64;
+		struct msg **nv = realloc(freshv, na * sizeof *nv);
+		if (!nv) nomem();
+		freshv = nv;
+		afresh = na;
+	}
+	m->fresh = 1;
+	m->fi = (long)nfresh;
+	freshv[nfresh++] = m;
+}
+
+/* fresh_del - m is no longer fresh: drop it from freshv and free its records */
+static void fresh_del(struct msg *m)
+{
+	if (!m->fresh) return;
+	freshv[m->fi] = freshv[--nfresh];
+	freshv[m->fi]->fi = m->fi;
+	m->fresh = 0;
+	str_free(&m->fb[0]);
+	str_free(&m->fb[1]);
+}
+
+/* fresh_max - how many messages may be fresh at once */
+static size_t fresh_max(void)
+{
+	return (size_t)(conc[LOCAL] + conc[REMOTE]) * FRESH_PER_SLOT;
+}
+
 /* msg_forget - remove m from the table and free it (it is in no heap or job) */
 static void msg_forget(struct msg *m)
 {
@@ -458,6 +512,7 @@ static void msg_forget(struct msg *m)
 	while (*p != m) p = &(*p)->hnext;
 	*p = m->hnext;
 	hcount--;
+	fresh_del(m);
 	free(m->sender);
 	free(m);
 }
@@ -607,15 +662,76 @@ static int clean_simple(char what, unsigned long long id)
 
 /* --- delivery records on disk ----------------------------------------------------- */
 
-/* mark_done - turn recipient i of j from T into D in its file; 1 ok, 0 error */
+/* mark_done - turn recipient i of j from T into D in its file (in memory while
+ * the message is fresh); 1 ok, 0 error */
 static int mark_done(struct job *j, size_t i)
 {
+	if (j->m->fresh) {
+		j->file.s[j->r[i].off] = 'D';
+		j->m->progress = 1;
+		return 1;
+	}
 	for (;;) {
 		ssize_t w = pwrite(j->fd, "D", 1, (off_t)j->r[i].off);
 		if (w == 1) return 1;
 		if (w < 0 && errno == EINTR) continue;
 		return 0;
 	}
+}
+
+/*
+ * settle - give fresh message m the state files of a preprocessed one:
+ * local/ID and remote/ID from the records in memory (a job's, with the
+ * done marks, or those of a job not loaded yet; a channel with nothing
+ * left gets no file), then info/ID, each fsynced, then their directories,
+ * and only then has kurier-clean remove todo/ID and intd/ID.  Until that
+ * last step nothing trusts the files: a restart finds todo/ID, drops them
+ * (load_info) and takes the message in afresh.  1 settled (its jobs now
+ * mark done recipients in the files), 0 not (it stays fresh; the files
+ * left are rewritten by the next try)
+ */
+static int settle(struct msg *m)
+{
+	struct str p = STR_INIT, info = STR_INIT;
+	unsigned s = (unsigned)(m->id % auto_split);
+	int c, ok = 0;
+
+	for (c = 0; c < 2; c++) {
+		const struct str *b = m->job[c] ? &m->job[c]->file : &m->fb[c];
+		qpath(&p, chan_dir[c], m->id);
+		if (!b->len) {
+			if (unlink(p.s) == -1 && errno != ENOENT) goto fail;
+			continue;
+		}
+		pool_take(1 + c, p.s);
+		if (!file_put(p.s, b->s, b->len, 1, 0600) || !dir_sync(chan_dir[c], s)) goto fail;
+	}
+	if (!str_append(&info, 'F') || !str_cats(&info, m->sender) || !str_0(&info) ||
+	    !str_append(&info, 't') || !str_catu(&info, (unsigned long long)m->birth) || !str_0(&info) ||
+	    !str_append(&info, 'q') || !str_catu(&info, m->qp) || !str_0(&info) ||
+	    !str_append(&info, 'u') || !str_catu(&info, m->uid) || !str_0(&info)) nomem();
+	qpath(&p, "info", m->id);
+	pool_take(POOL_INFO, p.s);
+	if (!file_put(p.s, info.s, info.len, 1, 0600) || !dir_sync("info", s)) goto fail;
+	if (!clean_simple('P', m->id)) goto out;
+	for (c = 0; c < 2; c++)
+		if (m->job[c]) {
+			qpath(&p, chan_dir[c], m->id);
+			m->job[c]->fd = open(p.s, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+			if (m->job[c]->fd == -1) {
+				L("warning: unable to open "); Ls(p.s); Ls(": "); Ls(error_str(errno)); Lend();
+			}
+		}
+	fresh_del(m);
+	L("settled msg "); Lu(m->id); Lend();
+	ok = 1;
+	goto out;
+fail:
+	L("warning: unable to settle msg "); Lu(m->id); Ls(": "); Ls(error_str(errno)); Lend();
+out:
+	str_free(&p);
+	str_free(&info);
+	return ok;
 }
 
 /* bounce_add - append a failure record "Aaddr\0Xtext\0" to bounce/ID and fsync it;
@@ -884,6 +1000,35 @@ out:
 /* --- finishing messages -------------------------------------------------------------- */
 
 /*
+ * fresh_done - fresh message m is finished in its first attempt: one
+ * request has kurier-clean remove todo/ID and intd/ID, then mess/ID; 1
+ * removed.  In that order a crash in between leaves at most an orphan
+ * message file (startup_orphans), and the id, the message file's inode,
+ * cannot come back for a new message while todo/ID still names the old
+ * one.  If todo/ID could not go, the record stays (finishing) and
+ * bounces_due asks again; it still holds its place among the fresh.
+ */
+static int fresh_done(struct msg *m)
+{
+	struct str p = STR_INIT;
+	int k = clean_simple('F', m->id), left;
+
+	qpath(&p, "todo", m->id);
+	left = !k && access(p.s, F_OK) == 0;
+	str_free(&p);
+	if (left) {
+		m->finishing = 1;
+		m->bounce_next = now() + LATER;
+		return 0;
+	}
+	L("end msg "); Lu(m->id); Lend();
+	heap_del(LOCAL, m);
+	heap_del(REMOTE, m);
+	msg_forget(m);
+	return 1;
+}
+
+/*
  * msg_done - everything delivered or bounced: remove the message; 1 removed.
  * Our own files go first and the message file last: the queue id is the
  * message file's inode, and once mess/ID is gone kurier-queue may give the
@@ -894,6 +1039,7 @@ static int msg_done(struct msg *m)
 {
 	struct str p = STR_INIT;
 
+	if (m->fresh) return fresh_done(m);
 	qpath(&p, "local", m->id); pool_give(1 + LOCAL, p.s);
 	qpath(&p, "remote", m->id); pool_give(1 + REMOTE, p.s);
 	qpath(&p, "info", m->id);
@@ -948,7 +1094,14 @@ static void job_end(struct job *j)
 	int c = j->chan;
 
 	if (j->deferred && !m->removing) {
-		warn_send(j);
+		if (m->fresh && !settle(m)) {
+			/* it stays fresh: the next attempt takes these records, done marks and all */
+			str_free(&m->fb[c]);
+			m->fb[c] = j->file;
+			j->file = (struct str)STR_INIT;
+		} else {
+			warn_send(j);
+		}
 		heap_put(c, m, sched_next(m->birth, now(), chan_quantum[c]));
 	} else {
 		m->done[c] = 1;
@@ -957,14 +1110,20 @@ static void job_end(struct job *j)
 	msg_check(m);
 }
 
-/* job_load - read m's channel file into a new job; the job, or 0 (channel done or error) */
+/* job_start and job_fresh - below */
+static struct job *job_start(struct job *j);
+static struct job *job_fresh(struct msg *m, int c);
+
+/* job_load - read m's channel file (or take a fresh message's records) into a
+ * new job; the job, or 0 (channel done or error) */
 static struct job *job_load(struct msg *m, int c)
 {
 	struct str p = STR_INIT;
-	struct job *j = calloc(1, sizeof *j);
-	size_t i, k;
+	struct job *j;
 	struct stat st;
 
+	if (m->fresh) return job_fresh(m, c);
+	j = calloc(1, sizeof *j);
 	if (!j) nomem();
 	j->m = m;
 	j->chan = c;
@@ -991,6 +1150,37 @@ static struct job *job_load(struct msg *m, int c)
 		if (r <= 0) break;
 		j->file.len += (size_t)r;
 	}
+	return job_start(j);
+}
+
+/* job_fresh - fresh m's channel c records into a new job; the job, or 0 (channel done) */
+static struct job *job_fresh(struct msg *m, int c)
+{
+	struct job *j;
+
+	if (!m->fb[c].len) {
+		m->done[c] = 1;
+		msg_check(m);
+		return 0;
+	}
+	j = calloc(1, sizeof *j);
+	if (!j) nomem();
+	j->m = m;
+	j->chan = c;
+	j->fd = -1;
+	j->file = m->fb[c];
+	m->fb[c] = (struct str)STR_INIT;
+	if (!str_readyplus(&j->file, 1)) nomem();
+	return job_start(j);
+}
+
+/* job_start - index the records of j's file and enter j; it, or 0 (nothing to do: ended) */
+static struct job *job_start(struct job *j)
+{
+	struct msg *m = j->m;
+	int c = j->chan;
+	size_t i, k;
+
 	j->file.s[j->file.len] = 0;
 	for (i = 0, k = 0; i < j->file.len; i++)
 		if (!j->file.s[i]) k++;
@@ -1133,12 +1323,13 @@ static void result(struct dlv *d, size_t i, const char *text, size_t n)
 		struct str t = STR_INIT;
 		if (!str_cats(&t, "D5.4.7 I'm not going to try again; this message has been in the queue too long. Last error: ") ||
 		    !str_catb(&t, text + 1, n - 1)) nomem();
-		bounce = bounce_add(m, r->addr, r->len, t.s + 1, t.len - 1);
+		/* a bounce record is written only once todo/ID is gone (settle) */
+		bounce = (!m->fresh || settle(m)) && bounce_add(m, r->addr, r->len, t.s + 1, t.len - 1);
 		str_free(&t);
 		if (!bounce) v = 'Z';
 		else v = 'D';
 	} else if (v == 'D') {
-		if (!bounce_add(m, r->addr, r->len, text + 1, n - 1)) v = 'Z';
+		if ((m->fresh && !settle(m)) || !bounce_add(m, r->addr, r->len, text + 1, n - 1)) v = 'Z';
 	}
 	if (v == 'Z') {
 		r->state = R_DEFERRED;
@@ -1256,20 +1447,27 @@ static const char *env_field(const struct str *e, size_t *i)
 	return f;
 }
 
-static unsigned char synced[3][256];	/* split dirs of info, local, remote to fsync in this batch */
+/* what preprocess did with a todo entry */
+#define PRE_LATER 0	/* a temporary failure: try again later */
+#define PRE_TAKEN 1	/* taken in fresh */
+#define PRE_DROP 2	/* no message or no sender: its todo entry goes */
 
-/* preprocess - turn todo/ID into info/local/remote; 1 done (todo may go), 0 try later */
+/*
+ * preprocess - take todo/ID in as a fresh message: its recipients
+ * rewritten and split into local and remote T records held in memory,
+ * no file written (settle writes them when the first attempt does not
+ * finish the message); PRE_TAKEN, PRE_DROP or PRE_LATER
+ */
 static int preprocess(unsigned long long id)
 {
-	struct str p = STR_INIT, e = STR_INIT, ch[2] = { STR_INIT, STR_INIT }, a = STR_INIT, info = STR_INIT;
+	struct str p = STR_INIT, e = STR_INIT, ch[2] = { STR_INIT, STR_INIT }, a = STR_INIT;
 	const char *f, *sender = 0;
 	unsigned long long uid = 0, qp = 0, birth = 0;
 	size_t i = 0;
 	struct stat st;
-	int r, c, ok = 0;
+	int r, c, ret = PRE_LATER;
 	struct msg *m;
 
-	if (msg_find(id)) { ok = 1; goto out; }	/* done; only the todo removal failed */
 	qpath(&p, "todo", id);
 	r = qfile_read(p.s, &e);
 	if (r == 0) goto out;
@@ -1278,7 +1476,7 @@ static int preprocess(unsigned long long id)
 	if (stat(p.s, &st) == -1) {
 		if (errno != ENOENT) goto fail;
 		L("warning: todo/"); Lu(id); Ls(" has no message; removing it"); Lend();
-		ok = 1;
+		ret = PRE_DROP;
 		goto out;
 	}
 	while ((f = env_field(&e, &i))) {
@@ -1295,58 +1493,63 @@ static int preprocess(unsigned long long id)
 	}
 	if (!sender) {
 		L("warning: todo/"); Lu(id); Ls(" has no sender; removing it"); Lend();
-		ok = 1;
+		ret = PRE_DROP;
 		goto out;
 	}
 	if (!birth) birth = (unsigned long long)st.st_mtime;
-	for (c = 0; c < 2; c++) {
-		qpath(&p, chan_dir[c], id);
-		if (!ch[c].len) { unlink(p.s); continue; }
-		pool_take(1 + c, p.s);
-		if (!file_put(p.s, ch[c].s, ch[c].len, 1, 0600)) goto fail;
-		synced[1 + c][id % auto_split] = 1;
-	}
-	if (!str_append(&info, 'F') || !str_cats(&info, sender) || !str_0(&info) ||
-	    !str_append(&info, 't') || !str_catu(&info, birth) || !str_0(&info) ||
-	    !str_append(&info, 'q') || !str_catu(&info, qp) || !str_0(&info) ||
-	    !str_append(&info, 'u') || !str_catu(&info, uid) || !str_0(&info)) nomem();
-	qpath(&p, "info", id);
-	pool_take(POOL_INFO, p.s);
-	if (!file_put(p.s, info.s, info.len, 1, 0600)) goto fail;
-	synced[0][id % auto_split] = 1;
-	/* logged once the state is written, so a retried preprocessing logs it once */
 	L("new msg "); Lu(id); Lend();
 	L("info msg "); Lu(id); Ls(": bytes "); Lu((unsigned long long)st.st_size); Ls(" from <");
 	Lx(sender, strlen(sender)); Ls("> qp "); Lu(qp); Ls(" uid "); Lu(uid); Lend();
-	m = msg_find(id);
-	if (!m) m = msg_new(id);
+	m = msg_new(id);
 	m->birth = (long long)birth;
 	m->sender = strdup(sender);
 	if (!m->sender) nomem();
 	m->qp = qp;
 	m->uid = uid;
+	m->admitted = now();
+	fresh_add(m);
+	ret = PRE_TAKEN;
 	for (c = 0; c < 2; c++)
 		if (ch[c].len) {
+			m->fb[c] = ch[c];
+			ch[c] = (struct str)STR_INIT;
 			m->done[c] = 0;
 			heap_put(c, m, now());
 		}
-	if (!ch[0].len && !ch[1].len) msg_check(m);
-	ok = 1;
+	if (m->done[LOCAL] && m->done[REMOTE]) msg_check(m);
 	goto out;
 fail:
 	L("warning: trouble preprocessing todo/"); Lu(id); Ls(": "); Ls(error_str(errno)); Lend();
 out:
-	str_free(&p); str_free(&e); str_free(&ch[0]); str_free(&ch[1]); str_free(&a); str_free(&info);
-	return ok;
+	str_free(&p); str_free(&e); str_free(&ch[0]); str_free(&ch[1]); str_free(&a);
+	return ret;
 }
 
-/* todo_scan - preprocess up to TODO_BATCH messages from todo/ */
+/* id_cmp - qsort order of ids */
+static int id_cmp(const void *x, const void *y)
+{
+	unsigned long long a = *(const unsigned long long *)x, b = *(const unsigned long long *)y;
+	return a < b ? -1 : a > b;
+}
+
+/* todo_room - 1 if a todo scan may take messages in: the fresh are at most
+ * half their cap, so that a scan under load takes in many at once */
+static int todo_room(void)
+{
+	return nfresh <= fresh_max() / 2;
+}
+
+/*
+ * todo_scan - take in up to TODO_BATCH messages from todo/ while fewer than
+ * fresh_max are fresh.  Entries of messages already fresh are skipped; the
+ * scan starts after the id it took in last, so under a full cap every
+ * entry gets its turn.  An entry left over is kept for the next scan
+ * (want_todo), which waits for todo_room.
+ */
 static void todo_scan(void)
 {
-	unsigned long long *ids = 0, done[TODO_BATCH];
-	long n = qfile_ids("todo", &ids), i, k = 0;
-	unsigned s;
-	int d, bad = 0;
+	unsigned long long *ids = 0, drop[TODO_BATCH];
+	long n = qfile_ids("todo", &ids), i, k = 0, first, took = 0;
 
 	want_todo = 0;
 	todo_next = now() + TODO_RESCAN;
@@ -1356,35 +1559,62 @@ static void todo_scan(void)
 		todo_next = now() + LATER;
 		return;
 	}
-	memset(synced, 0, sizeof synced);
-	for (i = 0; i < n && k < TODO_BATCH; i++) {
-		if (preprocess(ids[i])) done[k++] = ids[i];
+	qsort(ids, (size_t)n, sizeof *ids, id_cmp);
+	for (first = 0; first < n && ids[first] <= todo_cursor; first++) ;
+	for (i = 0; i < n && took < TODO_BATCH && k < TODO_BATCH; i++) {
+		unsigned long long id = ids[(first + i) % n];
+		struct msg *m = msg_find(id);
+		int r;
+		if (m) {
+			/* fresh: in its first attempt, todo/ID is its only record (or
+			 * finished, and its removal failed); else settled, and only
+			 * the removal of todo/ID failed */
+			if (!m->fresh) drop[k++] = id;
+			else if (m->finishing) msg_check(m);	/* ask kurier-clean again */
+			continue;
+		}
+		if (nfresh >= fresh_max()) break;
+		r = preprocess(id);
+		if (r == PRE_TAKEN) { took++; todo_cursor = id; }
+		else if (r == PRE_DROP) drop[k++] = id;
 		else todo_next = now() + LATER;
 	}
 	if (i < n) want_todo = 1;
 	free(ids);
-	/* the new files' directory entries must be on disk before todo goes */
-	for (d = 0; d < 3; d++)
-		for (s = 0; s < auto_split && s < 256; s++)
-			if (synced[d][s] && !dir_sync(d == 0 ? "info" : chan_dir[d - 1], s)) bad = 1;
-	if (bad) {
-		L("warning: unable to fsync the queue: "); Ls(error_str(errno)); Lend();
-		todo_next = now() + LATER;
-		return;
-	}
-	/* no delivery starts while todo/ID exists: after a crash, a message
-	 * with todo/ID is preprocessed again from it (load_info), which is
-	 * safe only while none of its recipients can have been delivered */
 	for (i = 0; i < k; i++)
-		if (!clean_simple('P', done[i])) {
-			struct msg *m = msg_find(done[i]);
-			if (m && !m->job[LOCAL] && !m->job[REMOTE]) {
-				heap_del(LOCAL, m);
-				heap_del(REMOTE, m);
-				msg_forget(m);
-			}
-			todo_next = now() + LATER;
+		if (!clean_simple('P', drop[i])) todo_next = now() + LATER;
+}
+
+/* fresh_expire - settle the fresh messages held longer than FRESH_HOLD;
+ * the time the next one is due */
+static long long fresh_expire(void)
+{
+	long long t = now(), next = t + TODO_RESCAN;
+	size_t i = 0;
+
+	while (i < nfresh) {
+		struct msg *m = freshv[i];
+		if (!m->finishing && t >= m->admitted + FRESH_HOLD) {
+			if (settle(m)) continue;	/* freshv[i] is another message now */
+			m->admitted = t;		/* another hold before the next try */
 		}
+		if (!m->finishing && m->admitted + FRESH_HOLD < next) next = m->admitted + FRESH_HOLD;
+		i++;
+	}
+	return next;
+}
+
+/* fresh_exit - before exiting: settle the fresh messages that have a
+ * recipient done, so a restart does not deliver to it again */
+static void fresh_exit(void)
+{
+	size_t i = 0;
+
+	while (i < nfresh) {
+		struct msg *m = freshv[i];
+		if (m->progress && !m->finishing && settle(m)) continue;
+		i++;
+	}
 }
 
 /* --- startup and administrator requests ---------------------------------------------------- */
@@ -1412,10 +1642,15 @@ static void load_info(unsigned long long id)
 	size_t i = 0;
 	int c, r;
 
-	/* todo/ID still there: preprocessing did not finish, and no delivery
-	 * started (todo_scan); its files are rewritten from todo/ID */
+	/* todo/ID still there: a settle did not finish, and nothing trusts its
+	 * files; the message is taken in afresh from todo/ID (todo_scan) */
 	qpath(&p, "todo", id);
-	if (access(p.s, F_OK) == 0) goto out;
+	if (access(p.s, F_OK) == 0) {
+		qpath(&p, "local", id); unlink(p.s);
+		qpath(&p, "remote", id); unlink(p.s);
+		qpath(&p, "info", id); unlink(p.s);
+		goto out;
+	}
 	qpath(&p, "info", id);
 	r = qfile_read(p.s, &f);
 	if (r <= 0) goto out;
@@ -1587,7 +1822,8 @@ static void bounces_due(void)
 		struct msg *m = htab[i], *nx;
 		for (; m; m = nx) {
 			nx = m->hnext;
-			if ((m->bounce || m->removing) && !m->job[0] && !m->job[1] && m->bounce_next <= t)
+			if ((m->bounce || m->removing || m->finishing) && !m->job[0] && !m->job[1] &&
+			    m->bounce_next <= t)
 				msg_check(m);
 		}
 	}
@@ -1673,7 +1909,7 @@ int main(int argc, char **argv)
 	for (;;) {
 		struct pollfd pf[6];
 		int np = 0, ti = -1, li[2] = { -1, -1 }, lo[2] = { -1, -1 };
-		long long t = now(), wake = t + TODO_RESCAN;
+		long long t = now(), wake = t + TODO_RESCAN, fwake = wake;
 		struct timespec ts;
 
 		if (sig_hup) {
@@ -1692,13 +1928,15 @@ int main(int argc, char **argv)
 			stopping = 1;
 		}
 		if (stopping && !inflight[LOCAL] && !inflight[REMOTE]) {
+			fresh_exit();
 			L("status: exiting"); Lend();
 			return exitcode;
 		}
 		if (!stopping) {
 			if (want_cmd) cmd_scan();
-			if (want_todo || todo_next <= t) todo_scan();
+			if ((want_todo && todo_room()) || todo_next <= t) todo_scan();
 			bounces_due();
+			fwake = fresh_expire();
 		}
 		for (c = 0; c < 2; c++) {
 			dispatch(c);
@@ -1706,8 +1944,9 @@ int main(int argc, char **argv)
 			    inflight[c] < conc[c] && heap[c][0]->next[c] < wake)
 				wake = heap[c][0]->next[c];
 		}
-		if (want_todo) wake = t;
+		if (want_todo && todo_room()) wake = t;
 		if (todo_next < wake) wake = todo_next;
+		if (fwake < wake) wake = fwake;
 		if (!stopping) {
 			pf[np].fd = trig_fd; pf[np].events = POLLIN; ti = np++;
 		}

@@ -3,9 +3,10 @@
 # local/remote split (rewriting, locals, hosted domains, aliases), the
 # spawn contract, grouping of remote recipients by domain, qmail-send's
 # log lines, cleanup of every queue file once done, restart recovery of
-# a preprocessed message, SIGTERM finishing deliveries in flight, the
-# reuse of finished messages' files, no delivery while todo/ID exists and
-# the rewrite of such a message from it after a crash.
+# a settled message, SIGTERM finishing deliveries in flight, no state
+# files for a message finished in its first attempt, the reuse of
+# finished messages' files, and the files of a message whose settling
+# did not finish dropped and rewritten from todo/ID after a crash.
 . "$KURIER_SRC/tests/lib.sh"
 . "$KURIER_SRC/queue/e2e.sh"
 . "$KURIER_SRC/queue/e2e-send.sh"
@@ -48,11 +49,10 @@ grep -q "^[0-9]* mess/$((id % $(head -n1 "$KURIER_SRC/conf-split")))/$id <sender
 [ -n "$(ls "$T/md/bob@test.kurier.example/new")" ] && ok "send: the stand-in delivered" || notok "send: maildir" ""
 left=$(q_files "$Q" | grep -v lock/trigger)
 [ -z "$left" ] && ok "send: nothing left in the queue" || notok "send: leftovers" "$left"
-# the finished message's info, local and remote files are parked, empty, for reuse
-pool=$(find "$Q/info" "$Q/local" "$Q/remote" -maxdepth 1 -type f -name '.reuse.*')
-[ "$(echo "$pool" | grep -c .)" = 3 ] && [ -z "$(find $pool -size +0c)" ] &&
-	ok "send: a finished message's three files are parked empty" || notok "send: pool" "$pool"
-pooled=$(stat -c %i $pool | sort)
+# finished in its first attempt: it never had info, local or remote files
+[ -z "$(find "$Q/info" "$Q/local" "$Q/remote" -type f)" ] &&
+	ok "send: a message finished in its first attempt leaves no state files, none parked" ||
+	notok "send: fresh files" "$(find "$Q/info" "$Q/local" "$Q/remote" -type f)"
 
 # --- restart recovery: preprocessed, then killed before any delivery ---------
 s_stop
@@ -65,17 +65,29 @@ s_wait "delivery .*deferral: not now" 10 2 && ok "send: deferral logged" || noto
 id=$(grep '^new msg' "$T/send.log" | tail -1 | cut -d' ' -f3)
 kill -KILL "$SPID"; wait "$SPID" 2>/dev/null; sleep 0.3
 [ -f "$Q/info/$((id % 23))/$id" ] && [ -f "$Q/local/$((id % 23))/$id" ] && [ -f "$Q/remote/$((id % 23))/$id" ] &&
-	[ -z "$(q_files "$Q/todo")" ] && ok "send: preprocessed state survives a SIGKILL" || notok "send: state after kill" "$(q_files "$Q")"
-# after a restart (the pool is read back) the new message's files are the parked inodes
-now=$(stat -c %i "$Q/info/$((id % 23))/$id" "$Q/local/$((id % 23))/$id" "$Q/remote/$((id % 23))/$id" | sort)
-[ "$now" = "$pooled" ] && [ -z "$(find "$Q/info" "$Q/local" "$Q/remote" -maxdepth 1 -name '.reuse.*')" ] &&
-	ok "send: preprocessing reuses the parked files" || notok "send: reuse" "pooled $pooled now $now"
+	[ -z "$(q_files "$Q/todo")" ] && ok "send: settled state survives a SIGKILL" || notok "send: state after kill" "$(q_files "$Q")"
 : >"$T/rules"
 before=$(grep -c '^new msg' "$T/send.log")
 s_start
 s_end "$id" && ok "send: after a restart the message is delivered" || notok "send: restart" "$(tail "$T/send.log")"
 [ "$(grep -c '^new msg' "$T/send.log")" = "$before" ] && ok "send: a restart does not preprocess again" || notok "send: re-preprocessed" ""
 [ "$(grep -c "R1@local.example K" "$T/spawn.log")" = 1 ] && ok "send: delivered exactly once" || notok "send: once" "$(cat "$T/spawn.log")"
+# the finished settled message's info, local and remote files are parked, empty, for reuse
+pool=$(find "$Q/info" "$Q/local" "$Q/remote" -maxdepth 1 -type f -name '.reuse.*')
+[ "$(echo "$pool" | grep -c .)" = 3 ] && [ -z "$(find $pool -size +0c)" ] &&
+	ok "send: a finished message's three files are parked empty" || notok "send: pool" "$pool"
+pooled=$(stat -c %i $pool | sort)
+# the next message that is settled takes the parked inodes
+echo 'P Z not now' >"$T/rules"
+s_inject 's@x.example' 'P1@local.example' 'P2@far.example'
+id=$(s_newid)
+s_wait "^settled msg $id\$" 10 || notok "send: settle for reuse" "$(tail "$T/send.log")"
+now=$(stat -c %i "$Q/info/$((id % 23))/$id" "$Q/local/$((id % 23))/$id" "$Q/remote/$((id % 23))/$id" | sort)
+[ "$now" = "$pooled" ] && [ -z "$(find "$Q/info" "$Q/local" "$Q/remote" -maxdepth 1 -name '.reuse.*')" ] &&
+	ok "send: settling reuses the parked files" || notok "send: reuse" "pooled $pooled now $now"
+: >"$T/rules"
+kill -ALRM "$SPID"
+s_end "$id" || notok "send: reused message delivered" "$(tail "$T/send.log")"
 
 # --- SIGTERM waits for deliveries in flight -----------------------------------
 s_stop
@@ -107,10 +119,12 @@ peak() {
 [ "$(peak remote)" = 1 ] && ok "send: concurrencydomain 1 holds for one remote domain" || notok "send: domain peak" "$(peak remote)"
 s_stop
 
-# --- no delivery while todo/ID exists; a restart rewrites such a message from it ----
-# (kurier-clean cannot remove todo/ID while its directory is immutable)
+# --- a settle whose todo/ID cannot go: nothing is trusted, a restart rewrites from todo ----
+# (kurier-clean cannot remove todo/ID while its directory is immutable; the
+# deferral of im@ makes kurier-send settle the message)
 rm -f "$TH/control/concurrencylocal" "$TH/control/concurrencydomain"
 : >"$T/send.log"; : >"$T/spawn.log"
+echo 'im@ Z not now' >"$T/rules"
 s_start
 kill -STOP "$SPID"
 s_inject 's@x.example' 'im@local.example'
@@ -122,18 +136,22 @@ if [ -n "$id" ] && chattr +i "$tdir" 2>/dev/null; then
 	s_wait "warning: kurier-clean" 10 && ok "send: a todo entry that cannot be removed is logged" ||
 		notok "send: clean warning" "$(tail -3 "$T/send.log")"
 	sleep 0.5
-	! grep -q 'im@local.example' "$T/spawn.log" && ! grep -q "starting delivery.*im@local.example" "$T/send.log" &&
-		ok "send: no delivery starts while todo/ID exists" || notok "send: delivered with todo" "$(cat "$T/spawn.log")"
+	! grep -q "^settled msg $id" "$T/send.log" && ok "send: not settled while todo/ID stays" ||
+		notok "send: settled with todo" "$(cat "$T/send.log")"
 	# a crash now: info and local exist beside todo; put something stale into local
 	kill -KILL "$SPID"; wait "$SPID" 2>/dev/null
 	[ -f "$Q/info/$((id % 23))/$id" ] && [ -f "$Q/local/$((id % 23))/$id" ] &&
 		ok "send: info and local written beside the todo entry" || notok "send: state beside todo" "$(q_files "$Q")"
 	printf 'Tstale@local.example\0' >"$Q/local/$((id % 23))/$id"
 	chattr -i "$tdir"
+	: >"$T/rules"
 	s_start
 	s_wait "^end msg $id\$" 10 && ok "send: after the restart the message is delivered" || notok "send: todo restart" "$(tail -5 "$T/send.log")"
 	[ "$(grep -c 'im@local.example K' "$T/spawn.log")" = 1 ] && ! grep -q stale@ "$T/spawn.log" &&
-		ok "send: its files were rewritten from todo/ID, delivered once" || notok "send: rewrite" "$(cat "$T/spawn.log")"
+		ok "send: its files were dropped and it was taken in again from todo/ID, delivered once" ||
+		notok "send: rewrite" "$(cat "$T/spawn.log")"
+	[ -z "$(find "$Q/info" "$Q/local" "$Q/remote" -type f ! -name '.reuse.*')" ] &&
+		ok "send: the untrusted files are gone" || notok "send: untrusted files" "$(q_files "$Q")"
 	s_stop
 else
 	kill -CONT "$SPID"
