@@ -49,10 +49,15 @@
 #define SWEEP_EVERY 3600
 /* the longest request field: an address of kurier-queue's 512 bytes and then some */
 #define FIELD_MAX 1024
+/* bytes of requests read at once; one request is usually whole in it */
+#define READ_CHUNK 4096
 /* address space */
 #define CLEAN_MEM_MAX (64ULL * 1024 * 1024)
 
 static struct str f, reply;
+/* requests read from kurier-send, a chunk per read(2) rather than a byte */
+static char inbuf[READ_CHUNK];
+static size_t inpos, inlen;
 
 /* write_all - write n bytes to fd; 1 ok, 0 error */
 static int write_all(int fd, const char *x, size_t n)
@@ -83,13 +88,18 @@ static int field(void)
 
 	str_truncate(&f, 0);
 	for (;;) {
-		ssize_t r = read(0, &c, 1);
-		if (r < 0 && errno == EINTR) continue;
-		if (r < 0) die(EX_T_TEMP, "unable to read from kurier-send");
-		if (r == 0) {
-			if (!f.len) return 0;
-			diex(EX_T_USAGE, "request cut short");
+		if (inpos == inlen) {
+			ssize_t r = read(0, inbuf, sizeof inbuf);
+			if (r < 0 && errno == EINTR) continue;
+			if (r < 0) die(EX_T_TEMP, "unable to read from kurier-send");
+			if (r == 0) {
+				if (!f.len) return 0;
+				diex(EX_T_USAGE, "request cut short");
+			}
+			inpos = 0;
+			inlen = (size_t)r;
 		}
+		c = inbuf[inpos++];
 		if (!c) return 1;
 		if (f.len >= FIELD_MAX) diex(EX_T_USAGE, "request field too long");
 		if (!str_append(&f, c)) diex(EX_T_TEMP, "out of memory");
@@ -241,7 +251,8 @@ int main(void)
 			sweep_dir("intd", 1);
 			next_sweep = t + SWEEP_EVERY;
 		}
-		r = poll(&pf, 1, (int)((next_sweep - t) * 1000));
+		/* a request already read in part or whole needs no poll */
+		r = inpos < inlen ? 1 : poll(&pf, 1, (int)((next_sweep - t) * 1000));
 		if (r < 0 && errno != EINTR) die(EX_T_TEMP, "poll failed");
 		if (r <= 0) continue;
 		if (!field()) return EX_T_OK;
