@@ -196,6 +196,19 @@ static int gr_member_line(void *arg, char *l, size_t n)
 	return 1;
 }
 
+/* group_scan - the gid of k->group into k->ids->gid; 1 found, -1 error (ENOENT: no such group) */
+static int group_scan(const char *groupfile, struct lookup *k)
+{
+	k->found = 0;
+	if (db_scan(groupfile, gr_name_line, k) != 1)
+		return -1;
+	if (!k->found) {
+		errno = ENOENT;
+		return -1;
+	}
+	return 1;
+}
+
 int sandbox_ids_from(const char *passwd, const char *groupfile, const char *user,
     const char *group, struct sandbox_ids *ids)
 {
@@ -212,15 +225,8 @@ int sandbox_ids_from(const char *passwd, const char *groupfile, const char *user
 		errno = ENOENT;
 		return -1;
 	}
-	if (group) {
-		k.found = 0;
-		if (db_scan(groupfile, gr_name_line, &k) != 1)
-			return -1;
-		if (!k.found) {
-			errno = ENOENT;
-			return -1;
-		}
-	}
+	if (group && group_scan(groupfile, &k) != 1)
+		return -1;
 	/* as initgroups(3): the primary group, then every group naming the user */
 	if (gr_add(ids, ids->gid) != 1 || db_scan(groupfile, gr_member_line, &k) != 1)
 		return -1;
@@ -235,13 +241,8 @@ int sandbox_gid_from(const char *groupfile, const char *group, gid_t *gid)
 	k.user = 0;
 	k.group = group;
 	k.ids = &ids;
-	k.found = 0;
-	if (db_scan(groupfile, gr_name_line, &k) != 1)
+	if (group_scan(groupfile, &k) != 1)
 		return -1;
-	if (!k.found) {
-		errno = ENOENT;
-		return -1;
-	}
 	*gid = ids.gid;
 	return 1;
 }

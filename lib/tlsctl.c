@@ -75,34 +75,45 @@ int tlsctl_recv(int sock, char *c, int *fd)
 	return 1;
 }
 
-int tlsctl_send(int sock, char c, int fd)
+int tlsctl_sendfds(int sock, char c, const int *fds, size_t n)
 {
 	union {
 		struct cmsghdr h;
-		char space[CMSG_SPACE(sizeof(int))];
+		char space[CMSG_SPACE(TLSCTL_FDS_MAX * sizeof(int))];
 	} u;
 	struct iovec iov;
 	struct msghdr mh;
 	struct cmsghdr *cm;
 	ssize_t r;
 
+	if (n > TLSCTL_FDS_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
 	memset(&u, 0, sizeof u);
 	memset(&mh, 0, sizeof mh);
 	iov.iov_base = &c;
 	iov.iov_len = 1;
 	mh.msg_iov = &iov;
 	mh.msg_iovlen = 1;
-	mh.msg_control = u.space;
-	mh.msg_controllen = sizeof u.space;
-	cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof fd);
+	if (n) {
+		mh.msg_control = u.space;
+		mh.msg_controllen = CMSG_SPACE(n * sizeof(int));
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(n * sizeof(int));
+		memcpy(CMSG_DATA(cm), fds, n * sizeof(int));
+	}
 	do
 		r = sendmsg(sock, &mh, MSG_NOSIGNAL);
 	while (r == -1 && errno == EINTR);
 	return r == 1 ? 1 : -1;
+}
+
+int tlsctl_send(int sock, char c, int fd)
+{
+	return tlsctl_sendfds(sock, c, &fd, 1);
 }
 
 int tlsctl_start(int ctl)

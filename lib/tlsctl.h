@@ -7,6 +7,8 @@
  * sends its go-ahead, then tlsctl_start writes "S"; kurier-tlsd shakes
  * hands on the client socket and answers "Y" with the plaintext end of a
  * new socketpair attached (SCM_RIGHTS), which replaces fds 0 and 1.
+ * tlsctl_sendfds, a byte with descriptors attached, also carries
+ * kurier-smtpd's requests to its monitor.
  */
 #ifndef KURIER_TLSCTL_H
 #define KURIER_TLSCTL_H
@@ -25,5 +27,11 @@ int tlsctl_start(int ctl);
 int tlsctl_recv(int sock, char *c, int *fd);
 /* tlsctl_send - the byte c with the descriptor fd attached, on sock; 1 ok, -1 error */
 int tlsctl_send(int sock, char c, int fd);
+/* the most descriptors one message carries: kurier-smtpd's monitor
+ * request passes two (the message and envelope pipes) */
+#define TLSCTL_FDS_MAX 2
+/* tlsctl_sendfds - the byte c with n descriptors fds attached (none when
+ * n is 0), on sock; 1 ok, -1 error (EINVAL: n over TLSCTL_FDS_MAX) */
+int tlsctl_sendfds(int sock, char c, const int *fds, size_t n);
 
 #endif

@@ -34,6 +34,7 @@
 #include "sandbox.h"
 #include "scan.h"
 #include "str.h"
+#include "tlsctl.h"
 
 extern char **environ;
 
@@ -361,27 +362,9 @@ static long long reply(int mfd, char tag)
  * kurier-queue starts, and monitor_queue_wait reads how that went. */
 int monitor_queue(int mfd, int msgfd, int envfd)
 {
-	union {
-		struct cmsghdr h;
-		char space[CMSG_SPACE(2 * sizeof(int))];
-	} cm;
-	struct iovec iov = { (char *)"Q", 1 };
-	struct msghdr mh;
-	struct cmsghdr *c;
 	int fds[2] = { msgfd, envfd };
 
-	memset(&mh, 0, sizeof mh);
-	memset(&cm, 0, sizeof cm);
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cm.space;
-	mh.msg_controllen = sizeof cm.space;
-	c = CMSG_FIRSTHDR(&mh);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof fds);
-	memcpy(CMSG_DATA(c), fds, sizeof fds);
-	return sendmsg(mfd, &mh, 0) == 1 ? 1 : -1;
+	return tlsctl_sendfds(mfd, 'Q', fds, 2);
 }
 
 /* monitor_queue_wait - the pid (into *pid) and exit code of that

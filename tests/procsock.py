@@ -3,7 +3,18 @@
 # check that kurier-tlsd stays out of the data path of a plaintext
 # session (the server holds the TCP socket itself, kurier-tlsd reads
 # nothing) and that after STARTTLS the server holds a unix socket.
-import os, time
+import os, ssl, time
+
+def ok(name, cond, why=""):
+    """one TAP line"""
+    print(("ok %s" % name) if cond else ("not ok %s: %r" % (name, why)))
+
+def test_context():
+    """a client TLS context that takes the test instance's self-signed certificate"""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
 
 def _inodes(table):
     out = {}
@@ -97,3 +108,12 @@ def children(pid):
             except (OSError, ValueError, IndexError):
                 pass
     return out
+
+def session(port, sock, server):
+    """(inode, server pid, kurier-tlsd pid) of the connection of client
+    socket sock to port, the pids of the processes called server and
+    kurier-tlsd holding it as fd 0 (None where not found)"""
+    ino = tcp_inode(port, sock.getsockname()[1])
+    if not ino:
+        return None, None, None
+    return ino, find(ino, server, 0), find(ino, "kurier-tlsd", 0)

@@ -32,17 +32,12 @@ import glob, os, smtplib, ssl, sys
 port, Q = int(sys.argv[1]), sys.argv[2]
 sys.path.insert(0, sys.argv[3])
 import procsock as ps
-def ok(name, cond, why=""):
-    print(("ok %s" % name) if cond else ("not ok %s: %r" % (name, why)))
-ctx = ssl.create_default_context()
-ctx.check_hostname = False
-ctx.verify_mode = ssl.CERT_NONE
+ok = ps.ok
+ctx = ps.test_context()
 
 s = smtplib.SMTP("127.0.0.1", port, timeout=20)
 s.ehlo("c.test")
-ino = ps.tcp_inode(port, s.sock.getsockname()[1])
-smtpd = ps.find(ino, "kurier-smtpd", 0) if ino else None
-tlsd = ps.find(ino, "kurier-tlsd", 0) if ino else None
+ino, smtpd, tlsd = ps.session(port, s.sock, "kurier-smtpd")
 ok("plain-smtpd-fd0-is-tcp", smtpd is not None and ps.fd_inode(smtpd, 1) == ino, ps.holders(ino) if ino else "no inode")
 ok("plain-tlsd-holds-client", tlsd is not None, ps.holders(ino) if ino else "no inode")
 before = ps.rchar(tlsd) if tlsd else -1

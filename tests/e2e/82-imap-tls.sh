@@ -81,15 +81,10 @@ import imaplib, ssl, sys
 port = int(sys.argv[1])
 sys.path.insert(0, sys.argv[2])
 import procsock as ps
-def ok(name, cond, why=""):
-    print(("ok %s" % name) if cond else ("not ok %s: %r" % (name, why)))
-ctx = ssl.create_default_context()
-ctx.check_hostname = False
-ctx.verify_mode = ssl.CERT_NONE
+ok = ps.ok
+ctx = ps.test_context()
 M = imaplib.IMAP4("127.0.0.1", port, timeout=20)
-ino = ps.tcp_inode(port, M.sock.getsockname()[1])
-login = ps.find(ino, "kurier-imap-log", 0) if ino else None
-tlsd = ps.find(ino, "kurier-tlsd", 0) if ino else None
+ino, login, tlsd = ps.session(port, M.sock, "kurier-imap-log")
 ok("lazy-plain-login-fd0-is-tcp", login is not None and tlsd is not None, ps.holders(ino) if ino else "no inode")
 before = ps.rchar(tlsd) if tlsd else -1
 M.login("test@imap.example", "Sesame-9")
