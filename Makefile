@@ -122,17 +122,26 @@ $(foreach p,$(filter-out $(if $(MUSL_CC),$(MUSL_PROGS)),$(PROGS)),$(eval $(call 
 # (musl-gcc's own link makes a dynamic program, so the link names musl's
 # start files and C library itself).  Without musl-gcc, and in sanitizer
 # builds, it is built like any other.
-# (the parts of lib/ that use only the C library; not cdbx, sandbox,
-# session, tlsctl and the others that need libcdb or libseccomp)
+# (the parts of lib/ that use only the C library and the kernel's headers;
+# not cdbx, sandbox-filter, session, tlsctl and the others that need libcdb
+# or libseccomp).  musl-gcc searches musl's headers alone, so the kernel's
+# (linux/, asm/, asm-generic/: the seccomp and BPF definitions) are put
+# beside them through links in $(B)/musl/include.
 MUSL_LIB_SRC := lib/base64.c lib/buf.c lib/control.c lib/error.c lib/ids.c lib/log.c lib/md5.c \
-	lib/scan.c lib/str.c
+	lib/sandbox.c lib/scan.c lib/str.c
 ifneq ($(MUSL_CC),)
-MUSL_COMPILE = $(MUSL_CC) $(wordlist 2,1000,$(CONF_CC)) $(CFLAGS_EXTRA) -MMD -MP -Ilib -I$(B)
+MUSL_COMPILE = $(MUSL_CC) $(wordlist 2,1000,$(CONF_CC)) $(CFLAGS_EXTRA) -MMD -MP -Ilib -I$(B) -I$(B)/musl/include
 MUSL_LINK = gcc $(wordlist 2,1000,$(CONF_LD)) $(CFLAGS_EXTRA) -static-pie -nostdlib
 MUSL_CRTBEGIN := $(shell gcc -print-file-name=crtbeginS.o)
 MUSL_CRTEND := $(shell gcc -print-file-name=crtendS.o)
 MUSL_LIBGCC := $(shell gcc -print-libgcc-file-name)
-$(B)/musl/%.o: %.c
+MUSL_KERNEL_INC := /usr/include/linux /usr/include/asm-generic \
+	/usr/include/$(shell gcc -dumpmachine 2>/dev/null)/asm
+$(B)/musl/include/.linked:
+	@mkdir -p $(@D)
+	for d in $(MUSL_KERNEL_INC); do ln -sfn $$d $(@D)/$$(basename $$d); done
+	@touch $@
+$(B)/musl/%.o: %.c | $(B)/musl/include/.linked
 	@mkdir -p $(@D)
 	$(MUSL_COMPILE) -c -o $@ $<
 $(B)/musl/auto.o: $(B)/auto.c

@@ -58,7 +58,10 @@ int sandbox_gid_from(const char *groupfile, const char *group, gid_t *gid);
 int sandbox_setids(const struct sandbox_ids *ids);
 /* sandbox_drop - sandbox_ids, then sandbox_setids; 1 ok, -1 error */
 int sandbox_drop(const char *user, const char *group);
-/* sandbox_enter - drop ids, set limits, no_new_privs, load the filter; 1 ok, -1 error (errno) */
+/* sandbox_confine - drop ids, set limits and no_new_privs, no filter yet; 1 ok, -1 error */
+int sandbox_confine(const struct sandbox *sb);
+/* sandbox_enter - sandbox_confine, then build and load the filter with
+ * libseccomp (lib/sandbox-filter.c); 1 ok, -1 error (errno) */
 int sandbox_enter(const struct sandbox *);
 
 /* Building the filter with libseccomp costs about 0.3 ms at every start;
