@@ -1,47 +1,45 @@
 /*
- * kurier-tlsd - TLS for every kurier server: sits between tcpserver and a
- * protocol server (kurier-smtpd, the IMAP and POP3 login servers).  With
- * -i it shakes hands at once and relays plaintext to the server,
- * ciphertext to the client; without, it stays out of the data path until
- * the server asks for TLS.
- * runs as:  root under tcpserver, just long enough to start the server
- *           and read the certificate and key files; then kuriert, in its
- *           sandbox, where it parses them when a handshake is wanted.
- * input:    the client on fd 0/1; control/tlscert.pem, control/tlskey.pem
- *           and control/tlsticketkey under conf-home (or KURIER_HOME).
+ * kurier-tlsd-ssl - the TLS engine of kurier-tlsd (OpenSSL): shakes hands
+ * with the client and relays plaintext to the protocol server,
+ * ciphertext to the client.  kurier-tlsd, the front, executes it: at once
+ * with -i (implicit TLS, ports 465, 993, 995), and with -r in its own
+ * process when a plaintext session's server asks for TLS (STARTTLS,
+ * STLS), so that a session that stays in plaintext never loads OpenSSL.
+ * runs as:  -i: root under tcpserver, just long enough to start the
+ *           server and read the certificate and key files; then kuriert
+ *           in its sandbox.  -r: kuriert already (the front dropped to it),
+ *           in its sandbox before the first byte from the client.
+ * input:    the client on fd 0/1.  -i: control/tlscert.pem,
+ *           control/tlskey.pem and control/tlsticketkey under conf-home
+ *           (or KURIER_HOME).  -r: the server's control socket on fd 3,
+ *           the certificate and key files open on fds 4 and 5, the ticket
+ *           secret's file on fd 6 when there is one (tlsdsetup.h).
  * trusts:   root's environment and conf-home; nothing from the client and
  *           nothing from the server but the one-byte control protocol.
  * exit:     0 when the connection ends, however it ends; 100 (EX_T_USAGE)
  *           bad usage; 111 (EX_T_TEMP) cannot start: no certificate, no
  *           key, no memory, the sandbox failed.
  *
- * The server is started (posix_spawn) before the key is read and executes
- * at once, so no byte of the key ever exists in a process that parses
- * SMTP, IMAP or POP3.  The key and certificate files are opened before
- * (so that without them the server never greets) but read after; they
- * are parsed, like all other OpenSSL work, only when a handshake is wanted.
+ * With -i the server is started (posix_spawn) before the key is read and
+ * executes at once, so no byte of the key ever exists in a process that
+ * parses SMTP, IMAP or POP3; the handshake comes first and the server
+ * gets KURIER_TLS=1.
  *
- * Without -i the server gets the client socket itself on fd 0/1 and a
- * control descriptor (its number in KURIER_TLSFD); we wait only on that
- * descriptor and on a pidfd of the server, and end when the server ends.
- * On STARTTLS/STLS the server checks that the client sent nothing after
- * the command (its buffer and FIONREAD on the socket: the client has not
- * seen the go-ahead yet, so nothing there can be a ClientHello), sends its
- * go-ahead and writes "S".  We shake hands on the client socket (bytes
- * the client sent after the server's check are read as TLS and fail it,
- * so nothing sent before the handshake is ever answered inside it,
- * SECURITY.md 15), then answer "Y" with the plaintext end of a new
- * socketpair attached (SCM_RIGHTS), which the server puts on fd 0/1, and
- * relay from then on.  Any other byte from the server ends the connection.
- * With -i the handshake comes first and the server gets KURIER_TLS=1.
- * Cost per connection: one posix_spawn and one exec; no OpenSSL work and
- * no relaying for a session that stays in plaintext.
+ * With -r the server has the client socket itself on fd 0/1.  It checked
+ * that the client sent nothing after the command (its buffer and FIONREAD
+ * on the socket: the client has not seen the go-ahead yet, so nothing
+ * there can be a ClientHello), sent its go-ahead and wrote "S", which
+ * the front read.  We shake hands on the client socket (bytes the client
+ * sent after the server's check are read as TLS and fail it, so nothing
+ * sent before the handshake is ever answered inside it, SECURITY.md 15),
+ * then answer "Y" with the plaintext end of a new socketpair attached
+ * (SCM_RIGHTS), which the server puts on fd 0/1, and relay from then on.
+ * Cost per connection: one exec (of this program), for TLS sessions only.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -49,7 +47,6 @@
 #include <netinet/tcp.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <seccomp.h>
 #include <time.h>
 #include <unistd.h>
 #include <openssl/err.h>
@@ -68,22 +65,13 @@
 #include "scan.h"
 #include "str.h"
 #include "tlsctl.h"
+#include "tlsdsetup.h"
 #include "tls/tlsd-bpf.h"
 
-extern char **environ;
-
-#define TLSD_HANDSHAKE_TIMEOUT 60	/* seconds for a handshake: abandoned ones end here (SECURITY.md 17) */
-#define TLSD_IDLE_TIMEOUT    1800	/* seconds without a byte either way; above every server's own timeout */
-#define TLSD_TIMEOUT_MAX    86400	/* poll(2) takes int milliseconds */
 #define TLSD_RECORD         16384	/* RFC 8446 §5.1: the largest TLS plaintext record */
-#define TLSD_MEM_LIMIT  128000000ULL	/* RLIMIT_AS: OpenSSL and two record buffers fit easily */
-#define TLSD_NOFILE            16	/* client, server, control, pidfd, stderr, the PEM files */
-#define TLSD_TICKET_SECRET     32	/* bytes of control/tlsticketkey */
 #define TLSD_TICKET_PERIOD  43200	/* seconds a ticket key encrypts; accepted one period longer */
 #define TLSD_CIPHERS "ECDHE+AESGCM:ECDHE+CHACHA20"	/* TLS 1.2: forward secrecy and AEAD only */
 #define TLSD_PEM_MAX (1024 * 1024)	/* a certificate chain or key file; real ones are a few KB */
-#define TLSD_CTLFD 3			/* the server's control descriptor (KURIER_TLSFD) */
-#define TLSD_CTLFD_STR "3"
 
 /* a ticket key derived for one period: RFC 5077 §4's key name, AES and HMAC keys */
 struct tkey {
@@ -94,9 +82,7 @@ static SSL_CTX *ctx;
 static SSL *ssl;
 static int tls;				/* 1 once the handshake is done */
 static int child = -1, ctl = -1;	/* our ends of the socketpairs */
-static int pidfd = -1;			/* the server, without -i: readable once it has ended */
-static const char *home;
-static struct str path, remote;
+static struct str remote;
 static struct tkey tkeys[2];		/* this period's and the previous one's */
 static int tkeys_ok;
 static struct str certpem, keypem;	/* the PEM files, read as root, parsed on demand */
@@ -107,14 +93,7 @@ static int have_secret;
 static void usage(void) __attribute__((noreturn));
 static void usage(void)
 {
-	diex(EX_T_USAGE, "usage: kurier-tlsd [-i] server [arg...]");
-}
-
-/* die_nomem - leave when memory runs out */
-static void die_nomem(void) __attribute__((noreturn));
-static void die_nomem(void)
-{
-	diex(EX_T_TEMP, "out of memory");
+	diex(EX_T_USAGE, "usage: kurier-tlsd-ssl -i server [arg...] | kurier-tlsd-ssl -r");
 }
 
 /* die_ssl - log OpenSSL's first error after what, and leave with code */
@@ -127,28 +106,6 @@ static void die_ssl(int code, const char *what)
 	diex(code, what, ": ", e);
 }
 
-/* ctlpath - home/control/name as a C string */
-static const char *ctlpath(const char *name)
-{
-	if (!str_copys(&path, home) || !str_cats(&path, "/control/") ||
-	    !str_cats(&path, name) || !str_0(&path))
-		die_nomem();
-	return path.s;
-}
-
-/* env_seconds - a timeout from the environment, or def; 1..TLSD_TIMEOUT_MAX */
-static int env_seconds(const char *var, int def)
-{
-	unsigned long long u;
-	const char *v = getenv(var);
-
-	if (!v || !*v)
-		return def;
-	if (!scan_ulongs(v, &u) || !u || u > TLSD_TIMEOUT_MAX)
-		diex(EX_T_USAGE, var, " must be a number of seconds from 1 to 86400");
-	return (int)u;
-}
-
 /* nonblock - make fd non-blocking; leaves on failure */
 static void nonblock(int fd)
 {
@@ -156,104 +113,6 @@ static void nonblock(int fd)
 
 	if (fl == -1 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1)
 		die(EX_T_TEMP, "cannot make a descriptor non-blocking");
-}
-
-/* server_env - the environment for the server: ours without KURIER_TLS
- * and KURIER_TLSFD, then the one of them that applies; leaves on no memory */
-static char **server_env(int implicit)
-{
-	static char tlsvar[] = "KURIER_TLS=1", fdvar[] = "KURIER_TLSFD=" TLSD_CTLFD_STR;
-	size_t n = 0, i, k = 0;
-	char **envp;
-
-	while (environ[n])
-		n++;
-	/* n + 2 cannot overflow: the environment fits in memory already */
-	envp = calloc(n + 2, sizeof *envp);
-	if (!envp)
-		die_nomem();
-	for (i = 0; i < n; i++)
-		if (strncmp(environ[i], "KURIER_TLS=", 11) && strncmp(environ[i], "KURIER_TLSFD=", 13))
-			envp[k++] = environ[i];
-	envp[k++] = implicit ? tlsvar : fdvar;
-	envp[k] = 0;
-	return envp;
-}
-
-/* server_start - spawn the protocol server; no key is loaded yet.
- * With -i it gets the plaintext end of a socketpair on fd 0/1; without,
- * the client socket itself (our fd 0/1, inherited) and the control
- * descriptor.  posix_spawn (clone with CLONE_VFORK) copies no page
- * tables: the server runs in our memory only until its exec, and there
- * is no key in it yet.  A pidfd tells us when the server has ended. */
-static void server_start(char **argv, int implicit)
-{
-	int data[2] = { -1, -1 }, cp[2] = { -1, -1 }, e;
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
-	sigset_t def;
-	pid_t pid;
-	char **envp;
-
-	if (implicit && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, data) == -1)
-		die(EX_T_TEMP, "cannot create a socketpair");
-	if (!implicit && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, cp) == -1)
-		die(EX_T_TEMP, "cannot create a socketpair");
-	envp = server_env(implicit);
-	/* dup2 onto another number leaves close-on-exec off: the server keeps
-	 * fds 0, 1 and the control descriptor; every other of ours closes.
-	 * With -i the data pair is the only pair, so neither of its ends is
-	 * fd 0 or 1 unless one of those was closed, and then it is put in
-	 * place by the dup2 anyway.  Without -i fds 0 and 1 stay as they are;
-	 * the control end cannot be fd 0 or 1 (both are open: the client). */
-	if (posix_spawn_file_actions_init(&fa) || posix_spawnattr_init(&at))
-		die_nomem();
-	e = 0;
-	if (implicit)
-		e = posix_spawn_file_actions_adddup2(&fa, data[1], 0);
-	if (!e && implicit)
-		e = posix_spawn_file_actions_adddup2(&fa, data[1], 1);
-	if (!e && !implicit)
-		e = posix_spawn_file_actions_adddup2(&fa, cp[1], TLSD_CTLFD);
-	/* we ignore SIGPIPE; an ignored signal would stay ignored across exec */
-	sigemptyset(&def);
-	sigaddset(&def, SIGPIPE);
-	if (!e)
-		e = posix_spawnattr_setsigdefault(&at, &def);
-	if (!e)
-		e = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGDEF);
-	if (!e)
-		e = posix_spawnp(&pid, argv[0], &fa, &at, argv, envp);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&at);
-	free(envp);
-	if (e) {
-		errno = e;
-		die(EX_T_TEMP, "cannot run ", argv[0]);
-	}
-	if (implicit) {
-		close(data[1]);
-		child = data[0];
-		return;
-	}
-	close(cp[1]);
-	ctl = cp[0];
-	/* a server that has exited and not been reaped still has its pidfd */
-	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (pidfd == -1)
-		die(EX_T_TEMP, "cannot watch the server");
-}
-
-/* pem_open - open a PEM file of control/ while we are root, before the
- * server starts, so that a missing or unreadable file ends the connection
- * before the server has said a word; the descriptor; leaves on failure */
-static int pem_open(const char *name)
-{
-	int fd = open(ctlpath(name), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-
-	if (fd == -1)
-		die(EX_T_TEMP, "cannot load control/", name);
-	return fd;
 }
 
 /* pem_read - the whole PEM file open on fd into out, while we are root;
@@ -269,7 +128,7 @@ static void pem_read(struct str *out, int fd, const char *name)
 	if (!S_ISREG(st.st_mode) || st.st_size <= 0 || st.st_size > TLSD_PEM_MAX)
 		diex(EX_T_TEMP, "cannot load control/", name, ": not a file of 1 to 1048576 bytes");
 	if (!str_readyplus(out, (size_t)st.st_size))
-		die_nomem();
+		tlsd_die_nomem();
 	out->len = 0;
 	while (out->len < (size_t)st.st_size) {
 		r = read(fd, out->s + out->len, (size_t)st.st_size - out->len);
@@ -303,49 +162,6 @@ static void tkey_derive(struct tkey *k, const unsigned char *secret, unsigned lo
 		memcpy(dst[i], out, len[i]);
 	}
 	OPENSSL_cleanse(out, sizeof out);
-}
-
-/* ticket_secret - read control/tlsticketkey, creating it when missing; 1 ok, 0 none */
-static int ticket_secret(unsigned char *secret)
-{
-	int fd, tries;
-	ssize_t r;
-
-	for (tries = 0; tries < 2; tries++) {
-		fd = open(ctlpath("tlsticketkey"), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd >= 0) {
-			r = read(fd, secret, TLSD_TICKET_SECRET);
-			close(fd);
-			if (r == TLSD_TICKET_SECRET)
-				return 1;
-			log_warnx("control/tlsticketkey is shorter than 32 bytes: no session resumption");
-			return 0;
-		}
-		if (errno != ENOENT || tries)
-			break;
-		/* first use: a new random secret, written whole before it gets its name */
-		{
-			struct str tmpname = STR_INIT;
-			unsigned char fresh[TLSD_TICKET_SECRET];
-
-			if (RAND_bytes(fresh, sizeof fresh) != 1)
-				return 0;
-			if (!str_copys(&tmpname, ctlpath("tlsticketkey")) || !str_cats(&tmpname, ".") ||
-			    !str_catu(&tmpname, (unsigned long long)getpid()) || !str_0(&tmpname))
-				die_nomem();
-			fd = open(tmpname.s, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-			if (fd >= 0) {
-				if (write(fd, fresh, sizeof fresh) == (ssize_t)sizeof fresh && fsync(fd) == 0)
-					(void)!link(tmpname.s, ctlpath("tlsticketkey"));
-				close(fd);
-				(void)unlink(tmpname.s);
-			}
-			OPENSSL_cleanse(fresh, sizeof fresh);
-			str_free(&tmpname);
-		}
-	}
-	log_warn("cannot read control/tlsticketkey: no session resumption");
-	return 0;
 }
 
 /* ticket_cb - encrypt a new session ticket or find the key of one the client shows;
@@ -536,7 +352,7 @@ static void confine(void)
 
 	memset(&sb, 0, sizeof sb);
 	sb.user = geteuid() == 0 ? auto_user_t : 0;
-	sb.allow = TLSD_SANDBOX_ALLOW;
+	sb.allow = tlsd_bpf_ALLOW;
 	sb.extra = extra;
 	sb.mem = TLSD_MEM_LIMIT;	/* lib/sandbox leaves it under ASan */
 	sb.nofile = TLSD_NOFILE;
@@ -795,98 +611,68 @@ static int handover(int hs)
 	return 1;
 }
 
-/* lazy - without -i: stay out of the data path while the session is
- * plaintext; the server has the client socket and we wait only for its
- * "S" or its end.  1 TLS is up (relay from now on), 0 the session is over */
-static int lazy(int hs)
+/* resume - -r: the front has read the server's "S" and executed us with
+ * its descriptors (tlsdsetup.h); we are kuriert in the front's sandbox
+ * already.  1 TLS is up (relay from now on), 0 the session is over */
+static int resume(int hs)
 {
-	struct pollfd p[2];
-	char c;
-	ssize_t r;
-	int e, np;
+	int tfd = TLSD_ENGINE_TICKETFD;
 
-	for (;;) {
-		np = 0;
-		if (ctl >= 0) {
-			p[np].fd = ctl;
-			p[np++].events = POLLIN;
-		}
-		p[np].fd = pidfd;
-		p[np++].events = POLLIN;
-		/* no timeout: the server keeps its own, and nothing passes here */
-		do
-			e = poll(p, (nfds_t)np, -1);
-		while (e == -1 && errno == EINTR);
-		if (e == -1)
-			die(EX_T_TEMP, "poll failed");
-		if (ctl >= 0 && p[0].revents) {
-			r = read(ctl, &c, 1);
-			if (r == 1)
-				/* "S" is the only word a server may say; anything else
-				 * means it is not itself: end the connection */
-				return c == 'S' && handover(hs);
-			if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
-				close(ctl);	/* the server will not ask any more */
-				ctl = -1;
-			}
-			continue;
-		}
-		if (p[np - 1].revents)
-			return 0;	/* the server has ended */
-	}
+	pem_read(&certpem, TLSD_ENGINE_CERTFD, "tlscert.pem");
+	pem_read(&keypem, TLSD_ENGINE_KEYFD, "tlskey.pem");
+	if (fcntl(tfd, F_GETFD) == -1)
+		tfd = -1;	/* the front had no ticket secret */
+	have_secret = tlsd_ticket_read(tfd, tsecret);
+	confine();
+	ctl = TLSD_ENGINE_CTLFD;
+	nonblock(ctl);
+	return handover(hs);
 }
 
 int main(int argc, char **argv)
 {
-	int implicit = 0, hs, idle, certfd, keyfd;
+	struct tlsd_server srv;
+	int hs, idle, certfd, keyfd;
 	const char *v;
 
+	/* the logs and the operator know one program, kurier-tlsd */
 	log_prog("kurier-tlsd");
 	signal(SIGPIPE, SIG_IGN);
-	if (argc > 1 && !strcmp(argv[1], "-i")) {
-		implicit = 1;
-		argv++;
-		argc--;
-	}
-	if (argc > 1 && !strcmp(argv[1], "--")) {
-		argv++;
-		argc--;
-	}
-	if (argc < 2 || argv[1][0] == '-')
-		usage();
-	home = getenv("KURIER_HOME");
-	if (!home || !*home)
-		home = auto_home;
-	hs = env_seconds("KURIER_TLSTIMEOUT", TLSD_HANDSHAKE_TIMEOUT);
-	idle = env_seconds("KURIER_TLSIDLE", TLSD_IDLE_TIMEOUT);
+	hs = tlsd_seconds("KURIER_TLSTIMEOUT", TLSD_HANDSHAKE_TIMEOUT);
+	idle = tlsd_seconds("KURIER_TLSIDLE", TLSD_IDLE_TIMEOUT);
 	v = getenv("TCPREMOTEIP");
 	if (!log_safe(&remote, v && *v ? v : "unknown", strlen(v && *v ? v : "unknown")) || !str_0(&remote))
-		die_nomem();
-
-	/* opened first (close-on-exec): without them nothing is served, and
-	 * the server, which has the client socket itself, must not greet */
-	certfd = pem_open("tlscert.pem");
-	keyfd = pem_open("tlskey.pem");
+		tlsd_die_nomem();
+	if (argc == 2 && !strcmp(argv[1], "-r")) {
+		if (!resume(hs))
+			return 0;
+		relay(idle);
+		return 0;
+	}
+	if (argc < 3 || strcmp(argv[1], "-i"))
+		usage();
+	argv++;
+	if (!strcmp(argv[1], "--"))
+		argv++;
+	if (!argv[1] || argv[1][0] == '-')
+		usage();
+	/* opened first (close-on-exec): without them nothing is served */
+	certfd = tlsd_pem_open("tlscert.pem");
+	keyfd = tlsd_pem_open("tlskey.pem");
 	/* then the server: it must never see the key, not even in a copy of our memory */
-	server_start(argv + 1, implicit);
-	/* read as root, parsed only when a handshake is wanted (tls_setup) */
+	tlsd_server_start(argv + 1, 1, &srv);
+	child = srv.child;
+	/* read as root, parsed in tls_setup */
 	pem_read(&certpem, certfd, "tlscert.pem");
 	pem_read(&keypem, keyfd, "tlskey.pem");
-	have_secret = ticket_secret(tsecret);
+	have_secret = tlsd_ticket_read(tlsd_ticket_open(), tsecret);
 	confine();
-	if (implicit) {
-		nonblock(0);
-		nonblock(1);
-		nonblock(child);
-		tls_setup();
-		if (!handshake(hs))
-			return 0;
-	} else {
-		/* fds 0 and 1 are the server's too: left blocking until it waits on us */
-		nonblock(ctl);
-		if (!lazy(hs))
-			return 0;
-	}
+	nonblock(0);
+	nonblock(1);
+	nonblock(child);
+	tls_setup();
+	if (!handshake(hs))
+		return 0;
 	relay(idle);
 	return 0;
 }

@@ -136,7 +136,7 @@ p.pass_("secret")
 resp, lines, _ = p.retr(1)
 ok("lazy-tls-retr", b"secret words" in lines, lines)
 h = sorted(set(c for _, c, _ in ps.holders(ino)))
-ok("lazy-tls-client-socket-tlsd-only", h == ["kurier-tlsd"], h)
+ok("lazy-tls-client-socket-tlsd-only", h == ["kurier-tlsd-ssl"], h)
 pop3d = [pid for pid in ps.children(mon[0]) if ps.comm(pid) == "kurier-pop3d"] if mon else []
 u = ps.fd_inode(pop3d[0], 0) if pop3d else None
 ok("lazy-tls-pop3d-fd0-is-unix", u is not None and ps.is_unix(u), (pop3d, u))

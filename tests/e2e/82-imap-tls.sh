@@ -112,7 +112,7 @@ M.select("INBOX")
 typ, dat = M.fetch("1", "(BODY[TEXT])")
 ok("lazy-tls-fetch", typ == "OK" and dat[0][1] == b"secret words\r\n", dat)
 h = sorted(set(c for _, c, _ in ps.holders(ino)))
-ok("lazy-tls-client-socket-tlsd-only", h == ["kurier-tlsd"], h)
+ok("lazy-tls-client-socket-tlsd-only", h == ["kurier-tlsd-ssl"], h)
 imapd = [pid for pid in ps.children(sess[0]) if ps.comm(pid) == "kurier-imapd"] if sess else []
 u = ps.fd_inode(imapd[0], 0) if imapd else None
 ok("lazy-tls-imapd-fd0-is-unix", u is not None and ps.is_unix(u), (imapd, u))
