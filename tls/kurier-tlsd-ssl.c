@@ -46,7 +46,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include <openssl/err.h>
@@ -57,12 +56,8 @@
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/ssl.h>
-#include "auto.h"
 #include "exitcode.h"
-#include "filter.h"
 #include "log.h"
-#include "sandbox.h"
-#include "scan.h"
 #include "str.h"
 #include "tlsctl.h"
 #include "tlsdsetup.h"
@@ -344,22 +339,12 @@ fail:
 	die_ssl(EX_T_TEMP, what);
 }
 
-/* confine - become kuriert in the sandbox: only the descriptors we hold */
+/* confine - become kuriert (with -i; with -r we are already) in the
+ * engine's sandbox: the filter as filter-gen built it, stacked on the
+ * front's when there is one */
 static void confine(void)
 {
-	static const int extra[] = TLSD_SANDBOX_EXTRA;
-	struct sandbox sb;
-
-	memset(&sb, 0, sizeof sb);
-	sb.user = geteuid() == 0 ? auto_user_t : 0;
-	sb.allow = tlsd_bpf_ALLOW;
-	sb.extra = extra;
-	sb.mem = TLSD_MEM_LIMIT;	/* lib/sandbox leaves it under ASan */
-	sb.nofile = TLSD_NOFILE;
-	sb.nproc = 1;
-	/* the filter as filter-gen built it from the same allow and extra */
-	if (sandbox_enter_prog(&sb, tlsd_bpf, sizeof tlsd_bpf) != 1)
-		die(EX_T_TEMP, "cannot enter the sandbox");
+	tlsd_confine(tlsd_bpf_ALLOW, tlsd_bpf, sizeof tlsd_bpf);
 }
 
 /* wait_fd - poll one descriptor until deadline; 1 ready, 0 timed out */

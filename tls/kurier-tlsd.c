@@ -43,10 +43,8 @@
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
-#include "auto.h"
 #include "exitcode.h"
 #include "log.h"
-#include "sandbox.h"
 #include "str.h"
 #include "tlsdsetup.h"
 #include "tls/tlsd-front-bpf.h"
@@ -111,22 +109,6 @@ static void engine_exec(char **argv, const int *fds)
 	}
 	execve(engine.s, argv, environ);
 	log_warn("cannot run ", engine.s);
-}
-
-/* confine - become kuriert in the front's sandbox */
-static void confine(void)
-{
-	struct sandbox sb;
-
-	memset(&sb, 0, sizeof sb);
-	sb.user = geteuid() == 0 ? auto_user_t : 0;
-	sb.allow = tlsd_front_bpf_ALLOW;
-	sb.mem = TLSD_MEM_LIMIT;	/* lib/sandbox leaves it under ASan */
-	sb.nofile = TLSD_NOFILE;
-	sb.nproc = 1;
-	/* the filter as filter-gen front built it */
-	if (sandbox_enter_prog(&sb, tlsd_front_bpf, sizeof tlsd_front_bpf) != 1)
-		die(EX_T_TEMP, "cannot enter the sandbox");
 }
 
 /* wait_server - stay out of the data path while the session is
@@ -201,7 +183,8 @@ int main(int argc, char **argv)
 	tlsd_server_start(argv + 1, 0, &srv);
 	fds[0] = srv.ctl;
 	fds[3] = tlsd_ticket_open();
-	confine();
+	/* the filter as filter-gen front built it */
+	tlsd_confine(tlsd_front_bpf_ALLOW, tlsd_front_bpf, sizeof tlsd_front_bpf);
 	/* _exit: nothing is buffered (log lines are written whole), and in a
 	 * sanitizer build the leak checker's exit-time thread, which the
 	 * filter may let start, would only fail on the ptrace it needs */

@@ -20,6 +20,7 @@
 #include "auto.h"
 #include "exitcode.h"
 #include "log.h"
+#include "sandbox.h"
 #include "scan.h"
 #include "str.h"
 #include "tlsdsetup.h"
@@ -206,4 +207,18 @@ int tlsd_ticket_read(int fd, unsigned char secret[TLSD_TICKET_SECRET])
 		return 1;
 	log_warnx("control/tlsticketkey is shorter than 32 bytes: no session resumption");
 	return 0;
+}
+
+void tlsd_confine(unsigned allow, const unsigned char *prog, size_t len)
+{
+	struct sandbox sb;
+
+	memset(&sb, 0, sizeof sb);
+	sb.user = geteuid() == 0 ? auto_user_t : 0;
+	sb.allow = allow;
+	sb.mem = TLSD_MEM_LIMIT;	/* lib/sandbox leaves it under ASan */
+	sb.nofile = TLSD_NOFILE;
+	sb.nproc = 1;
+	if (sandbox_enter_prog(&sb, prog, len) != 1)
+		die(EX_T_TEMP, "cannot enter the sandbox");
 }

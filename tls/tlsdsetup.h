@@ -1,6 +1,7 @@
 #ifndef KURIER_TLSDSETUP_H
 #define KURIER_TLSDSETUP_H
 
+#include <stddef.h>
 #include "sandbox.h"
 
 /* tlsdsetup - what both halves of kurier-tlsd do before any OpenSSL
@@ -58,5 +59,9 @@ int tlsd_ticket_open(void);
 /* tlsd_ticket_read - the secret from fd (closed after), 1 ok, 0 none
  * (fd -1, or a short file: logged) */
 int tlsd_ticket_read(int fd, unsigned char secret[TLSD_TICKET_SECRET]);
+/* tlsd_confine - become kuriert (when root), with the limits above,
+ * no_new_privs and the filter prog of len bytes that filter-gen wrote for
+ * the groups allow; leaves (111) on failure */
+void tlsd_confine(unsigned allow, const unsigned char *prog, size_t len);
 
 #endif

@@ -24,12 +24,16 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$H/control/tlskey.pem" -out "
 chmod 600 "$H/control/tlskey.pem"
 chmod 755 "$H" "$H/control"
 
+# serve PORT TLSD LOG - tcpserver on PORT running TLSD in front of kurier-smtpd
+serve() {
+	env -i PATH=/usr/bin:/bin KURIER_HOME="$H" KURIER_PASSWD="$H/passwd" \
+	    KURIERQUEUE="$T/fakeq" FAKEQ_DIR="$Q" KURIER_CHECKPW="$T/checkpw" \
+	    tcpserver -H -R -l0 127.0.0.1 "$1" "$2" "$SMTPD" 2>>"$3" &
+	on_exit "kill $!"
+	wait_port "$1"
+}
 port=$(free_port)
-env -i PATH=/usr/bin:/bin KURIER_HOME="$H" KURIER_PASSWD="$H/passwd" \
-    KURIERQUEUE="$T/fakeq" FAKEQ_DIR="$Q" KURIER_CHECKPW="$T/checkpw" \
-    tcpserver -H -R -l0 127.0.0.1 "$port" "$TLSD" "$SMTPD" 2>>"$T/st.log" &
-on_exit "kill $!"
-wait_port "$port"
+serve "$port" "$TLSD" "$T/st.log"
 
 python3 - "$port" "$Q" "$KURIER_SRC/tests" <<'PY' || notok lazy-script "python exited $?"
 import glob, os, smtplib, ssl, sys
@@ -81,11 +85,7 @@ PY
 mkdir -p "$T/lone"
 cp "$TLSD" "$T/lone/kurier-tlsd"
 port2=$(free_port)
-env -i PATH=/usr/bin:/bin KURIER_HOME="$H" KURIER_PASSWD="$H/passwd" \
-    KURIERQUEUE="$T/fakeq" FAKEQ_DIR="$Q" KURIER_CHECKPW="$T/checkpw" \
-    tcpserver -H -R -l0 127.0.0.1 "$port2" "$T/lone/kurier-tlsd" "$SMTPD" 2>>"$T/lone.log" &
-on_exit "kill $!"
-wait_port "$port2"
+serve "$port2" "$T/lone/kurier-tlsd" "$T/lone.log"
 python3 - "$port2" "$KURIER_SRC/tests" <<'PY' || notok lone-script "python exited $?"
 import socket, ssl, sys
 sys.path.insert(0, sys.argv[2])
