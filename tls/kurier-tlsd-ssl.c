@@ -42,6 +42,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -620,6 +621,12 @@ int main(int argc, char **argv)
 	int hs, idle, certfd, keyfd;
 	const char *v;
 
+	/* not dumpable before the key is read: an execve by a process that
+	 * keeps its ids (the front's, -r) makes it dumpable again, and then
+	 * any process of kuriert's could read our memory (ptrace,
+	 * /proc/PID/mem); dropping from root (-i) clears it anyway */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		die(EX_T_TEMP, "cannot make myself undumpable");
 	/* the logs and the operator know one program, kurier-tlsd */
 	log_prog("kurier-tlsd");
 	signal(SIGPIPE, SIG_IGN);

@@ -74,6 +74,10 @@ st = open("/proc/%d/status" % tlsd).read() if tlsd else ""
 f = dict(l.split(":", 1) for l in st.splitlines() if ":" in l)
 ok("tls-engine-filters-stacked", f.get("Seccomp", "").strip() == "2" and f.get("Seccomp_filters", "").strip() == "2"
    and f.get("NoNewPrivs", "").strip() == "1", {k: f.get(k) for k in ("Seccomp", "Seccomp_filters", "NoNewPrivs")})
+# not dumpable (its /proc files then belong to root): no process of
+# kuriert's may read the memory that holds the key
+ok("tls-engine-not-dumpable", tlsd is not None and os.stat("/proc/%d/environ" % tlsd).st_uid == 0,
+   os.stat("/proc/%d/environ" % tlsd).st_uid if tlsd else None)
 ok("tls-engine-is-kuriert", f.get("Uid", "").split()[:1] == [str(__import__("pwd").getpwnam("kuriert").pw_uid)], f.get("Uid"))
 mid = ps.rchar(tlsd)
 code = s.noop()[0]
