@@ -245,6 +245,66 @@ else
 	notok "queue session: by hand: envelopes" "$f"
 fi
 
+# --- SECURITY.md 40 for each message of one kurier-queue -s, from the trace:
+# message and envelope fsynced, mess/ fsynced, the todo link, todo/ fsynced,
+# then the trigger, and only then the status line 0
+printf 'M5\nhelloE14\nFa@x\0Th4@far\0\0M3\nbyeE14\nFa@x\0Th5@far\0\0' >"$T/in"
+exec 3<>"$Q/lock/trigger"
+strace -f -y -qq -u nobody -o "$T/trace.s" -e trace=open,openat,write,fsync,link,exit_group \
+	"$QB/kurier-queue" -s <"$T/in" >"$T/out.s" 2>>"$T/hand.err"
+rc=$?
+exec 3<&-
+[ "$rc" = 0 ] && [ "$(cat "$T/out.s")" = "$(printf '0\n0')" ] && ok "queue session: strace: two messages, two statuses, exit 0" ||
+	notok "queue session: strace: run" "exit $rc, $(od -c "$T/out.s" | head -2)"
+python3 - "$T/trace.s" <<'PY'
+import re, sys
+ev, fdpath = [], {}
+for line in open(sys.argv[1]):
+    line = re.sub(r'^\d+\s+', '', line.strip())
+    m = re.match(r'(?:openat\(AT_FDCWD(?:<[^>]*>)?, |open\()"([^"]*)".*\) = (\d+)', line)
+    if m:
+        p, fd = m.group(1), m.group(2)
+        parts = p.split('/')
+        if parts[0] == 'pid' and len(parts) == 2: fdpath[fd] = 'mess'
+        elif parts[0] == 'intd' and len(parts) == 3: fdpath[fd] = 'intd'
+        elif parts[0] in ('mess', 'intd', 'todo') and len(parts) == 2: fdpath[fd] = 'dir:' + parts[0]
+        elif p == 'lock/trigger': fdpath[fd] = 'trigger'
+        continue
+    m = re.match(r'write\(1<[^>]*>, "0\\n", 2\) = 2', line)
+    if m:
+        ev.append(('status', '0'))
+        continue
+    m = re.match(r'(write|fsync)\((\d+)', line)
+    if m and m.group(2) in fdpath:
+        ev.append((m.group(1), fdpath[m.group(2)]))
+        continue
+    m = re.match(r'link\("([^"]*)", "([^"]*)"\) = 0', line)
+    if m:
+        ev.append(('link', m.group(2).split('/')[0]))
+
+def check(cond, name):
+    print(('ok ' if cond else 'not ok ') + 'queue session: strace: ' + name + ('' if cond else ': ' + repr(ev)))
+
+st = [i for i, e in enumerate(ev) if e[0] == 'status']
+check(len(st) == 2, 'one status line per message')
+prev = -1
+for k, i in enumerate(st):
+    seg = ev[prev + 1:i]
+    prev = i
+    def at(e, last=False):
+        j = [n for n, x in enumerate(seg) if x == e]
+        return (j[-1] if last else j[0]) if j else None
+    fm, fe, dm = at(('fsync', 'mess')), at(('fsync', 'intd')), at(('fsync', 'dir:mess'))
+    lt, ft, tw = at(('link', 'todo')), at(('fsync', 'dir:todo')), at(('write', 'trigger'))
+    wm, we = at(('write', 'mess'), True), at(('write', 'intd'), True)
+    n = 'message %d: ' % (k + 1)
+    check(None not in (fm, wm, fe, we) and wm < fm and we < fe, n + 'message and envelope fsynced after their last writes')
+    check(None not in (fm, fe, dm, lt) and max(fm, fe, dm) < lt, n + 'both files and mess/ fsynced before the todo link')
+    check(None not in (lt, ft, tw) and lt < ft < tw, n + 'todo link, fsync(todo/), trigger, then the status')
+    check(sum(1 for x in seg if x[0] == 'fsync') == 4 and sum(1 for x in seg if x == ('link', 'todo')) == 1,
+          n + 'exactly 4 fsyncs and one todo link')
+PY
+
 # --- delivery: kurier-send with the stand-in spawners, byte for byte
 s_start
 all=1
