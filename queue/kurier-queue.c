@@ -67,7 +67,7 @@ static int messfd = -1, intdfd = -1;
 static unsigned long long uid, pid;
 static time_t now;
 
-/* cleanup - remove every file this run created; async-signal-safe */
+/* cleanup - remove every file this message created; async-signal-safe */
 static void cleanup(void)
 {
 	if (made_todo) unlink(todofn);
