@@ -9,7 +9,8 @@
 # kurier-queue killed (SIGKILL) between messages costs nothing, killed
 # inside a message gives that message a 4xx and the next one a new
 # kurier-queue, and nothing uncommitted is left but the one message file
-# a process killed while writing it leaves to kurier-clean; and
+# a process killed while writing it leaves to kurier-clean; a client that
+# disconnects inside a message leaves nothing (kurier-queue removes it); and
 # kurier-queue -s run by hand answers malformed frames with the
 # documented codes, leaving nothing behind.
 . "$KURIER_SRC/tests/lib.sh"
@@ -184,6 +185,30 @@ for f in left:
 c, p4 = send(s, "c6@far.example", small(b"c6"))
 ok(c == 250 and p4 not in (None, p1, p2, p3), "and the next message is accepted again", (c, p4))
 s.quit()
+
+# --- D: the client goes away inside a message: kurier-queue -s sees its
+# input end, removes the message itself and exits; the monitor waits for it
+s = smtplib.SMTP("127.0.0.1", port_b, timeout=30)
+s.ehlo("client.example")
+c, p5 = send(s, "d1@far.example", small(b"d1"))
+before = files()
+code = begin(s, "d2@far.example", b"Subject: d2\r\n\r\n" + (b"v" * 78 + b"\r\n") * 500)
+new = set()
+for _ in range(150):
+    new = {f for f in files() - before if "/mess/" in f and os.path.getsize(f) > 8192}
+    if new:
+        break
+    time.sleep(0.02)
+ok(c == 250 and code == 354 and len(new) == 1, "session D: a message accepted, the next one being written", (c, code, new))
+s.close()   # the socket and smtplib's file on it: the connection ends
+ok(gone(p5), "client gone inside a message: kurier-queue exits", qprocs())
+left = set()
+for _ in range(150):
+    left = files() - before
+    if not left:
+        break
+    time.sleep(0.02)
+ok(not left, "client gone inside a message: kurier-queue removed it", sorted(left))
 PY
 python3 "$T/client.py" "$PA" "$PB" "$Q" "$QB/kurier-queue" "$T/expect"
 
