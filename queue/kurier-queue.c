@@ -3,14 +3,20 @@
  * runs as:  kurierq (setuid; the only setuid program in kurier), called by
  *           anyone: kurier-smtpd, sendmail, kurier-inject, qmail-queue clients
  * input:    the message on fd 0, the envelope on fd 1 (F<sender>\0
- *           T<rcpt>\0 ... \0), as qmail-queue(8)
+ *           T<rcpt>\0 ... \0), as qmail-queue(8).  With -s (session
+ *           mode, kurier-smtpd's monitor): any number of messages on fd 0,
+ *           each as frames (queue/qframe.h), and one status line
+ *           "<code>\n" per message on fd 1.
  * trusts:   nothing on fd 0 and fd 1; its compiled-in conf-home, whose
  *           queue/ must be owned by its effective user
  * writes:   queue/pid, queue/mess, queue/intd, queue/todo (queue(5))
- * exit:     0 queued; 11 address too long; 31 too many recipients;
- *           51-91 temporary (lib/exitcode.h, kurier-queue(8))
+ * exit:     0 queued (with -s: end of input between messages); 11 address
+ *           too long; 31 too many recipients; 51-91 temporary
+ *           (lib/exitcode.h, kurier-queue(8)).  With -s the first message
+ *           that fails ends the run with its code, after the status line.
  * cost:     one process, no exec, 4 fsyncs (message, envelope, the mess
- *           directory, the todo directory) per message
+ *           directory, the todo directory) per message; with -s one
+ *           process for all the messages of a session
  *
  * Nothing is acknowledged before it is durable: the exit 0 comes after
  * the message, the envelope and every directory entry they need are
@@ -32,10 +38,12 @@
 #include "envelope.h"
 #include "exitcode.h"
 #include "log.h"
+#include "qframe.h"
 #include "scan.h"
 #include "str.h"
 
-/* qmail-queue's own limit on one run: a client that stalls this long is gone */
+/* qmail-queue's own limit on one run: a client that stalls this long is
+ * gone; with -s, on each message and the wait before it */
 #define QUEUE_TIMEOUT 86400
 /* address space for the whole run; the envelope is streamed, never held,
  * so a few MiB would do; the rest is room for the C library */
@@ -47,12 +55,19 @@
 /* "mess/" + split + "/" + inode, or "pid/" + pid.time.n: well under this */
 #define QUEUE_PATH_MAX 96
 
-/* the files this run created, removed again on any failure */
+/* the files this message created, removed again on any failure */
 static char pidfn[QUEUE_PATH_MAX], messfn[QUEUE_PATH_MAX];
 static char intdfn[QUEUE_PATH_MAX], todofn[QUEUE_PATH_MAX];
 static volatile sig_atomic_t made_pid, made_mess, made_intd, made_todo;
+/* -s: every failure is also reported as a status line on fd 1 */
+static volatile sig_atomic_t session;
 
-/* cleanup - remove every file this run created; async-signal-safe */
+/* the message being written: its files, who queues it, and when */
+static int messfd = -1, intdfd = -1;
+static unsigned long long uid, pid;
+static time_t now;
+
+/* cleanup - remove every file this message created; async-signal-safe */
 static void cleanup(void)
 {
 	if (made_todo) unlink(todofn);
@@ -61,7 +76,22 @@ static void cleanup(void)
 	if (made_pid) unlink(pidfn);
 }
 
-/* fail - clean up, log "fatal: what[: error]" and exit with code */
+/* status - with -s, report code for the current message on fd 1 as
+ * "<code>\n"; 1 written (or not in session mode), 0 not; async-signal-safe */
+static int status(int code)
+{
+	char b[FMT_ULONG + 1];
+	size_t n;
+
+	if (!session)
+		return 1;
+	n = fmt_ulong(b, (unsigned long long)code);
+	b[n++] = '\n';
+	/* at most FMT_ULONG + 1 bytes: below PIPE_BUF, so one write or none */
+	return write(1, b, n) == (ssize_t)n;
+}
+
+/* fail - clean up, log "fatal: what[: error]", report and exit with code */
 static void fail(int code, int e, const char *what, const char *arg) __attribute__((noreturn));
 static void fail(int code, int e, const char *what, const char *arg)
 {
@@ -70,6 +100,7 @@ static void fail(int code, int e, const char *what, const char *arg)
 		log_write("fatal", e, what, " ", arg, (const char *)0);
 	else
 		log_write("fatal", e, what, (const char *)0);
+	(void)status(code);
 	_exit(code);
 }
 
@@ -87,6 +118,7 @@ static void on_alarm(int sig)
 	(void)sig;
 	cleanup();
 	(void)!write(2, msg, sizeof msg - 1);
+	(void)status(EX_Q_TIMEOUT);
 	_exit(EX_Q_TIMEOUT);
 }
 
@@ -143,7 +175,7 @@ static void sync_dir(const char *fn, int code)
 }
 
 /* pid_create - create pid/PID.TIME.N exclusively; its descriptor */
-static int pid_create(unsigned long long pid, unsigned long long t)
+static int pid_create(void)
 {
 	unsigned k;
 
@@ -153,7 +185,7 @@ static int pid_create(unsigned long long pid, unsigned long long t)
 
 		memcpy(pidfn, "pid/", 4); n = 4;
 		n += fmt_ulong(pidfn + n, pid); pidfn[n++] = '.';
-		n += fmt_ulong(pidfn + n, t); pidfn[n++] = '.';
+		n += fmt_ulong(pidfn + n, (unsigned long long)now); pidfn[n++] = '.';
 		n += fmt_ulong(pidfn + n, k);
 		pidfn[n] = 0;
 		fd = open(pidfn, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
@@ -166,30 +198,71 @@ static int pid_create(unsigned long long pid, unsigned long long t)
 	fail(EX_Q_PID, errno, "unable to create", pidfn);
 }
 
-/* copy_message - Received line, then fd 0 to EOF, into fd; exits on error */
-static void copy_message(int fd, unsigned long long uid, time_t now)
+/* msg_create - the message file under its id, and the Received line in
+ * it (messfd); exits on error */
+static void msg_create(void)
 {
-	static char chunk[QUEUE_CHUNK];
 	char date[DATE822_MAX];
 	struct str rcvd = STR_INIT;
+	unsigned long long ino;
+	struct stat st;
+
+	messfd = pid_create();
+	if (fstat(messfd, &st) == -1) fail(EX_Q_PID, errno, "unable to stat", pidfn);
+	ino = (unsigned long long)st.st_ino;
+	path_split(messfn, "mess", ino);
+	path_split(intdfn, "intd", ino);
+	path_split(todofn, "todo", ino);
+	if (link(pidfn, messfn) == -1) fail(EX_Q_MESS, errno, "unable to link", messfn);
+	made_mess = 1;
+	if (unlink(pidfn) == -1) fail(EX_Q_PID, errno, "unable to remove", pidfn);
+	made_pid = 0;
 
 	if (!str_copys(&rcvd, "Received: (kurier-queue invoked by uid ") ||
 	    !str_catu(&rcvd, uid) || !str_cats(&rcvd, "); ") ||
 	    !str_catb(&rcvd, date, date822_fmt(date, now)) || !str_append(&rcvd, '\n'))
 		fail(EX_Q_NOMEM, errno, "out of memory", 0);
-	if (!write_all(fd, rcvd.s, rcvd.len)) write_fail(messfn);
+	if (!write_all(messfd, rcvd.s, rcvd.len)) write_fail(messfn);
 	str_free(&rcvd);
+}
+
+/* copy_message - fd 0 to EOF into the message file; exits on error */
+static void copy_message(void)
+{
+	static char chunk[QUEUE_CHUNK];
+
 	for (;;) {
 		ssize_t r = read(0, chunk, sizeof chunk);
 		if (r < 0 && errno == EINTR) continue;
 		if (r < 0) fail(EX_Q_READ, errno, "unable to read the message", 0);
 		if (r == 0) break;
-		if (!write_all(fd, chunk, (size_t)r)) write_fail(messfn);
+		if (!write_all(messfd, chunk, (size_t)r)) write_fail(messfn);
 	}
 }
 
-/* copy_envelope - fd 1's envelope, checked, into fd; exits on error or EOF */
-static void copy_envelope(int fd)
+/* env_create - the message is complete: start its writeback, create the
+ * envelope file (intdfd) and write the u, p and t records that start it */
+static void env_create(void)
+{
+	struct str h = STR_INIT;
+
+	/* start the message's writeback now, so that the disk works while
+	 * the envelope is read and written; the fsync in msg_commit waits for it */
+	write_start(messfd);
+	intdfd = open(intdfn, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+	if (intdfd == -1) fail(EX_Q_INTD, errno, "unable to create", intdfn);
+	made_intd = 1;
+	if (!str_append(&h, 'u') || !str_catu(&h, uid) || !str_0(&h) ||
+	    !str_append(&h, 'p') || !str_catu(&h, pid) || !str_0(&h) ||
+	    !str_append(&h, 't') || !str_catu(&h, (unsigned long long)now) || !str_0(&h))
+		fail(EX_Q_NOMEM, errno, "out of memory", 0);
+	if (!write_all(intdfd, h.s, h.len)) write_fail(intdfn);
+	str_free(&h);
+}
+
+/* copy_envelope - fd 1's envelope, checked, into the envelope file; exits
+ * on error or EOF */
+static void copy_envelope(void)
 {
 	static char chunk[QUEUE_CHUNK];
 	struct env_parser p = ENV_PARSER_INIT;
@@ -206,11 +279,11 @@ static void copy_envelope(int fd)
 		res = env_feed(&p, chunk, (size_t)r, &used);
 		switch (res) {
 		case ENV_MORE:
-			if (!write_all(fd, chunk, used)) write_fail(intdfn);
+			if (!write_all(intdfd, chunk, used)) write_fail(intdfn);
 			continue;
 		case ENV_DONE:
 			/* the file holds the records without the final NUL */
-			if (!write_all(fd, chunk, used - 1)) write_fail(intdfn);
+			if (!write_all(intdfd, chunk, used - 1)) write_fail(intdfn);
 			return;
 		case ENV_TOOLONG:
 			fail(EX_Q_ADDRLONG, -1, "envelope address too long", 0);
@@ -223,19 +296,6 @@ static void copy_envelope(int fd)
 	}
 }
 
-/* env_header - the u, p and t records that start the envelope file */
-static void env_header(int fd, unsigned long long uid, unsigned long long pid, unsigned long long t)
-{
-	struct str h = STR_INIT;
-
-	if (!str_append(&h, 'u') || !str_catu(&h, uid) || !str_0(&h) ||
-	    !str_append(&h, 'p') || !str_catu(&h, pid) || !str_0(&h) ||
-	    !str_append(&h, 't') || !str_catu(&h, t) || !str_0(&h))
-		fail(EX_Q_NOMEM, errno, "out of memory", 0);
-	if (!write_all(fd, h.s, h.len)) write_fail(intdfn);
-	str_free(&h);
-}
-
 /* trigger - wake kurier-send with one byte; nobody listening is fine */
 static void trigger(void)
 {
@@ -244,6 +304,98 @@ static void trigger(void)
 	if (fd == -1) return;
 	(void)!write(fd, "", 1);
 	close(fd);
+}
+
+/* msg_commit - make message and envelope durable, commit with the link
+ * into todo/, and wake kurier-send; exits on error */
+static void msg_commit(void)
+{
+	write_start(intdfd);
+	if (fsync(messfd) == -1) write_fail(messfn);
+	if (close(messfd) == -1) write_fail(messfn);
+	messfd = -1;
+	if (fsync(intdfd) == -1) write_fail(intdfn);
+	if (close(intdfd) == -1) write_fail(intdfn);
+	intdfd = -1;
+
+	sync_dir(messfn, EX_Q_MESS);
+	/* intd/S is not fsynced: the commit is the todo/ name, which points
+	 * at the same (fsynced) inode; after the commit nothing reads the
+	 * intd/ name (kurier-send reads todo/, and removing an intd/ name
+	 * that a crash lost is not an error), and before it a lost intd/
+	 * name only loses an unacknowledged envelope */
+	if (link(intdfn, todofn) == -1) fail(EX_Q_TODO, errno, "unable to link", todofn);
+	made_todo = 1;
+	sync_dir(todofn, EX_Q_TODO);
+	/* committed and durable: nothing may be removed any more */
+	made_todo = made_intd = made_mess = 0;
+	alarm(0);
+	trigger();
+}
+
+/* session_message - with -s: read one message's frames from fd 0 and
+ * commit it; 1 committed, 0 at end of input before a message; exits
+ * (cleaned up, status written) on any error */
+static int session_message(void)
+{
+	static char in[QUEUE_CHUNK];
+	static size_t p, len;
+	static struct qframe f = QFRAME_INIT;
+	int phase = 0;		/* 0 nothing created, 1 message file, 2 envelope file */
+
+	for (;;) {
+		enum qframe_event ev;
+		const char *data;
+		size_t used, n;
+
+		if (p == len) {
+			ssize_t r = read(0, in, sizeof in);
+			if (r < 0 && errno == EINTR) continue;
+			if (r < 0) fail(EX_Q_READ, errno, "unable to read the message", 0);
+			if (r == 0) {
+				if (!phase && qframe_idle(&f)) return 0;
+				fail(EX_Q_READ, -1, "input ends inside a message", 0);
+			}
+			p = 0;
+			len = (size_t)r;
+		}
+		ev = qframe_feed(&f, in + p, len - p, &used, &data, &n);
+		p += used;
+		switch (ev) {
+		case QFRAME_MORE:
+			continue;
+		case QFRAME_MESSAGE:
+			if (!phase) {
+				now = time(0);
+				msg_create();
+				phase = 1;
+			}
+			if (!write_all(messfd, data, n)) write_fail(messfn);
+			continue;
+		case QFRAME_ENVELOPE:
+		case QFRAME_END:
+			if (!phase) {
+				now = time(0);
+				msg_create();
+				phase = 1;
+			}
+			if (phase == 1) {
+				env_create();
+				phase = 2;
+			}
+			if (!write_all(intdfd, data, n)) write_fail(intdfn);
+			if (ev == QFRAME_ENVELOPE) continue;
+			msg_commit();
+			return 1;
+		case QFRAME_TOOLONG:
+			fail(EX_Q_ADDRLONG, -1, "envelope address too long", 0);
+		case QFRAME_TOOMANY:
+			fail(EX_Q_REFUSED, -1, "too many recipients", 0);
+		case QFRAME_FORMAT:
+			break;
+		}
+		fail(EX_Q_ENVELOPE, -1, "frame or envelope format error", 0);
+	}
 }
 
 /* limit_memory - cap the address space, unless a sanitizer needs it all */
@@ -263,14 +415,15 @@ static void limit_memory(void)
 
 int main(int argc, char **argv)
 {
-	unsigned long long uid = getuid(), pid = getpid(), ino;
-	time_t now = time(0);
 	uid_t euid = geteuid();
 	struct stat st;
-	int messfd, intdfd;
 
-	(void)argc;
-	(void)argv;
+	uid = getuid();
+	pid = getpid();
+	now = time(0);
+	/* -s only as the one argument; anything else is today's qmail-queue,
+	 * which ignores its arguments */
+	session = argc == 2 && !strcmp(argv[1], "-s");
 	log_prog("kurier-queue");
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGALRM, on_alarm);
@@ -288,45 +441,25 @@ int main(int argc, char **argv)
 	if (setreuid(euid, euid) == -1) fail(EX_Q_BUG, errno, "unable to set the real uid", 0);
 	limit_memory();
 
-	messfd = pid_create(pid, (unsigned long long)now);
-	if (fstat(messfd, &st) == -1) fail(EX_Q_PID, errno, "unable to stat", pidfn);
-	ino = (unsigned long long)st.st_ino;
-	path_split(messfn, "mess", ino);
-	path_split(intdfn, "intd", ino);
-	path_split(todofn, "todo", ino);
-	if (link(pidfn, messfn) == -1) fail(EX_Q_MESS, errno, "unable to link", messfn);
-	made_mess = 1;
-	if (unlink(pidfn) == -1) fail(EX_Q_PID, errno, "unable to remove", pidfn);
-	made_pid = 0;
-
-	copy_message(messfd, uid, now);
-	/* start the message's writeback now, so that the disk works while
-	 * the envelope is read and written; the fsync below waits for it */
-	write_start(messfd);
-
-	intdfd = open(intdfn, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
-	if (intdfd == -1) fail(EX_Q_INTD, errno, "unable to create", intdfn);
-	made_intd = 1;
-	env_header(intdfd, uid, pid, (unsigned long long)now);
-	copy_envelope(intdfd);
-	write_start(intdfd);
-	if (fsync(messfd) == -1) write_fail(messfn);
-	if (close(messfd) == -1) write_fail(messfn);
-	if (fsync(intdfd) == -1) write_fail(intdfn);
-	if (close(intdfd) == -1) write_fail(intdfn);
-
-	sync_dir(messfn, EX_Q_MESS);
-	/* intd/S is not fsynced: the commit is the todo/ name, which points
-	 * at the same (fsynced) inode; after the commit nothing reads the
-	 * intd/ name (kurier-send reads todo/, and removing an intd/ name
-	 * that a crash lost is not an error), and before it a lost intd/
-	 * name only loses an unacknowledged envelope */
-	if (link(intdfn, todofn) == -1) fail(EX_Q_TODO, errno, "unable to link", todofn);
-	made_todo = 1;
-	sync_dir(todofn, EX_Q_TODO);
-	/* committed and durable: nothing may be removed any more */
-	made_todo = made_intd = made_mess = 0;
-	alarm(0);
-	trigger();
+	if (session) {
+		/* one message after another, each with its own time limit,
+		 * which also bounds the wait for it */
+		for (;;) {
+			alarm(QUEUE_TIMEOUT);
+			if (!session_message()) _exit(EX_Q_OK);
+			/* the caller gone means no more messages: the one just
+			 * committed stays queued (as after a one-shot run whose
+			 * exit code nobody read) */
+			if (!status(EX_Q_OK)) {
+				log_write("warning", errno, "unable to write the status", (const char *)0);
+				_exit(EX_Q_OK);
+			}
+		}
+	}
+	msg_create();
+	copy_message();
+	env_create();
+	copy_envelope();
+	msg_commit();
 	_exit(EX_Q_OK);
 }

@@ -17,6 +17,9 @@
  * exit:     0 when the session ends (QUIT, disconnect, timeout, too many
  *           errors); 111 (EX_T_TEMP) when it cannot start: unreadable
  *           configuration, no memory, the sandbox failed.
+ * cost:     with kurier's own queue program, one kurier-queue -s for all
+ *           the messages of a connection, started at its first DATA or
+ *           BDAT; with another (KURIERQUEUE), one run per message.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -85,6 +88,8 @@ static int maxrcpts_hard;
 static struct rcptcheck rc;
 static const char *home;
 static int mon = -1;			/* the monitor's socket (monitor.h) */
+static int qsession;			/* the queue is kurier's own: one kurier-queue -s per connection */
+static struct monitor_qs qs = MONITOR_QS_INIT;	/* that kurier-queue -s, once started */
 static struct sandbox_ids dids;		/* kurierd's ids, when started as root */
 static int root;			/* started as root: drop to dids */
 
@@ -97,8 +102,8 @@ static struct str env;			/* F<sender>\0T<rcpt>\0... */
 struct msg {
 	int active;
 	pid_t pid;
-	int envfd;
-	struct buf q;
+	int envfd;			/* one-shot: the envelope pipe; -1 with qsession */
+	struct buf q;			/* the message: a pipe, or frames to kurier-queue -s */
 	char qspace[BUF_SIZE];
 	struct dataread dr;
 	struct mime_limit mime;
@@ -140,12 +145,15 @@ static void sayb(const char *s, size_t n)
 	(void)buf_put(&cout, s, n);
 }
 
-/* bye - send the last reply and leave */
+/* bye - send the last reply and leave, after the session's kurier-queue -s
+ * has seen the end of its input and exited (a message in progress is
+ * removed by it) */
 static void bye(const char *s) __attribute__((noreturn));
 static void bye(const char *s)
 {
 	say(s);
 	(void)buf_flush(&cout);
+	(void)monitor_qs_close(mon, &qs);
 	_exit(0);
 }
 
@@ -437,11 +445,25 @@ static void confine(void)
 
 /* ---- the message ---- */
 
-/* msg_start - have the monitor run kurier-queue and get ready for the body; 1 ok, 0 failed (reply sent) */
-static int msg_start(void)
+/* queue_start - have the monitor run kurier-queue for one message and point
+ * m.q (and m.envfd) at it; 1 ok, 0 failed (reply sent) */
+static int queue_start(void)
 {
 	int mp[2], ep[2], r;
 
+	if (qsession) {
+		/* the session's kurier-queue -s, or a new one that starts while
+		 * the client sends the message: whether it did is read in
+		 * msg_finish, before any reply */
+		if (monitor_qs_open(mon, &qs) != 1) {
+			log_warn("the monitor could not run kurier-queue");
+			say("451 4.3.0 temporary failure\r\n");
+			return 0;
+		}
+		m.envfd = -1;
+		buf_init(&m.q, monitor_qs_write, qs.fd, m.qspace, sizeof m.qspace);
+		return 1;
+	}
 	if (pipe2(mp, O_CLOEXEC) == -1) {
 		log_warn("cannot create a pipe");
 		say("451 4.3.0 temporary failure\r\n");
@@ -466,9 +488,17 @@ static int msg_start(void)
 		say("451 4.3.0 temporary failure\r\n");
 		return 0;
 	}
-	m.active = 1;
 	m.envfd = ep[1];
 	buf_init(&m.q, buf_unixwrite, mp[1], m.qspace, sizeof m.qspace);
+	return 1;
+}
+
+/* msg_start - get kurier-queue ready and the body's state; 1 ok, 0 failed (reply sent) */
+static int msg_start(void)
+{
+	if (!queue_start())
+		return 0;
+	m.active = 1;
 	dataread_init(&m.dr);
 	mime_init(&m.mime);
 	m.hdr.len = 0;
@@ -615,12 +645,18 @@ static void msg_text(const char *s, size_t n)
 	}
 }
 
-/* msg_abort - stop kurier-queue without queueing: close both pipes before the envelope */
+/* msg_abort - stop kurier-queue without queueing: close both pipes before the
+ * envelope; kurier-queue -s sees its input end inside the message, removes
+ * it and exits, and the next message starts a new one */
 static void msg_abort(void)
 {
-	close(m.q.fd);
-	close(m.envfd);
-	(void)monitor_queue_wait(mon, &m.pid);
+	if (qsession) {
+		(void)monitor_qs_close(mon, &qs);
+	} else {
+		close(m.q.fd);
+		close(m.envfd);
+		(void)monitor_queue_wait(mon, &m.pid);
+	}
 	m.active = 0;
 	mime_free(&m.mime);
 	m.hdr.len = 0;
@@ -648,7 +684,7 @@ static void msg_finish(void)
 		no = "554 5.6.0 MIME structure too complex\r\n";
 	else if (m.nomem)
 		no = "451 4.3.0 out of memory\r\n";
-	else if (m.qerr || buf_flush(&m.q) < 0)
+	else if (m.qerr || (!qsession && buf_flush(&m.q) < 0))
 		no = "451 4.3.0 cannot write to the queue\r\n";
 	if (no) {
 		msg_abort();
@@ -659,20 +695,24 @@ static void msg_finish(void)
 		transaction_reset();
 		return;
 	}
-	close(m.q.fd);
 	if (!str_0(&env))
 		die_nomem();
-	{
+	if (qsession) {
+		/* what the buffer still holds and the envelope go in one write */
+		code = monitor_qs_finish(mon, &qs, m.q.x, m.q.len, env.s, env.len, &m.pid);
+		m.q.len = 0;
+	} else {
 		size_t done = 0;
+		close(m.q.fd);
 		while (done < env.len) {
 			ssize_t w = buf_unixwrite(m.envfd, env.s + done, env.len - done);
 			if (w <= 0)
 				break;
 			done += (size_t)w;
 		}
+		close(m.envfd);
+		code = monitor_queue_wait(mon, &m.pid);
 	}
-	close(m.envfd);
-	code = monitor_queue_wait(mon, &m.pid);
 	if (m.pid <= 0)
 		log_warnx("the monitor could not run kurier-queue");
 	m.active = 0;
@@ -1343,6 +1383,7 @@ int main(int argc, char **argv)
 		(void)buf_flush(&cout);
 		die(EX_T_TEMP, "cannot find the user ", auto_user_d, " in /etc/passwd");
 	}
+	qsession = monitor_queue_own();
 	mon = monitor_start(root ? &dids : 0);
 	if (mon == -1) {
 		say("421 4.3.0 temporary failure\r\n");
@@ -1365,5 +1406,6 @@ int main(int argc, char **argv)
 	if (m.active)
 		msg_abort();
 	(void)buf_flush(&cout);
+	(void)monitor_qs_close(mon, &qs);
 	return 0;
 }

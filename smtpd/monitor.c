@@ -1,6 +1,7 @@
 /*
  * monitor.c - kurier-smtpd's monitor process (see monitor.h): runs
- * kurier-queue and the checkpw chain for the confined SMTP process.
+ * kurier-queue and the checkpw chain for the confined SMTP process; and
+ * the SMTP process's side of a kurier-queue session (monitor_qs_*).
  * runs as:  root when kurier-smtpd was started as root (as under
  *           kurier-tlsd), else whoever started it; without
  *           PR_SET_NO_NEW_PRIVS, so that the setuid kurier-queue works.
@@ -9,14 +10,21 @@
  * input:    requests on its end of a SOCK_SEQPACKET socketpair:
  *           "Q" with two descriptors (message and envelope pipes), answered
  *           "p<pid>" at once and "x<code>" when kurier-queue exits;
+ *           "S" with two descriptors (frame and status pipes): start
+ *           "kurier-queue -s" on them, answered "p<pid>" at once; "W":
+ *           wait for that kurier-queue -s to exit, answered "x<code>";
  *           "A" type\0user\0secret\0stamp\0, answered "x<code>".
  * trusts:   its environment (root's, from before the SMTP process read a
  *           byte); nothing in a request: a malformed one ends the monitor.
- * exit:     0 when the SMTP process goes away; 111 (EX_T_TEMP) on a
- *           malformed request.
- * Cost: one fork per connection (no exec); per message one vfork and one
- * kurier-queue exec, the exec the SMTP process would have made.  The
- * kurierd ids are looked up once, before the fork, not per message.
+ * exit:     0 when the SMTP process goes away (after waiting for its
+ *           kurier-queue -s); 111 (EX_T_TEMP) on a malformed request.
+ * Cost: one fork per connection (no exec).  With kurier's own queue
+ * program one vfork and one exec of kurier-queue -s per session that
+ * carries mail, then per message only the frames, one status line and
+ * one poll(2) on the SMTP side; with another queue program (KURIERQUEUE)
+ * one vfork and one exec per message, the exec the SMTP process would
+ * have made.  The kurierd ids are looked up once, before the fork, not
+ * per message.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,7 +32,9 @@
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "auto.h"
@@ -35,6 +45,7 @@
 #include "scan.h"
 #include "str.h"
 #include "tlsctl.h"
+#include "../queue/qframe.h"
 
 extern char **environ;
 
@@ -44,6 +55,8 @@ extern char **environ;
  * per connection by monitor_start's caller, set in each queue child */
 static struct sandbox_ids queue_ids;
 static int have_queue_ids;
+/* the running kurier-queue -s of this session, 0 when there is none */
+static pid_t session_pid;
 
 /* spawn - run argv with fd 0, 1 and 3 as given (-1: /dev/null, or none for 3); pid or -1 */
 static pid_t spawn(char *const argv[], char *const envp[], int fd0, int fd1, int fd3)
@@ -148,32 +161,82 @@ static void answer(int s, char tag, long long v)
 		_exit(0);
 }
 
+/* queue_prog - the queue program: KURIERQUEUE, or conf-home/bin/kurier-queue
+ * built in *path; 0 when out of memory */
+static const char *queue_prog(struct str *path)
+{
+	const char *q = getenv("KURIERQUEUE");
+
+	if (q && *q)
+		return q;
+	if (!str_copys(path, auto_home) || !str_cats(path, "/bin/kurier-queue") || !str_0(path))
+		return 0;
+	return path->s;
+}
+
+/* monitor_queue_own - 1 if the queue program is kurier's own kurier-queue
+ * (KURIERQUEUE unset, empty or naming it), which has the session mode */
+int monitor_queue_own(void)
+{
+	struct str path = STR_INIT, own = STR_INIT;
+	const char *q = queue_prog(&path);
+	int r = q && str_copys(&own, auto_home) && str_cats(&own, "/bin/kurier-queue") &&
+	    str_0(&own) && !strcmp(q, own.s);
+
+	str_free(&path);
+	str_free(&own);
+	return r;
+}
+
 /* run_queue - start kurier-queue on the two pipes and report on it */
 static void run_queue(int s, int msgfd, int envfd)
 {
-	const char *q = getenv("KURIERQUEUE");
 	struct str path = STR_INIT;
+	const char *q = queue_prog(&path);
 	char *argv[2];
-	pid_t pid;
+	pid_t pid = -1;
 
-	if (!q || !*q) {
-		if (!str_copys(&path, auto_home) || !str_cats(&path, "/bin/kurier-queue") || !str_0(&path)) {
-			answer(s, 'p', -1);
-			return;
-		}
-		q = path.s;
+	if (q) {
+		argv[0] = (char *)q;
+		argv[1] = 0;
+		pid = spawn_queue(argv, msgfd, envfd);
+		if (pid == -1)
+			log_warn("cannot run ", q);
 	}
-	argv[0] = (char *)q;
-	argv[1] = 0;
-	pid = spawn_queue(argv, msgfd, envfd);
-	if (pid == -1)
-		log_warn("cannot run ", q);
 	close(msgfd);
 	close(envfd);
 	str_free(&path);
 	answer(s, 'p', pid);
 	if (pid != -1)
 		answer(s, 'x', waitfor(pid));
+}
+
+/* run_session - start kurier-queue -s on the frame and status pipes and
+ * answer its pid; it runs until the SMTP process closes the frame pipe */
+static void run_session(int s, int framefd, int statusfd)
+{
+	struct str path = STR_INIT;
+	const char *q = queue_prog(&path);
+	char *argv[3];
+	pid_t pid = -1;
+
+	/* another queue program speaks only qmail-queue's protocol */
+	if (q && monitor_queue_own()) {
+		argv[0] = (char *)q;
+		argv[1] = (char *)"-s";
+		argv[2] = 0;
+		pid = spawn_queue(argv, framefd, statusfd);
+		if (pid == -1)
+			log_warn("cannot run ", q);
+	} else if (q) {
+		log_warnx("no session mode for the queue program ", q);
+	}
+	close(framefd);
+	close(statusfd);
+	str_free(&path);
+	if (pid > 0)
+		session_pid = pid;
+	answer(s, 'p', pid);
 }
 
 /* run_checkpw - the checkpw chain on fd 3 data type\0user\0secret\0stamp\0 (n bytes) */
@@ -268,8 +331,13 @@ static void monitor_loop(int s)
 		n = recvmsg(s, &mh, MSG_CMSG_CLOEXEC);
 		if (n == -1 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n <= 0) {
+			/* the SMTP process is gone, and with it the frame pipe:
+			 * its kurier-queue -s sees the end of its input and exits */
+			if (session_pid > 0)
+				(void)waitfor(session_pid);
 			_exit(0);
+		}
 		for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
 			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
 				size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
@@ -288,6 +356,19 @@ static void monitor_loop(int s)
 			nul += !b[i];
 		if (n == 1 && b[0] == 'Q' && nfd == 2 && !(mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
 			run_queue(s, fds[0], fds[1]);
+			continue;
+		}
+		/* one session queue at a time: the SMTP side waits for one before
+		 * it asks for the next */
+		if (n == 1 && b[0] == 'S' && nfd == 2 && !session_pid &&
+		    !(mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+			run_session(s, fds[0], fds[1]);
+			continue;
+		}
+		if (n == 1 && b[0] == 'W' && nfd == 0 && session_pid && !(mh.msg_flags & MSG_TRUNC)) {
+			pid_t p = session_pid;
+			session_pid = 0;
+			answer(s, 'x', waitfor(p));
 			continue;
 		}
 		if (n > 1 && b[0] == 'A' && nfd == 0 && nul == 4 && !b[n - 1] && !(mh.msg_flags & MSG_TRUNC)) {
@@ -333,6 +414,10 @@ int monitor_start(const struct sandbox_ids *qids)
 	nul = open("/dev/null", O_RDWR);
 	if (nul == -1 || dup2(nul, 0) == -1 || dup2(nul, 1) == -1 || dup2(sp[1], 3) == -1)
 		_exit(EX_T_TEMP);
+	/* no program it runs gets its socket (dup2 cleared close-on-exec):
+	 * a long-lived kurier-queue -s could otherwise talk to the SMTP side */
+	if (fcntl(3, F_SETFD, FD_CLOEXEC) == -1)
+		_exit(EX_T_TEMP);
 	(void)close_range(4, ~0U, 0);
 	signal(SIGPIPE, SIG_IGN);
 	monitor_loop(3);
@@ -377,6 +462,207 @@ int monitor_queue_wait(int mfd, pid_t *pid)
 	if (p <= 0)
 		return -1;
 	return (int)reply(mfd, 'x');
+}
+
+/* ---- the SMTP process's side of a kurier-queue session ---- */
+
+/* writev_all - write every byte of v[0..k) to fd (v is used up); 1 ok, -1 error */
+static int writev_all(int fd, struct iovec *v, int k)
+{
+	while (k) {
+		ssize_t w = writev(fd, v, k);
+
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		while (k && (size_t)w >= v->iov_len) {
+			w -= (ssize_t)v->iov_len;
+			v++;
+			k--;
+		}
+		if (k) {
+			v->iov_base = (char *)v->iov_base + w;
+			v->iov_len -= (size_t)w;
+		}
+	}
+	return 1;
+}
+
+/* frames_put - msg[0..mn) as M frames, then env[0..en) as E frames, to fd,
+ * the last message frame and the first envelope frame in one write; 1 ok, -1 error */
+static int frames_put(int fd, const char *msg, size_t mn, const char *env, size_t en)
+{
+	char hm[QFRAME_HEAD_MAX], he[QFRAME_HEAD_MAX];
+
+	while (mn || en) {
+		struct iovec v[4];
+		int k = 0;
+
+		if (mn) {
+			size_t c = mn < QFRAME_MAX ? mn : QFRAME_MAX;
+			v[k].iov_base = hm;
+			v[k++].iov_len = qframe_fmt(hm, 'M', c);
+			v[k].iov_base = (char *)msg;
+			v[k++].iov_len = c;
+			msg += c;
+			mn -= c;
+		}
+		if (!mn && en) {
+			size_t c = en < QFRAME_MAX ? en : QFRAME_MAX;
+			v[k].iov_base = he;
+			v[k++].iov_len = qframe_fmt(he, 'E', c);
+			v[k].iov_base = (char *)env;
+			v[k++].iov_len = c;
+			env += c;
+			en -= c;
+		}
+		if (writev_all(fd, v, k) < 0)
+			return -1;
+	}
+	return 1;
+}
+
+/* monitor_qs_write - write x[0..n) to kurier-queue -s on fd as message frames;
+ * n, or -1 (errno) */
+ssize_t monitor_qs_write(int fd, void *x, size_t n)
+{
+	return frames_put(fd, x, n, 0, 0) < 0 ? -1 : (ssize_t)n;
+}
+
+/* monitor_status_scan - parse one status line "<code>\n" in b[0..n): 1-3
+ * digits without a leading zero, at most 255; 1 with *code set, 0 malformed */
+int monitor_status_scan(const char *b, size_t n, int *code)
+{
+	unsigned long long u;
+
+	if (n < 2 || n > MONITOR_STATUS_MAX || b[n - 1] != '\n' || (b[0] == '0' && n > 2))
+		return 0;
+	if (scan_ulong(b, n - 1, &u) != n - 1 || u > 255)
+		return 0;
+	*code = (int)u;
+	return 1;
+}
+
+/* read_status - one status line from kurier-queue -s; its code, or -1 at
+ * end of file, on an error or on anything but one well-formed line */
+static int read_status(int fd)
+{
+	char b[MONITOR_STATUS_MAX];
+	size_t n = 0;
+	int code;
+
+	while (n < sizeof b) {
+		ssize_t r = read(fd, b + n, sizeof b - n);
+
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		n += (size_t)r;
+		if (b[n - 1] == '\n')
+			return monitor_status_scan(b, n, &code) ? code : -1;
+	}
+	return -1;
+}
+
+/* monitor_qs_close - end the session: close both pipes (kurier-queue -s sees
+ * the end of its input and exits) and wait for it; its exit code, or -1
+ * if there was none, it never started, died of a signal, or the monitor
+ * is gone */
+int monitor_qs_close(int mfd, struct monitor_qs *qs)
+{
+	int code = -1;
+
+	/* the status pipe marks a session; the frame pipe may be closed already */
+	if (qs->status < 0)
+		return -1;
+	if (qs->fd >= 0)
+		close(qs->fd);
+	close(qs->status);
+	if (!qs->pid)
+		qs->pid = (pid_t)reply(mfd, 'p');
+	if (qs->pid > 0 && write(mfd, "W", 1) == 1)
+		code = (int)reply(mfd, 'x');
+	qs->fd = qs->status = -1;
+	qs->pid = 0;
+	return code;
+}
+
+/* monitor_qs_open - make sure a kurier-queue -s runs: keep the one there
+ * while it is alive and silent, else ask the monitor for a new one
+ * without waiting for it to start; 1 ok, -1 (errno) */
+int monitor_qs_open(int mfd, struct monitor_qs *qs)
+{
+	int fp[2], sp[2], fds[2], r;
+
+	if (qs->status >= 0) {
+		/* between messages it says nothing: readable means it has
+		 * exited (killed, or its time limit) or misbehaves */
+		struct pollfd p = { qs->status, POLLIN, 0 };
+		if (qs->fd >= 0 && poll(&p, 1, 0) == 0)
+			return 1;
+		(void)monitor_qs_close(mfd, qs);
+	}
+	if (pipe2(fp, O_CLOEXEC) == -1)
+		return -1;
+	if (pipe2(sp, O_CLOEXEC) == -1) {
+		close(fp[0]);
+		close(fp[1]);
+		return -1;
+	}
+	fds[0] = fp[0];
+	fds[1] = sp[1];
+	r = tlsctl_sendfds(mfd, 'S', fds, 2);
+	close(fp[0]);
+	close(sp[1]);
+	if (r != 1) {
+		close(fp[1]);
+		close(sp[0]);
+		return -1;
+	}
+	qs->fd = fp[1];
+	qs->status = sp[0];
+	qs->pid = 0;
+	return 1;
+}
+
+/* monitor_qs_finish - send the rest of the message (rest[0..rn)) and the
+ * envelope (env[0..en), with its final NUL) and read the verdict; the
+ * queue's code (0 queued: the session goes on; any other ends it), or -1
+ * if it could not start, died or gave no verdict.  *pid: its pid, or -1 */
+int monitor_qs_finish(int mfd, struct monitor_qs *qs, const char *rest, size_t rn,
+    const char *env, size_t en, pid_t *pid)
+{
+	int code, end, wrote;
+
+	if (qs->status < 0) {
+		*pid = -1;
+		return -1;
+	}
+	if (!qs->pid)
+		qs->pid = (pid_t)reply(mfd, 'p');
+	*pid = qs->pid > 0 ? qs->pid : -1;
+	if (qs->pid <= 0) {
+		(void)monitor_qs_close(mfd, qs);
+		return -1;
+	}
+	/* after a failed write, the end of its input tells kurier-queue: it
+	 * removes the message and answers with its code */
+	wrote = frames_put(qs->fd, rest, rn, env, en) == 1;
+	if (!wrote) {
+		close(qs->fd);
+		qs->fd = -1;
+	}
+	code = read_status(qs->status);
+	if (code == 0 && wrote)
+		return 0;
+	/* kurier-queue ends after any failure; a 0 after a failed write, or
+	 * an exit 0 without a status, is no verdict on this message */
+	end = monitor_qs_close(mfd, qs);
+	if (code > 0)
+		return code;
+	return end > 0 ? end : -1;
 }
 
 /* monitor_checkpw - have the checkpw chain verify user and secret; its exit code, or -1 */
