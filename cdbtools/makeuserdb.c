@@ -13,7 +13,9 @@
  * method:   both cdbs are written to NAME.tmp, fsynced, and only when both
  *           are complete renamed into place (shadow first), then the
  *           directory is fsynced.  On any error the temporaries are
- *           removed and the old cdbs are untouched.  Threads: the
+ *           removed and the old cdbs are untouched.  The cdbs replaced
+ *           are kept as NAME.old, spares the next run writes over
+ *           (lib/cdbx: no blocks allocated or freed).  Threads: the
  *           main one reads and checks the source and hands each checked
  *           record (key, public part, shadow part) over in blocks of
  *           memory; two writer threads, one per cdb, add them in source
@@ -494,7 +496,7 @@ static void start_tmp(struct cdbx_make *m, int *open, const char *dir, const cha
 
 	if (!str_copys(&path, dir) || !str_append(&path, '/') || !str_cats(&path, name))
 		die_nomem();
-	if (cdbx_make_start(m, path.s, mode) < 0)
+	if (cdbx_make_start_spare(m, path.s, mode) < 0)
 		die_sys("cannot create", path.s);
 	/* the writer threads wait for the disk while the checker works */
 	(void)cdbx_make_direct(m);
@@ -694,32 +696,17 @@ static void put_rec(const char *k, size_t kl, const struct udb_span *ps, const s
 static const char *pp_what, *pp_path;
 static int pp_errno;
 
-/* close_fd - a thread that closes the descriptor it is given; returns 0 */
-static void *close_fd(void *fd)
-{
-	close((int)(intptr_t)fd);
-	return 0;
-}
-
 /* put_in_place - the renames' thread: rename both complete cdbs into
- * place, shadow first so no public entry lacks its password, and fsync
- * the directory; returns 0 (an error in pp_*).  The old cdbs are held
- * open across their renames and closed afterwards, each in a thread of
- * its own: the last close frees an old cdb's blocks, which on a
- * filesystem mounted with discard waits for the disk, and the two waits
- * then overlap instead of adding up (nothing is left behind: both are
- * closed before this returns) */
+ * place, shadow first so no public entry lacks its password, each
+ * keeping the cdb it replaces as its spare (the next run writes over
+ * it), and fsync the directory; returns 0 (an error in pp_*) */
 static void *put_in_place(void *unused)
 {
-	int old_sh = open(msh.final.s, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	int old_pub = open(mpub.final.s, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	pthread_t t;
-
 	(void)unused;
-	if (cdbx_make_rename(&msh) < 0) {
+	if (cdbx_make_rename_spare(&msh) < 0) {
 		pp_what = "cannot rename to";
 		pp_path = msh.final.s;
-	} else if (cdbx_make_rename(&mpub) < 0) {
+	} else if (cdbx_make_rename_spare(&mpub) < 0) {
 		pp_what = "cannot rename to";
 		pp_path = mpub.final.s;
 	} else if (fsync_dir(mpub.final.s) < 0) {
@@ -727,15 +714,6 @@ static void *put_in_place(void *unused)
 		pp_path = 0;	/* the directory: the main thread names it */
 	}
 	pp_errno = errno;
-	if (old_sh != -1 && old_pub != -1 && pthread_create(&t, 0, close_fd, (void *)(intptr_t)old_sh) == 0) {
-		close(old_pub);
-		pthread_join(t, 0);
-	} else {
-		if (old_sh != -1)
-			close(old_sh);
-		if (old_pub != -1)
-			close(old_pub);
-	}
 	return 0;
 }
 
@@ -883,7 +861,7 @@ int main(int argc, char **argv)
 	writers_join();
 	/* both are complete: a thread renames them into place while this one
 	 * releases the memory, which would otherwise wait for the renames
-	 * (they free the old cdbs' blocks, mostly waiting for the disk) */
+	 * (and the fsync of the directory) */
 	errno = pthread_create(&writers[0].t, 0, put_in_place, 0);
 	if (errno)
 		die_sys("cannot start a thread for", dir.s);
