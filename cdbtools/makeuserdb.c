@@ -388,6 +388,7 @@ struct ahead {
 	size_t alen;	/* bytes up to its first blank (or more: then unused) */
 	uint32_t hash;	/* key_hash of those bytes lower-cased */
 	int upper;	/* they hold an upper-case letter */
+	int clean;	/* no byte below 0x20 but TAB (udb_next_line) */
 };
 
 /* bytes of a 64-bit word, for hint() */
@@ -806,10 +807,8 @@ int main(int argc, char **argv)
 			/* find lines ahead, and start loading their table slots */
 			for (; queued < HINT_AHEAD && scan < dlen; queued++) {
 				struct ahead *next = &ring[(head + queued) % HINT_AHEAD];
-				const char *nl;
 				s = data + scan;
-				nl = memchr(s, '\n', dlen - scan);
-				n = nl ? (size_t)(nl - s) : dlen - scan;
+				next->clean = udb_next_line(s, dlen - scan, &n);
 				next->off = scan;
 				next->n = n;
 				hint(s, n, next);
@@ -823,7 +822,7 @@ int main(int argc, char **argv)
 			head = (head + 1) % HINT_AHEAD;
 			queued--;
 			lineno++;
-			r = udb_parse_line(s, n, &l, &why);
+			r = cur->clean ? udb_parse_clean(s, n, &l, &why) : udb_parse_line(s, n, &l, &why);
 			if (r < 0)
 				die_line(file, lineno, why);
 			if (r == 0)
