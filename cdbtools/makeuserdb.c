@@ -20,13 +20,14 @@
  *           record (key, public part, shadow part) over in blocks of
  *           memory; two writer threads, one per cdb, add them in source
  *           order (the scheduler shares the two cores of a small machine
- *           among the three); a last one renames the complete cdbs while
- *           the main thread releases memory.  A part that is one run of
- *           the source line (the usual case: the password fields
- *           together) is handed over as a pointer into the mapped source,
- *           which stays mapped until the writers are done; only the
- *           others are copied.  Only the main thread exits or removes
- *           files, after stopping the writers.
+ *           among the three).  A part that is one run of the source line
+ *           (the usual case: the password fields together) is handed
+ *           over as a pointer into the mapped source, which stays mapped
+ *           until libcdb has copied every record; only the others are
+ *           copied.  The main thread releases the records, the source
+ *           and the keys while the writers write their hash tables, and
+ *           renames the cdbs once both are fsynced.  Only the main
+ *           thread exits or removes files, after stopping the writers.
  * cost:     see makeuserdb(8): one exec, three fsyncs, about 100 bytes
  *           of memory per account beside libcdb's tables.
  * exit:     0 done; 100 bad usage or bad source ("file:line: reason" on
@@ -95,8 +96,9 @@ struct rec_block {
 	size_t used;	/* bytes written in d */
 	struct rec_block *spent_next[2];	/* each writer's list of blocks it read through */
 	int passed;	/* writers done with it (under q_lock) */
+	int secret;	/* a shadow part (password fields) was ever copied into d */
 	size_t dirty;	/* bytes ever written in d, for the wipe */
-	char d[];
+	_Alignas(REC_ALIGN) char d[];	/* struct hands, each REC_ALIGN-aligned */
 };
 /* one writer thread per cdb; both read the same records */
 #define WRITERS 2
@@ -184,10 +186,11 @@ static size_t huge_size(size_t n)
 	return r & ~(HUGE_PAGE - 1);
 }
 
-/* blk_release - wipe (shadow parts hold password hashes) and unmap a block */
+/* blk_release - wipe a block that held shadow parts (password hashes) and unmap it */
 static void blk_release(struct rec_block *b)
 {
-	explicit_bzero(b->d, b->dirty > b->used ? b->dirty : b->used);
+	if (b->secret)
+		explicit_bzero(b->d, b->dirty > b->used ? b->dirty : b->used);
 	munmap(b, b->size);
 }
 
@@ -574,8 +577,10 @@ static void *write_records(void *arg)
 			taken++;
 		}
 	}
+	/* libcdb has copied every record: the main thread may release them */
 	pthread_mutex_lock(&q_lock);
 	w_added++;
+	pthread_cond_signal(&q_added);
 	pthread_mutex_unlock(&q_lock);
 	if (cdbx_make_end(w->m) < 0) {
 		writer_fail("cannot write", w->m);
@@ -613,6 +618,7 @@ static struct rec_block *blk_new(size_t need)
 		b->all = all_blk;
 		all_blk = b;
 		b->dirty = 0;
+		b->secret = 0;
 	} else {
 		b->dirty = b->dirty > b->used ? b->dirty : b->used;
 	}
@@ -687,35 +693,11 @@ static void put_rec(const char *k, size_t kl, const struct udb_span *ps, const s
 	if (cs) {
 		memcpy(to, ss->s, ss->n);
 		h->s = to;
+		p_blk->secret = 1;
 	}
 	p_blk->used += need;
 	if (++p_count % REC_BATCH == 0 && !publish(0))
 		die_writer();
-}
-
-/* what put_in_place could not do, for the main thread to report */
-static const char *pp_what, *pp_path;
-static int pp_errno;
-
-/* put_in_place - the renames' thread: rename both complete cdbs into
- * place, shadow first so no public entry lacks its password, each
- * keeping the cdb it replaces as its spare (the next run writes over
- * it), and fsync the directory; returns 0 (an error in pp_*) */
-static void *put_in_place(void *unused)
-{
-	(void)unused;
-	if (cdbx_make_rename_spare(&msh) < 0) {
-		pp_what = "cannot rename to";
-		pp_path = msh.final.s;
-	} else if (cdbx_make_rename_spare(&mpub) < 0) {
-		pp_what = "cannot rename to";
-		pp_path = mpub.final.s;
-	} else if (fsync_dir(mpub.final.s) < 0) {
-		pp_what = "cannot fsync";
-		pp_path = 0;	/* the directory: the main thread names it */
-	}
-	pp_errno = errno;
-	return 0;
 }
 
 /* map_file - map source file f into maps; dies on failure */
@@ -848,9 +830,20 @@ int main(int argc, char **argv)
 		}
 	}
 
-	/* the writers add the last records, write their cdbs' hash tables
-	 * and fsync them */
+	/* the writers add the last records; once libcdb has copied them all,
+	 * the records, the source and the keys are released while the
+	 * writers write their cdbs' hash tables and fsync them */
 	publish(1);
+	pthread_mutex_lock(&q_lock);
+	while (w_added < WRITERS && !w_failed)
+		pthread_cond_wait(&q_added, &q_lock);
+	pthread_mutex_unlock(&q_lock);
+	if (w_failed)
+		die_writer();
+	str_wipe(&sh);
+	blocks_free();
+	maps_free();
+	keys_free();
 	pthread_mutex_lock(&q_lock);
 	while (w_synced < WRITERS && !w_failed)
 		pthread_cond_wait(&q_added, &q_lock);
@@ -858,21 +851,15 @@ int main(int argc, char **argv)
 	if (w_failed)
 		die_writer();
 	writers_join();
-	/* both are complete: a thread renames them into place while this one
-	 * releases the memory, which would otherwise wait for the renames
-	 * (and the fsync of the directory) */
-	errno = pthread_create(&writers[0].t, 0, put_in_place, 0);
-	if (errno)
-		die_sys("cannot start a thread for", dir.s);
-	str_wipe(&sh);
-	blocks_free();
-	maps_free();
-	keys_free();
-	pthread_join(writers[0].t, 0);
-	if (pp_what) {
-		errno = pp_errno;
-		die_sys(pp_what, pp_path ? pp_path : dir.s);
-	}
+	/* both are complete: into place, shadow first so no public entry
+	 * lacks its password, each keeping the cdb it replaces as its spare
+	 * (the next run writes over it) */
+	if (cdbx_make_rename_spare(&msh) < 0)
+		die_sys("cannot rename to", msh.final.s);
+	if (cdbx_make_rename_spare(&mpub) < 0)
+		die_sys("cannot rename to", mpub.final.s);
+	if (fsync_dir(mpub.final.s) < 0)
+		die_sys("cannot fsync", dir.s);
 	str_free(&mpub.final);
 	str_free(&msh.final);
 	open_pub = open_sh = 0;
