@@ -23,14 +23,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	while (s < e) {
 		const char *nl = memchr(s, '\n', (size_t)(e - s));
-		size_t n = nl ? (size_t)(nl - s) : (size_t)(e - s), n2 = 0, i;
+		size_t n = nl ? (size_t)(nl - s) : (size_t)(e - s), n2 = 0, c;
 		struct udb_line l;
 		int clean = 1;
 
 		/* udb_next_line finds the same end, and tells a clean line;
 		 * udb_parse_clean agrees with udb_parse_line on a clean one */
-		for (i = 0; i < n; i++)
-			if ((unsigned char)s[i] < 0x20 && s[i] != '\t')
+		for (c = 0; c < n; c++)
+			if ((unsigned char)s[c] < 0x20 && s[c] != '\t')
 				clean = 0;
 		if (udb_next_line(s, (size_t)(e - s), &n2) != clean || n2 != n)
 			__builtin_trap();
