@@ -115,7 +115,7 @@ static void test_parse_clean(void)
 {
 	static const char odd[] = { '|', 0x7f, ' ', '\t', '#', 'Q', (char)0x80 };
 	static const char *lines[] = { "", "   \t", "# c", "a@b\tuid=1|gid=2|home=/h", "a@b \t uid=1",
-		"a@b\tgecos=John Doe  ", " a@b\tuid=1", "a@b", "a@b\t\t", "a|b\tuid=1", "a\x7f" "b\tuid=1" };
+		"a@b\tgecos=John Doe  ", " a@b\tuid=1", "a@b", "a@b\t\t", "a|b\tuid=1", "a\177b\tuid=1" };
 	char buf[260 + 32];
 	size_t len, at, k, bad = 0, tried = 0;
 
