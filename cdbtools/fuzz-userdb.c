@@ -3,7 +3,9 @@
  * shadow parts without newline or NUL, and the shadow part must hold
  * only password fields; udb_record's quick path must agree with
  * udb_record_plain on every record, result, reason and split, and so must
- * udb_record_spans (told the line is clean when udb_parse_line says so). */
+ * udb_record_spans (told the line is clean when udb_parse_line says so);
+ * udb_next_line must find each line's end and cleanness as memchr and a
+ * byte scan do, and udb_parse_clean agree with udb_parse_line. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -21,8 +23,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	while (s < e) {
 		const char *nl = memchr(s, '\n', (size_t)(e - s));
-		size_t n = nl ? (size_t)(nl - s) : (size_t)(e - s);
+		size_t n = nl ? (size_t)(nl - s) : (size_t)(e - s), n2 = 0, c;
 		struct udb_line l;
+		int clean = 1;
+
+		/* udb_next_line finds the same end, and tells a clean line;
+		 * udb_parse_clean agrees with udb_parse_line on a clean one */
+		for (c = 0; c < n; c++)
+			if ((unsigned char)s[c] < 0x20 && s[c] != '\t')
+				clean = 0;
+		if (udb_next_line(s, (size_t)(e - s), &n2) != clean || n2 != n)
+			__builtin_trap();
+		if (clean) {
+			struct udb_line a, b;
+			const char *wa = 0, *wb = 0;
+			int ra = udb_parse_line(s, n, &a, &wa), rb = udb_parse_clean(s, n, &b, &wb);
+			if (ra != rb || (ra < 0 && strcmp(wa, wb) != 0) ||
+			    (ra == 1 && (a.alen != b.alen || a.rec != b.rec || a.rlen != b.rlen)))
+				__builtin_trap();
+		}
 
 		if (udb_parse_line(s, n, &l, &why) == 1) {
 			int r, r2;

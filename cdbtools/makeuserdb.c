@@ -13,18 +13,21 @@
  * method:   both cdbs are written to NAME.tmp, fsynced, and only when both
  *           are complete renamed into place (shadow first), then the
  *           directory is fsynced.  On any error the temporaries are
- *           removed and the old cdbs are untouched.  Threads: the
+ *           removed and the old cdbs are untouched.  The cdbs replaced
+ *           are kept as NAME.old, spares the next run writes over
+ *           (lib/cdbx: no blocks allocated or freed).  Threads: the
  *           main one reads and checks the source and hands each checked
  *           record (key, public part, shadow part) over in blocks of
  *           memory; two writer threads, one per cdb, add them in source
  *           order (the scheduler shares the two cores of a small machine
- *           among the three); a last one renames the complete cdbs while
- *           the main thread releases memory.  A part that is one run of
- *           the source line (the usual case: the password fields
- *           together) is handed over as a pointer into the mapped source,
- *           which stays mapped until the writers are done; only the
- *           others are copied.  Only the main thread exits or removes
- *           files, after stopping the writers.
+ *           among the three).  A part that is one run of the source line
+ *           (the usual case: the password fields together) is handed
+ *           over as a pointer into the mapped source, which stays mapped
+ *           until libcdb has copied every record; only the others are
+ *           copied.  The main thread releases the records, the source
+ *           and the keys while the writers write their hash tables, and
+ *           renames the cdbs once both are fsynced.  Only the main
+ *           thread exits or removes files, after stopping the writers.
  * cost:     see makeuserdb(8): one exec, three fsyncs, about 100 bytes
  *           of memory per account beside libcdb's tables.
  * exit:     0 done; 100 bad usage or bad source ("file:line: reason" on
@@ -93,8 +96,9 @@ struct rec_block {
 	size_t used;	/* bytes written in d */
 	struct rec_block *spent_next[2];	/* each writer's list of blocks it read through */
 	int passed;	/* writers done with it (under q_lock) */
+	int secret;	/* a shadow part (password fields) was ever copied into d */
 	size_t dirty;	/* bytes ever written in d, for the wipe */
-	char d[];
+	_Alignas(REC_ALIGN) char d[];	/* struct hands, each REC_ALIGN-aligned */
 };
 /* one writer thread per cdb; both read the same records */
 #define WRITERS 2
@@ -182,10 +186,11 @@ static size_t huge_size(size_t n)
 	return r & ~(HUGE_PAGE - 1);
 }
 
-/* blk_release - wipe (shadow parts hold password hashes) and unmap a block */
+/* blk_release - wipe a block that held shadow parts (password hashes) and unmap it */
 static void blk_release(struct rec_block *b)
 {
-	explicit_bzero(b->d, b->dirty > b->used ? b->dirty : b->used);
+	if (b->secret)
+		explicit_bzero(b->d, b->dirty > b->used ? b->dirty : b->used);
 	munmap(b, b->size);
 }
 
@@ -386,6 +391,7 @@ struct ahead {
 	size_t alen;	/* bytes up to its first blank (or more: then unused) */
 	uint32_t hash;	/* key_hash of those bytes lower-cased */
 	int upper;	/* they hold an upper-case letter */
+	int clean;	/* no byte below 0x20 but TAB (udb_next_line) */
 };
 
 /* bytes of a 64-bit word, for hint() */
@@ -494,7 +500,7 @@ static void start_tmp(struct cdbx_make *m, int *open, const char *dir, const cha
 
 	if (!str_copys(&path, dir) || !str_append(&path, '/') || !str_cats(&path, name))
 		die_nomem();
-	if (cdbx_make_start(m, path.s, mode) < 0)
+	if (cdbx_make_start_spare(m, path.s, mode) < 0)
 		die_sys("cannot create", path.s);
 	/* the writer threads wait for the disk while the checker works */
 	(void)cdbx_make_direct(m);
@@ -571,8 +577,10 @@ static void *write_records(void *arg)
 			taken++;
 		}
 	}
+	/* libcdb has copied every record: the main thread may release them */
 	pthread_mutex_lock(&q_lock);
 	w_added++;
+	pthread_cond_signal(&q_added);
 	pthread_mutex_unlock(&q_lock);
 	if (cdbx_make_end(w->m) < 0) {
 		writer_fail("cannot write", w->m);
@@ -610,6 +618,7 @@ static struct rec_block *blk_new(size_t need)
 		b->all = all_blk;
 		all_blk = b;
 		b->dirty = 0;
+		b->secret = 0;
 	} else {
 		b->dirty = b->dirty > b->used ? b->dirty : b->used;
 	}
@@ -684,59 +693,11 @@ static void put_rec(const char *k, size_t kl, const struct udb_span *ps, const s
 	if (cs) {
 		memcpy(to, ss->s, ss->n);
 		h->s = to;
+		p_blk->secret = 1;
 	}
 	p_blk->used += need;
 	if (++p_count % REC_BATCH == 0 && !publish(0))
 		die_writer();
-}
-
-/* what put_in_place could not do, for the main thread to report */
-static const char *pp_what, *pp_path;
-static int pp_errno;
-
-/* close_fd - a thread that closes the descriptor it is given; returns 0 */
-static void *close_fd(void *fd)
-{
-	close((int)(intptr_t)fd);
-	return 0;
-}
-
-/* put_in_place - the renames' thread: rename both complete cdbs into
- * place, shadow first so no public entry lacks its password, and fsync
- * the directory; returns 0 (an error in pp_*).  The old cdbs are held
- * open across their renames and closed afterwards, each in a thread of
- * its own: the last close frees an old cdb's blocks, which on a
- * filesystem mounted with discard waits for the disk, and the two waits
- * then overlap instead of adding up (nothing is left behind: both are
- * closed before this returns) */
-static void *put_in_place(void *unused)
-{
-	int old_sh = open(msh.final.s, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	int old_pub = open(mpub.final.s, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	pthread_t t;
-
-	(void)unused;
-	if (cdbx_make_rename(&msh) < 0) {
-		pp_what = "cannot rename to";
-		pp_path = msh.final.s;
-	} else if (cdbx_make_rename(&mpub) < 0) {
-		pp_what = "cannot rename to";
-		pp_path = mpub.final.s;
-	} else if (fsync_dir(mpub.final.s) < 0) {
-		pp_what = "cannot fsync";
-		pp_path = 0;	/* the directory: the main thread names it */
-	}
-	pp_errno = errno;
-	if (old_sh != -1 && old_pub != -1 && pthread_create(&t, 0, close_fd, (void *)(intptr_t)old_sh) == 0) {
-		close(old_pub);
-		pthread_join(t, 0);
-	} else {
-		if (old_sh != -1)
-			close(old_sh);
-		if (old_pub != -1)
-			close(old_pub);
-	}
-	return 0;
 }
 
 /* map_file - map source file f into maps; dies on failure */
@@ -828,10 +789,8 @@ int main(int argc, char **argv)
 			/* find lines ahead, and start loading their table slots */
 			for (; queued < HINT_AHEAD && scan < dlen; queued++) {
 				struct ahead *next = &ring[(head + queued) % HINT_AHEAD];
-				const char *nl;
 				s = data + scan;
-				nl = memchr(s, '\n', dlen - scan);
-				n = nl ? (size_t)(nl - s) : dlen - scan;
+				next->clean = udb_next_line(s, dlen - scan, &n);
 				next->off = scan;
 				next->n = n;
 				hint(s, n, next);
@@ -845,7 +804,7 @@ int main(int argc, char **argv)
 			head = (head + 1) % HINT_AHEAD;
 			queued--;
 			lineno++;
-			r = udb_parse_line(s, n, &l, &why);
+			r = cur->clean ? udb_parse_clean(s, n, &l, &why) : udb_parse_line(s, n, &l, &why);
 			if (r < 0)
 				die_line(file, lineno, why);
 			if (r == 0)
@@ -871,9 +830,20 @@ int main(int argc, char **argv)
 		}
 	}
 
-	/* the writers add the last records, write their cdbs' hash tables
-	 * and fsync them */
+	/* the writers add the last records; once libcdb has copied them all,
+	 * the records, the source and the keys are released while the
+	 * writers write their cdbs' hash tables and fsync them */
 	publish(1);
+	pthread_mutex_lock(&q_lock);
+	while (w_added < WRITERS && !w_failed)
+		pthread_cond_wait(&q_added, &q_lock);
+	pthread_mutex_unlock(&q_lock);
+	if (w_failed)
+		die_writer();
+	str_wipe(&sh);
+	blocks_free();
+	maps_free();
+	keys_free();
 	pthread_mutex_lock(&q_lock);
 	while (w_synced < WRITERS && !w_failed)
 		pthread_cond_wait(&q_added, &q_lock);
@@ -881,21 +851,15 @@ int main(int argc, char **argv)
 	if (w_failed)
 		die_writer();
 	writers_join();
-	/* both are complete: a thread renames them into place while this one
-	 * releases the memory, which would otherwise wait for the renames
-	 * (they free the old cdbs' blocks, mostly waiting for the disk) */
-	errno = pthread_create(&writers[0].t, 0, put_in_place, 0);
-	if (errno)
-		die_sys("cannot start a thread for", dir.s);
-	str_wipe(&sh);
-	blocks_free();
-	maps_free();
-	keys_free();
-	pthread_join(writers[0].t, 0);
-	if (pp_what) {
-		errno = pp_errno;
-		die_sys(pp_what, pp_path ? pp_path : dir.s);
-	}
+	/* both are complete: into place, shadow first so no public entry
+	 * lacks its password, each keeping the cdb it replaces as its spare
+	 * (the next run writes over it) */
+	if (cdbx_make_rename_spare(&msh) < 0)
+		die_sys("cannot rename to", msh.final.s);
+	if (cdbx_make_rename_spare(&mpub) < 0)
+		die_sys("cannot rename to", mpub.final.s);
+	if (fsync_dir(mpub.final.s) < 0)
+		die_sys("cannot fsync", dir.s);
 	str_free(&mpub.final);
 	str_free(&msh.final);
 	open_pub = open_sh = 0;

@@ -59,6 +59,82 @@ static void test_lines(void)
 	}
 }
 
+/* test_next_line - udb_next_line on lines of every length to 48 with an
+ * odd byte (control characters, TAB, DEL, '|', high bytes) at each place,
+ * followed by a newline and more or by nothing: the length and the
+ * cleanness a byte-by-byte scan finds */
+static void test_next_line(void)
+{
+	static const char odd[] = { '\t', 0x01, 0x1f, 0, '\r', 0x7f, '|', ' ', (char)0x80, (char)0xff };
+	char buf[48 + 1 + 20];
+	size_t len, at, k, tail, bad = 0, tried = 0;
+
+	for (len = 0; len <= 48; len++)
+		for (at = 0; at <= len; at++)
+			for (k = 0; k < sizeof odd; k++)
+				for (tail = 0; tail < 2; tail++) {
+					size_t avail = tail ? len + 1 + 20 : len, n = 0, want, i;
+					int clean = 1, got;
+					memset(buf, 'a', sizeof buf);
+					if (at < len)
+						buf[at] = odd[k];
+					buf[len] = '\n';
+					for (want = 0; want < avail && buf[want] != '\n'; want++)
+						if ((unsigned char)buf[want] < 0x20 && buf[want] != '\t')
+							clean = 0;
+					got = udb_next_line(buf, avail, &n);
+					for (i = 0; i < avail; i++)	/* unchanged input */
+						if (buf[i] != (i == len ? '\n' : i == at ? odd[k] : 'a'))
+							bad++;
+					if (n != want || got != clean)
+						bad++;
+					tried++;
+				}
+	CHECK(bad == 0 && tried > 1000, "udb_next_line finds the end and the control characters as a byte scan does");
+}
+
+/* parse_agree - 1 if udb_parse_clean gives udb_parse_line's answer on the clean line s[0..n) */
+static int parse_agree(const char *s, size_t n)
+{
+	struct udb_line a, b;
+	const char *wa = 0, *wb = 0;
+	int ra = udb_parse_line(s, n, &a, &wa), rb = udb_parse_clean(s, n, &b, &wb);
+
+	if (ra != rb)
+		return 0;
+	if (ra < 0)
+		return wa && wb && strcmp(wa, wb) == 0;
+	return ra == 0 || (a.addr == b.addr && a.alen == b.alen && a.rec == b.rec && a.rlen == b.rlen &&
+			   a.clean == b.clean);
+}
+
+/* test_parse_clean - udb_parse_clean and udb_parse_line agree on clean
+ * lines: the table above, and addresses of 1 to 260 bytes with '|', DEL,
+ * a blank, '#' or an upper-case letter at each place */
+static void test_parse_clean(void)
+{
+	static const char odd[] = { '|', 0x7f, ' ', '\t', '#', 'Q', (char)0x80 };
+	static const char *lines[] = { "", "   \t", "# c", "a@b\tuid=1|gid=2|home=/h", "a@b \t uid=1",
+		"a@b\tgecos=John Doe  ", " a@b\tuid=1", "a@b", "a@b\t\t", "a|b\tuid=1", "a\177b\tuid=1" };
+	char buf[260 + 32];
+	size_t len, at, k, bad = 0, tried = 0;
+
+	for (k = 0; k < sizeof lines / sizeof lines[0]; k++, tried++)
+		if (!parse_agree(lines[k], strlen(lines[k])))
+			bad++;
+	for (len = 1; len <= 260; len++)
+		for (at = 0; at < len; at++)
+			for (k = 0; k < sizeof odd; k++) {
+				memset(buf, 'a', len);
+				buf[at] = odd[k];
+				memcpy(buf + len, "\tuid=1|gid=1|home=/h", 20);
+				if (!parse_agree(buf, len + 20))
+					bad++;
+				tried++;
+			}
+	CHECK(bad == 0 && tried > 10000, "udb_parse_clean agrees with udb_parse_line on clean lines");
+}
+
 static void test_records(void)
 {
 	static const struct { const char *in; int want; const char *pub, *shadow, *why; } t[] = {
@@ -305,6 +381,8 @@ static void test_misc(void)
 int main(void)
 {
 	test_lines();
+	test_next_line();
+	test_parse_clean();
 	test_records();
 	test_quick_path();
 	test_spans();

@@ -11,6 +11,9 @@
  */
 #include <stdint.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include "scan.h"
 #include "userdb.h"
 #include "userdb-parse.h"
@@ -24,6 +27,12 @@ static int is_blank(char c)
 /* bytes of a 64-bit word, for the checks eight bytes at a time */
 #define ONES 0x0101010101010101ULL
 #define HIGHS 0x8080808080808080ULL
+
+/* zero_bytes - the high bit of each byte of x that is zero, exactly */
+static uint64_t zero_bytes(uint64_t x)
+{
+	return ~(((x & ~HIGHS) + ~HIGHS) | x) & HIGHS;
+}
 
 /* has_ctl - 1 if p[0..n) holds a byte below 0x20 other than TAB; exact
  * for every byte of a word (no borrow runs from one byte to the next) */
@@ -53,12 +62,24 @@ static size_t find_bar(const char *p, size_t n)
 {
 	size_t i = 0;
 
+#ifdef __SSE2__
+	const __m128i bar = _mm_set1_epi8('|');
+
+	for (; i + 16 <= n; i += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, bar));
+		if (m)
+			return i + (unsigned)__builtin_ctz(m);
+	}
+#endif
 	for (; i + 8 <= n; i += 8) {
-		uint64_t x;
+		uint64_t x, z;
 		memcpy(&x, p + i, 8);
 		x ^= ONES * '|';
-		if ((x - ONES) & ~x & HIGHS)
-			break;	/* a '|' in these eight: find it below */
+		/* the lowest bit set is exact (a borrow runs only upwards) */
+		z = (x - ONES) & ~x & HIGHS;
+		if (z)
+			return i + (unsigned)__builtin_ctzll(z) / 8;
 	}
 	for (; i < n; i++)
 		if (p[i] == '|')
@@ -66,10 +87,72 @@ static size_t find_bar(const char *p, size_t n)
 	return n;
 }
 
-int udb_parse_line(const char *s, size_t n, struct udb_line *out, const char **why)
+int udb_next_line(const char *s, size_t avail, size_t *n)
+{
+	size_t i = 0;
+	const char *nl;
+
+#ifdef __SSE2__
+	/* sixteen bytes at a time: the first byte below 0x20 but TAB is the
+	 * newline of a clean line, or makes the line unclean */
+	const __m128i top = _mm_set1_epi8(0x1f), tab = _mm_set1_epi8('\t');
+
+	for (; i + 16 <= avail; i += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		__m128i low = _mm_cmpeq_epi8(_mm_min_epu8(x, top), x);	/* x <= 0x1f */
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_andnot_si128(_mm_cmpeq_epi8(x, tab), low));
+		if (m) {
+			i += (unsigned)__builtin_ctz(m);
+			break;
+		}
+	}
+#endif
+	for (; i < avail && ((unsigned char)s[i] >= 0x20 || s[i] == '\t'); i++)
+		;
+	if (i == avail || s[i] == '\n') {
+		*n = i;
+		return 1;
+	}
+	nl = memchr(s + i, '\n', avail - i);
+	*n = nl ? (size_t)(nl - s) : avail;
+	return 0;
+}
+
+/* addr_end - the length of the address at the start of s[0..n) (up to
+ * its first blank, at most n), with *bad set if it holds '|' or DEL, the
+ * bytes udb_check_addr refuses besides the control characters; eight
+ * bytes at a time (the high bit of a byte is exact: zero_bytes) */
+static size_t addr_end(const char *s, size_t n, int *bad)
+{
+	size_t i = 0;
+	uint64_t b = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x, blank;
+		memcpy(&x, s + i, 8);
+		blank = zero_bytes(x ^ (ONES * ' ')) | zero_bytes(x ^ (ONES * '\t'));
+		if (blank) {
+			unsigned k = (unsigned)__builtin_ctzll(blank) / 8;	/* bytes before the blank */
+			b |= (zero_bytes(x ^ (ONES * '|')) | zero_bytes(x ^ (ONES * 0x7f))) &
+			     (k ? (1ULL << (8 * k)) - 1 : 0);
+			*bad = b != 0;
+			return i + k;
+		}
+		b |= zero_bytes(x ^ (ONES * '|')) | zero_bytes(x ^ (ONES * 0x7f));
+	}
+	for (; i < n && !is_blank(s[i]); i++)
+		if (s[i] == '|' || s[i] == 0x7f)
+			b = 1;
+	*bad = b != 0;
+	return i;
+}
+
+/* parse - udb_parse_line; ctl: the line may hold control characters
+ * (else the caller has made sure it holds none but TAB) */
+static int parse(const char *s, size_t n, int ctl, struct udb_line *out, const char **why)
 {
 	size_t i = 0, a;
-	int ctl;
+	int bad;
 
 	if (n > UDB_LINE_MAX) {
 		*why = "line too long";
@@ -77,7 +160,7 @@ int udb_parse_line(const char *s, size_t n, struct udb_line *out, const char **w
 	}
 	/* NUL and newline are both control characters: one pass finds
 	 * neither on a good line (the TAB that ends the address is not one) */
-	ctl = has_ctl(s, n);
+	ctl = ctl && has_ctl(s, n);
 	if (ctl && memchr(s, 0, n)) {
 		*why = "NUL byte in line";
 		return -1;
@@ -96,10 +179,11 @@ int udb_parse_line(const char *s, size_t n, struct udb_line *out, const char **w
 		*why = "line starts with white space";
 		return -1;
 	}
-	while (i < n && !is_blank(s[i]))
-		i++;
-	a = i;
-	if (udb_check_addr(s, a, why) < 0)
+	/* on a clean line only '|' and DEL are left to refuse in the address
+	 * besides its length; otherwise udb_check_addr chooses the reason */
+	a = addr_end(s, n, &bad);
+	i = a;
+	if ((ctl || bad || a == 0 || a > UDB_ADDR_MAX) && udb_check_addr(s, a, why) < 0)
 		return -1;
 	while (i < n && is_blank(s[i]))
 		i++;
@@ -113,6 +197,16 @@ int udb_parse_line(const char *s, size_t n, struct udb_line *out, const char **w
 	out->rec = s + i;
 	out->rlen = n - i;
 	return 1;
+}
+
+int udb_parse_line(const char *s, size_t n, struct udb_line *out, const char **why)
+{
+	return parse(s, n, 1, out, why);
+}
+
+int udb_parse_clean(const char *s, size_t n, struct udb_line *out, const char **why)
+{
+	return parse(s, n, 0, out, why);
 }
 
 int udb_check_addr(const char *a, size_t n, const char **why)

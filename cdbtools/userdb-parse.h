@@ -36,6 +36,13 @@ struct udb_line {
 
 /* udb_parse_line - split one line (no newline) into address and record; 1 record, 0 blank or comment, -1 bad (*why) */
 int udb_parse_line(const char *s, size_t n, struct udb_line *out, const char **why);
+/* udb_next_line - find the end of the line at s (avail bytes readable):
+ * its length without the newline in *n; returns 1 if the line holds no
+ * byte below 0x20 but TAB (a clean line), 0 if it does (one pass for both) */
+int udb_next_line(const char *s, size_t avail, size_t *n);
+/* udb_parse_clean - udb_parse_line for a line udb_next_line called clean
+ * (the control characters are not looked for again); returns as it */
+int udb_parse_clean(const char *s, size_t n, struct udb_line *out, const char **why);
 /* udb_check_addr - check an address; 1 ok, -1 bad (*why) */
 int udb_check_addr(const char *a, size_t n, const char **why);
 /* udb_key - the lookup key of an address (ASCII lower-cased) into key; 1 ok, 0 no memory */

@@ -252,8 +252,36 @@ static off_t stage_drain(struct cdbx_make *m)
 	return CDBX_WIN + (off_t)left;
 }
 
-int cdbx_make_start(struct cdbx_make *m, const char *path, mode_t mode)
+/* spare_take - m->tmp names what was the spare: open it for writing if
+ * nobody can be reading it and it is what a new temporary would be (a
+ * regular file of ours with one link); the descriptor, or -1 (then
+ * m->tmp is to be created afresh) */
+static int spare_take(struct cdbx_make *m)
 {
+	struct stat st;
+	int fd = open(m->tmp.s, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd == -1)
+		return -1;
+	/* a write lease is refused while any other process has the file
+	 * open or mapped; it is let go at once (nobody can open the file
+	 * by its old name any more, and nobody knows this one) */
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 ||
+	    st.st_uid != geteuid() || st.st_gid != getegid() ||
+	    fcntl(fd, F_SETLEASE, F_WRLCK) != 0) {
+		close(fd);
+		return -1;
+	}
+	(void)fcntl(fd, F_SETLEASE, F_UNLCK);
+	m->reused = 1;
+	return fd;
+}
+
+/* make_start - cdbx_make_start, over the spare if spare; 1 ok, -1 error */
+static int make_start(struct cdbx_make *m, const char *path, mode_t mode, int spare)
+{
+	struct str old = STR_INIT;
+
 	m->fd = -1;
 	m->stage = -1;
 	m->win = 0;
@@ -263,28 +291,56 @@ int cdbx_make_start(struct cdbx_make *m, const char *path, mode_t mode)
 	m->synced = 0;
 	m->direct = 0;
 	m->have_first = 0;
+	m->reused = 0;
 	m->tmp = (struct str)STR_INIT;
 	m->final = (struct str)STR_INIT;
 	if (!str_copys(&m->final, path) || !str_copys(&m->tmp, path) ||
 	    !str_cats(&m->tmp, ".tmp"))
 		goto fail;
-	unlink(m->tmp.s);	/* a leftover from a crashed run */
-	m->fd = open(m->tmp.s, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (spare) {
+		if (!str_copys(&old, path) || !str_cats(&old, CDBX_SPARE))
+			goto fail;
+		/* over a leftover temporary, which goes; no spare: a new file */
+		if (rename(old.s, m->tmp.s) == 0)
+			m->fd = spare_take(m);
+		str_free(&old);
+	}
+	if (m->fd == -1) {
+		unlink(m->tmp.s);	/* a leftover from a crashed run, or a spare not taken */
+		m->fd = open(m->tmp.s, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	}
 	if (m->fd == -1)
 		goto fail;
 	if (fchmod(m->fd, mode) == -1) {
 		cdbx_make_abort(m);
 		return -1;
 	}
-	if (cdb_make_start(&m->cm, stage_open(m) ? m->stage : m->fd) != 0) {
+	/* without a memory file libcdb writes the file itself, and nothing
+	 * says where its last byte is: a spare is emptied first */
+	if (!stage_open(m) && m->reused && ftruncate(m->fd, 0) != 0) {
+		cdbx_make_abort(m);
+		return -1;
+	}
+	if (cdb_make_start(&m->cm, m->stage != -1 ? m->stage : m->fd) != 0) {
 		cdbx_make_abort(m);
 		return -1;
 	}
 	return 1;
 fail:
+	str_free(&old);
 	str_free(&m->tmp);
 	str_free(&m->final);
 	return -1;
+}
+
+int cdbx_make_start(struct cdbx_make *m, const char *path, mode_t mode)
+{
+	return make_start(m, path, mode, 0);
+}
+
+int cdbx_make_start_spare(struct cdbx_make *m, const char *path, mode_t mode)
+{
+	return make_start(m, path, mode, 1);
 }
 
 int cdbx_make_direct(struct cdbx_make *m)
@@ -371,6 +427,9 @@ int cdbx_make_end(struct cdbx_make *m)
 		return -1;
 	if (!head && put_all(m->fd, m->win, CDBX_HEAD, 0) < 0)
 		return -1;
+	/* a spare written over may have been longer */
+	if (m->reused && ftruncate(m->fd, m->base) != 0)
+		return -1;
 	(void)sync_file_range(m->fd, 0, CDBX_HEAD, SYNC_FILE_RANGE_WRITE);	/* a hint, as above */
 	stage_close(m);
 	return 1;
@@ -393,6 +452,22 @@ int cdbx_make_rename(struct cdbx_make *m)
 		return -1;
 	str_free(&m->tmp);
 	return 1;
+}
+
+int cdbx_make_rename_spare(struct cdbx_make *m)
+{
+	struct str old = STR_INIT;
+	int r;
+
+	if (!str_copys(&old, m->final.s) || !str_cats(&old, CDBX_SPARE))
+		return -1;
+	/* only a help: without it (no old cdb, or a spare already there)
+	 * the rename frees the old cdb */
+	r = link(m->final.s, old.s);
+	str_free(&old);
+	if (r != 0)
+		errno = 0;
+	return cdbx_make_rename(m);
 }
 
 int cdbx_make_finish(struct cdbx_make *m)

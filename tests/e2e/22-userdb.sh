@@ -51,6 +51,60 @@ check "makeuserdb: 30000 public and 30000 shadow records" \
 	test "$(cdb -d "$T/bigout/userdb.cdb" | grep -c '^+')/$(cdb -d "$T/bigout/userdbshadow.cdb" | grep -c '^+')" = 30000/30000
 check "makeuserdb: the last account is found, lower-cased" \
 	test "$(cdb -q "$T/bigout/userdb.cdb" user29999@big4.example)" = "uid=30999|gid=100|home=/home/u29999|mail=/home/u29999/Maildir|quota=30999S"
+
+# --- spares: each run keeps the cdbs it replaces as NAME.old, and the next
+# run writes over them unless someone may be reading them ---------------------------
+ino() { stat -c %i "$1"; }
+B=$T/bigout
+first=$(ino "$B/userdb.cdb")/$(ino "$B/userdbshadow.cdb")
+check_exit "makeuserdb: a second run exits 0" 0 "$M" -f "$T/big" -o "$B"
+check "makeuserdb: the cdbs replaced are kept as userdb.cdb.old and userdbshadow.cdb.old" \
+	test "$(ino "$B/userdb.cdb.old")/$(ino "$B/userdbshadow.cdb.old")" = "$first"
+check "makeuserdb: ... the shadow one still mode 0600" test "$(stat -c %a "$B/userdbshadow.cdb.old")" = 600
+head -n 1000 "$T/big" >"$T/small"; chmod 600 "$T/small"
+check_exit "makeuserdb: a third run, of 1000 accounts, exits 0" 0 "$M" -f "$T/small" -o "$B"
+check "makeuserdb: ... written over the spares (the first run's files)" \
+	test "$(ino "$B/userdb.cdb")/$(ino "$B/userdbshadow.cdb")" = "$first"
+cdb -d "$B/userdb.cdb" | cdb -c "$T/smallpub.cdb"
+cdb -d "$B/userdbshadow.cdb" | cdb -c "$T/smallsh.cdb"
+check "makeuserdb: ... cut to the size of the new cdbs, the same bytes as cdb -c on their records" \
+	test -n "$(cmp -s "$T/smallpub.cdb" "$B/userdb.cdb" && cmp -s "$T/smallsh.cdb" "$B/userdbshadow.cdb" && echo same)"
+check "makeuserdb: ... which are the 1000 accounts" \
+	test "$(cdb -d "$B/userdb.cdb" | grep -c '^+')/$(cdb -q "$B/userdb.cdb" user999@big5.example)" = "1000/uid=1999|gid=100|home=/home/u999|mail=/home/u999/Maildir|quota=1999S"
+check "makeuserdb: ... with the modes of new cdbs" test "$(stat -c %a "$B/userdb.cdb")/$(stat -c %a "$B/userdbshadow.cdb")" = 644/600
+# a spare someone holds open, one with a second link and one mapped by a
+# reader that closed its descriptor (as libcdb's readers do) are never
+# written over (the run makes a new file, the other spare is still used);
+# nor is the target of a spare that is a symbolic link
+spare_kept() {	# NAME - a run must leave the public spare, as set up, alone
+	local pub sh
+	pub=$(ino "$B/userdb.cdb.old") sh=$(ino "$B/userdbshadow.cdb.old")
+	"$M" -f "$T/small" -o "$B" 2>"$T/err"; rc=$?
+	if [ "$rc" = 0 ] && [ "$(ino "$B/userdb.cdb")" != "$pub" ] && [ "$(ino "$B/userdbshadow.cdb")" = "$sh" ] &&
+	   ! ls -a "$B" | grep -q tmp; then ok "makeuserdb: a spare $1 is not written over"
+	else notok "makeuserdb: a spare $1 is not written over" "exit $rc: $(cat "$T/err")"; fi
+}
+exec 9<"$B/userdb.cdb.old"
+before=$(md5sum </dev/fd/9)
+spare_kept "held open"
+check "makeuserdb: ... its bytes are still there for its reader" test "$(md5sum </dev/fd/9)" = "$before"
+exec 9<&-
+ln -f "$B/userdb.cdb.old" "$T/link"
+before=$(md5sum <"$T/link")
+spare_kept "with a second link"
+check "makeuserdb: ... its bytes are still there under the other name" test "$(md5sum <"$T/link")" = "$before"
+rm -f "$T/link"
+python3 -c 'import mmap, sys, time
+f = open(sys.argv[1], "rb"); m = mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ); f.close()
+print("mapped", flush=True); time.sleep(30)' "$B/userdb.cdb.old" >"$T/mapper" & mapper=$!
+on_exit "kill $mapper 2>/dev/null"
+for i in $(seq 100); do grep -q mapped "$T/mapper" && break; sleep 0.1; done
+spare_kept "mapped by a reader"
+kill "$mapper" 2>/dev/null; wait "$mapper" 2>/dev/null
+printf 'not a cdb\n' >"$T/target"; rm -f "$B/userdb.cdb.old"; ln -s "$T/target" "$B/userdb.cdb.old"
+check_exit "makeuserdb: a spare that is a symbolic link: exit 0" 0 "$M" -f "$T/small" -o "$B"
+check "makeuserdb: ... and its target untouched" test "$(cat "$T/target")" = "not a cdb"
+
 # an empty source, and one of comments and blank lines only: two empty
 # cdbs, the same bytes as cdb -c makes from no records
 printf '\n' | cdb -c "$T/nothing.cdb"
