@@ -479,7 +479,9 @@ int loginmon_cram(const char *s, size_t n, struct str *dec, const char **name, s
 	for (i = hex ? dec->len - 32 : dec->len; i < dec->len; i++)
 		if (!((dec->s[i] >= '0' && dec->s[i] <= '9') || (dec->s[i] >= 'a' && dec->s[i] <= 'f')))
 			hex = 0;
-	if (!hex)
+	/* a NUL in the name would end it early in the checkpw request;
+	 * loginmon_login refuses it too, but the parser says so first */
+	if (!hex || memchr(dec->s, 0, dec->len - 33))
 		return LOGINMON_MALFORMED;
 	*name = dec->s;
 	*nlen = dec->len - 33;

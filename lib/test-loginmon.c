@@ -236,6 +236,7 @@ static const struct {
 	{ "cram-short-digest", "alice 0123456789abcdef0123456789abcde", 0, 37, 1, LOGINMON_MALFORMED, 0, 0 },
 	{ "cram-no-space", "alice-0123456789abcdef0123456789abcdef", 0, 38, 1, LOGINMON_MALFORMED, 0, 0 },
 	{ "cram-no-name", " 0123456789abcdef0123456789abcdef", 0, 33, 1, LOGINMON_MALFORMED, 0, 0 },
+	{ "cram-nul-in-name", "al\0ice 0123456789abcdef0123456789abcdef", 0, 39, 1, LOGINMON_MALFORMED, 0, 0 },
 	{ "cram-bad-base64", 0, "YWxpY2U*", 0, 1, LOGINMON_BASE64, 0, 0 },
 };
 
