@@ -3,8 +3,12 @@
  * runs as:  whoever owns the mailbox (the delivery child after it has
  *           become the user, kurier-maildir, the IMAP/POP3 servers)
  * trusts:   nothing inside the maildir: subdirectories are opened with
- *           O_NOFOLLOW and new files with O_EXCL, so a planted symbolic
- *           or hard link cannot redirect a write
+ *           O_NOFOLLOW, and new files are unnamed (O_TMPFILE) until link(2)
+ *           names them or are created with O_EXCL, neither of which
+ *           replaces an existing name, so a planted symbolic or hard link
+ *           cannot redirect a write
+ * cost:     a delivery: open (unnamed) + link into tmp/, write, fsync,
+ *           link into new/, unlink the tmp/ name, fsync new/
  */
 #include <dirent.h>
 #include <errno.h>
@@ -295,10 +299,42 @@ static void tmp_reset(struct maildir_tmp *t)
 	t->name.len = 0;
 }
 
+/*
+ * tmp_anon - an unnamed file in tmp/ (O_TMPFILE), or -1 where the
+ * filesystem or the kernel has none.  Creating a file holds its
+ * directory's lock while the filesystem picks an inode, and on ext4
+ * without a journal that search steps over every inode freed in the last
+ * half minute or so (the queue frees two per message): deliveries into
+ * one maildir then wait on tmp/ one after the other, spinning.  An
+ * unnamed file gets its inode without that lock; the name in tmp/ comes
+ * after, with link(2), which is quick.
+ */
+static int tmp_anon(int tmpfd)
+{
+	return openat(tmpfd, ".", O_WRONLY | O_TMPFILE | O_CLOEXEC, 0600);
+}
+
+/* tmp_name_anon - give the unnamed file fd the name in tmp/; 1 ok, -1 error (errno) */
+static int tmp_name_anon(int fd, int tmpfd, const char *name)
+{
+	struct str p = STR_INIT;
+	int r;
+
+	/* linkat(AT_EMPTY_PATH) needs a capability; the /proc link does not */
+	if (!str_copys(&p, "/proc/self/fd/") || !str_catu(&p, (unsigned long long)fd) || !str_0(&p)) {
+		str_free(&p);
+		errno = ENOMEM;
+		return -1;
+	}
+	r = linkat(AT_FDCWD, p.s, tmpfd, name, AT_SYMLINK_FOLLOW);
+	str_free(&p);
+	return r == -1 ? -1 : 1;
+}
+
 int maildir_tmp_open(struct maildir_tmp *t, const char *dir)
 {
 	struct timeval tv;
-	int i, e;
+	int i, e, anon = -1;
 
 	memset(t, 0, sizeof *t);
 	tmp_reset(t);
@@ -308,6 +344,7 @@ int maildir_tmp_open(struct maildir_tmp *t, const char *dir)
 	t->tmpfd = openat(t->dirfd, "tmp", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (t->tmpfd == -1)
 		goto fail;
+	anon = tmp_anon(t->tmpfd);
 	for (i = 0; i < MAILDIR_TMP_TRIES; i++) {
 		gettimeofday(&tv, 0);
 		if (!str_copys(&t->tmpname, "") || !str_catu(&t->tmpname, (unsigned long long)tv.tv_sec) ||
@@ -318,16 +355,34 @@ int maildir_tmp_open(struct maildir_tmp *t, const char *dir)
 			errno = ENOMEM;
 			goto fail;
 		}
-		t->fd = openat(t->tmpfd, t->tmpname.s,
-		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (t->fd != -1)
-			return 1;
-		if (errno != EEXIST)
-			goto fail;
+		if (anon != -1) {
+			/* like O_EXCL: link(2) never replaces what has the name */
+			if (tmp_name_anon(anon, t->tmpfd, t->tmpname.s) == 1) {
+				t->fd = anon;
+				return 1;
+			}
+			if (errno != EEXIST) {
+				/* no /proc, or a filesystem that refuses: create by name */
+				close(anon);
+				anon = -1;
+				i--;
+				continue;
+			}
+		} else {
+			t->fd = openat(t->tmpfd, t->tmpname.s,
+			    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+			if (t->fd != -1)
+				return 1;
+			if (errno != EEXIST)
+				goto fail;
+		}
 		usleep(1000);	/* a name is unique per microsecond and process */
 	}
+	errno = EEXIST;
 fail:
 	e = errno;
+	if (anon != -1)
+		close(anon);
 	if (t->tmpfd != -1)
 		close(t->tmpfd);
 	if (t->dirfd != -1)

@@ -196,10 +196,31 @@ int main(void)
 	CHECK(access(cmd, F_OK) == 0, "maildirfolder made");
 
 	CHECK(maildir_tmp_open(&t, p) == 1, "tmp open");
+	{
+		/* the file being written has its tmp/ name (it may start unnamed) */
+		struct stat st;
+		snprintf(cmd, sizeof cmd, "%s/tmp/%s", p, t.tmpname.s);
+		CHECK(lstat(cmd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1 &&
+		    (st.st_mode & 07777) == 0600, "the open file is named in tmp/, mode 0600, one link");
+		snprintf(cmd, sizeof cmd, "%s/tmp", p);
+		CHECK(count(cmd) == 1, "one file in tmp/ while writing");
+	}
 	CHECK(maildir_tmp_write(&t, "hello\n", 6) == 1 && maildir_commit(&t) == 1, "commit");
 	{
 		unsigned long long sz = 0;
+		struct stat st;
+		char got[16];
+		int fd;
+		ssize_t n = -1;
 		CHECK(maildir_name_size(t.name.s, &sz) && sz == 6, "delivered name carries S=6");
+		snprintf(cmd, sizeof cmd, "%s/new/%s", p, t.name.s);
+		fd = open(cmd, O_RDONLY);
+		if (fd != -1) {
+			n = read(fd, got, sizeof got);
+			close(fd);
+		}
+		CHECK(n == 6 && memcmp(got, "hello\n", 6) == 0, "the delivered file holds what was written");
+		CHECK(lstat(cmd, &st) == 0 && st.st_nlink == 1, "the delivered file has one link (its new/ name)");
 	}
 	snprintf(cmd, sizeof cmd, "%s/new", p);
 	CHECK(count(cmd) == 1, "one file in new/");
