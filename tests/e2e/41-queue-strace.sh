@@ -18,34 +18,11 @@ strace -f -y -qq -u nobody -o "$T/trace" -e trace=open,openat,write,fsync,link,e
 	"$QB/kurier-queue" <"$T/msg" 1<"$T/env" 2>"$T/err"
 rc=$?
 [ "$rc" = 0 ] && ok "strace: kurier-queue exits 0 under strace" || notok "strace: exit" "$rc $(cat "$T/err")"
-python3 - "$T/trace" <<'PY'
-import re, sys
-ev = []          # (kind, detail)
-fdpath = {}      # fd -> what it is: mess, intd
-for line in open(sys.argv[1]):
-    line = re.sub(r'^\d+\s+', '', line.strip())
-    # open(2) or openat(2): glibc calls the one, musl the other
-    m = re.match(r'(?:openat\(AT_FDCWD(?:<[^>]*>)?, |open\()"([^"]*)".*\) = (\d+)', line)
-    if m:
-        p, fd = m.group(1), m.group(2)
-        parts = p.split('/')
-        if parts[0] == 'pid' and len(parts) == 2: fdpath[fd] = 'mess'
-        elif parts[0] == 'intd' and len(parts) == 3: fdpath[fd] = 'intd'
-        elif parts[0] in ('mess', 'intd', 'todo') and len(parts) == 2:
-            fdpath[fd] = 'dir:' + parts[0]
-        elif p == 'lock/trigger': fdpath[fd] = 'trigger'
-        continue
-    m = re.match(r'(write|fsync)\((\d+)', line)
-    if m and m.group(2) in fdpath:
-        ev.append((m.group(1), fdpath[m.group(2)]))
-        continue
-    m = re.match(r'link\("([^"]*)", "([^"]*)"\) = 0', line)
-    if m:
-        ev.append(('link', m.group(2).split('/')[0]))
-        continue
-    m = re.match(r'exit_group\((\d+)\)', line)
-    if m:
-        ev.append(('exit', m.group(1)))
+python3 - "$T/trace" "$KURIER_SRC/tests" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[2])
+import queuetrace
+ev = queuetrace.events(sys.argv[1])
 
 def idx(e, last=False):
     i = [k for k, x in enumerate(ev) if x == e]

@@ -79,6 +79,16 @@ def files():
             out |= {os.path.join(root, f) for f in fs if not f.startswith(".reuse.")}
     return out
 
+def writing(before):
+    """the message files over 8 KiB that appeared since before, once there is one (3 s at most)"""
+    new = set()
+    for _ in range(150):
+        new = {f for f in files() - before if "/mess/" in f and os.path.getsize(f) > 8192}
+        if new:
+            break
+        time.sleep(0.02)
+    return new
+
 def gone(pid, secs=3):
     for _ in range(secs * 50):
         if pid not in qprocs():
@@ -166,12 +176,7 @@ ok(c == 250 and p3 not in (None, p1, p2), "after a kill inside a message the nex
 # killed while it writes the message file
 before = files()
 code = begin(s, "c5@far.example", b"Subject: c5\r\n\r\n" + (b"w" * 78 + b"\r\n") * 500)
-new = set()
-for _ in range(150):
-    new = {f for f in files() - before if "/mess/" in f and os.path.getsize(f) > 8192}
-    if new:
-        break
-    time.sleep(0.02)
+new = writing(before)
 ok(len(new) == 1, "kurier-queue was writing the message file", sorted(files() - before))
 os.kill(p3, signal.SIGKILL)
 gone(p3)
@@ -193,12 +198,7 @@ s.ehlo("client.example")
 c, p5 = send(s, "d1@far.example", small(b"d1"))
 before = files()
 code = begin(s, "d2@far.example", b"Subject: d2\r\n\r\n" + (b"v" * 78 + b"\r\n") * 500)
-new = set()
-for _ in range(150):
-    new = {f for f in files() - before if "/mess/" in f and os.path.getsize(f) > 8192}
-    if new:
-        break
-    time.sleep(0.02)
+new = writing(before)
 ok(c == 250 and code == 354 and len(new) == 1, "session D: a message accepted, the next one being written", (c, code, new))
 s.close()   # the socket and smtplib's file on it: the connection ends
 ok(gone(p5), "client gone inside a message: kurier-queue exits", qprocs())
@@ -281,31 +281,11 @@ rc=$?
 exec 3<&-
 [ "$rc" = 0 ] && [ "$(cat "$T/out.s")" = "$(printf '0\n0')" ] && ok "queue session: strace: two messages, two statuses, exit 0" ||
 	notok "queue session: strace: run" "exit $rc, $(od -c "$T/out.s" | head -2)"
-python3 - "$T/trace.s" <<'PY'
-import re, sys
-ev, fdpath = [], {}
-for line in open(sys.argv[1]):
-    line = re.sub(r'^\d+\s+', '', line.strip())
-    m = re.match(r'(?:openat\(AT_FDCWD(?:<[^>]*>)?, |open\()"([^"]*)".*\) = (\d+)', line)
-    if m:
-        p, fd = m.group(1), m.group(2)
-        parts = p.split('/')
-        if parts[0] == 'pid' and len(parts) == 2: fdpath[fd] = 'mess'
-        elif parts[0] == 'intd' and len(parts) == 3: fdpath[fd] = 'intd'
-        elif parts[0] in ('mess', 'intd', 'todo') and len(parts) == 2: fdpath[fd] = 'dir:' + parts[0]
-        elif p == 'lock/trigger': fdpath[fd] = 'trigger'
-        continue
-    m = re.match(r'write\(1<[^>]*>, "0\\n", 2\) = 2', line)
-    if m:
-        ev.append(('status', '0'))
-        continue
-    m = re.match(r'(write|fsync)\((\d+)', line)
-    if m and m.group(2) in fdpath:
-        ev.append((m.group(1), fdpath[m.group(2)]))
-        continue
-    m = re.match(r'link\("([^"]*)", "([^"]*)"\) = 0', line)
-    if m:
-        ev.append(('link', m.group(2).split('/')[0]))
+python3 - "$T/trace.s" "$KURIER_SRC/tests" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[2])
+import queuetrace
+ev = queuetrace.events(sys.argv[1])
 
 def check(cond, name):
     print(('ok ' if cond else 'not ok ') + 'queue session: strace: ' + name + ('' if cond else ': ' + repr(ev)))
