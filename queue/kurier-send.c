@@ -1525,13 +1525,6 @@ out:
 	return ret;
 }
 
-/* id_cmp - qsort order of ids */
-static int id_cmp(const void *x, const void *y)
-{
-	unsigned long long a = *(const unsigned long long *)x, b = *(const unsigned long long *)y;
-	return a < b ? -1 : a > b;
-}
-
 /* todo_room - 1 if a todo scan may take messages in: the fresh are at most
  * half their cap, so that a scan under load takes in many at once */
 static int todo_room(void)
@@ -1559,7 +1552,7 @@ static void todo_scan(void)
 		todo_next = now() + LATER;
 		return;
 	}
-	qsort(ids, (size_t)n, sizeof *ids, id_cmp);
+	/* qfile_ids gives them in ascending order */
 	for (first = 0; first < n && ids[first] <= todo_cursor; first++) ;
 	for (i = 0; i < n && took < TODO_BATCH && k < TODO_BATCH; i++) {
 		unsigned long long id = ids[(first + i) % n];
