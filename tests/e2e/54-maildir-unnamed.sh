@@ -48,7 +48,13 @@ check "as nobody: the file belongs to nobody" test "$(stat -c %U "$(find "$T/u/M
 "$MM" "$T/M3" || notok "maildirmake M3" ""
 unshare -m --propagation private bash -c 'mount -t tmpfs none /proc &&
 	exec strace -f -qq -o "$0" -e trace=openat,open,linkat "$1" "$2"' "$T/s3" "$KM" "$T/M3" < "$T/msg"; rc=$?
-check "without /proc: exit 0" test $rc = 0
+# a sanitizer build reads ASAN_OPTIONS from /proc/self/environ, so here it
+# runs its leak check, which cannot work under strace and fails the exit
+if grep -qa __asan_init "$KM"; then
+	skip "without /proc: exit 0" "sanitizer build: its leak check needs /proc"
+else
+	check "without /proc: exit 0" test $rc = 0
+fi
 delivered "$T/M3" "without /proc"
 check "without /proc: the /proc link failed" grep -q '"/proc/self/fd/.*= -1 ENOENT' "$T/s3"
 check "without /proc: tmp/ file created by name, O_EXCL" grep -q 'O_CREAT|O_EXCL|O_NOFOLLOW' "$T/s3"
