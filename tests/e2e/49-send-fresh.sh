@@ -7,7 +7,8 @@
 # bounce; a todo rescan leaves an in-flight message's todo entry alone,
 # and kurier-qread/kurier-qstat list it; a SIGKILL while a fresh message
 # is in flight leads to its redelivery, never its loss, and no duplicate
-# bounce; the cap on fresh messages holds and every message gets through.
+# bounce; the cap on fresh messages holds and every message gets through;
+# one in flight longer than FRESH_HOLD is settled while in flight.
 . "$KURIER_SRC/tests/lib.sh"
 . "$KURIER_SRC/queue/e2e.sh"
 . "$KURIER_SRC/queue/e2e-send.sh"
@@ -123,4 +124,25 @@ most=$(awk '/^new msg/ { n++; if (n > m) m = n } /^end msg/ { n-- } END { print 
 ! grep -q '^settled msg' "$T/send.log" && ok "cap: none of them needed state files" || notok "cap: settled" "$(grep settled "$T/send.log")"
 n=0; for i in $(seq 10); do [ "$(kcount "cap$i@local.example")" = 1 ] && n=$((n + 1)); done
 [ "$n" = 10 ] && ok "cap: each delivered once" || notok "cap: once" "$(cat "$T/spawn.log")"
+s_stop
+
+# --- in flight longer than FRESH_HOLD (30 s): settled while its delivery
+# runs (state files written, todo/ID gone), then it ends from them, the
+# recipient delivered once and nothing left
+: >"$T/rules"; : >"$T/spawn.log"; : >"$T/send.log"
+S_DELAY=33 s_start
+s_inject 's@x.example' 'hold@local.example'
+id=$(s_newid)
+s_wait "starting delivery .* hold@local.example" 10
+if s_wait "^settled msg $id\$" 35 && ! grep -q "^end msg $id\$" "$T/send.log" &&
+   [ -n "$(state "$id")" ] && [ ! -e "$Q/todo/$((id % split))/$id" ]; then
+	ok "hold: settled after FRESH_HOLD while in flight: state files, no todo entry"
+else
+	notok "hold: settled" "state '$(state "$id")', $(tail -5 "$T/send.log")"
+fi
+s_end "$id" 15 && ok "hold: then it ends" || notok "hold: end" "$(tail -5 "$T/send.log")"
+[ "$(kcount hold@local.example)" = 1 ] && ok "hold: delivered once" || notok "hold: once" "$(cat "$T/spawn.log")"
+for i in $(seq 50); do [ -z "$(q_files "$Q" | grep -v lock/trigger)" ] && break; sleep 0.1; done
+left=$(q_files "$Q" | grep -v lock/trigger)
+[ -z "$left" ] && ok "hold: nothing left" || notok "hold: leftovers" "$left"
 s_stop
