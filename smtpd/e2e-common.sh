@@ -68,6 +68,15 @@ os.execvp(sys.argv[1], sys.argv[1:])
 PY
 chmod 755 "$T/fakeq" "$T/checkpw"
 
+# tls_keypair - a self-signed certificate and its key in $H/control, the
+# key root's alone, as kurier-tlsd reads them
+tls_keypair() {
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$H/control/tlskey.pem" -out "$H/control/tlscert.pem" \
+		-days 2 -subj /CN=example.org >/dev/null 2>&1
+	chmod 600 "$H/control/tlskey.pem"
+	chmod 755 "$H" "$H/control"
+}
+
 # smtpd_start NAME [tcpserver options] -- [VAR=value...]
 smtpd_start() {
 	local name=$1 port opts=() pid; shift

@@ -18,10 +18,7 @@ if ! id kuriert >/dev/null 2>&1 || ! id kurierd >/dev/null 2>&1; then
 	skip tls "users kuriert and kurierd do not exist (make setup creates them)"
 	exit 0
 fi
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$H/control/tlskey.pem" -out "$H/control/tlscert.pem" \
-	-days 2 -subj /CN=example.org >/dev/null 2>&1
-chmod 600 "$H/control/tlskey.pem"
-chmod 755 "$H" "$H/control"
+tls_keypair
 
 # tlsd_start NAME [tlsd options] -- [VAR=value...]: tcpserver as root with tlsd and smtpd
 tlsd_start() {

@@ -14,10 +14,7 @@ TLSD=$TB/kurier-tlsd
 if [ "$(id -u)" != 0 ]; then skip postfix-relay "needs root for a private Postfix instance"; exit 0; fi
 if [ ! -x /usr/sbin/postfix ] || [ ! -x /usr/lib/postfix/sbin/master ]; then skip postfix-relay "Postfix is not installed (Debian package postfix)"; exit 0; fi
 if [ ! -x "$TLSD" ]; then notok tlsd-built "no $TLSD"; exit 0; fi
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$H/control/tlskey.pem" -out "$H/control/tlscert.pem" \
-	-days 2 -subj /CN=example.org >/dev/null 2>&1
-chmod 600 "$H/control/tlskey.pem"
-chmod 755 "$H" "$H/control"
+tls_keypair
 
 port=$(free_port)
 env -i PATH=/usr/bin:/bin KURIER_HOME="$H" KURIER_PASSWD="$H/passwd" KURIERQUEUE="$T/fakeq" FAKEQ_DIR="$Q" \
