@@ -489,6 +489,20 @@ static int writev_all(int fd, struct iovec *v, int k)
 	return 1;
 }
 
+/* frame_add - one frame of type t (at most QFRAME_MAX of *p's *n bytes,
+ * its header in head) as two more entries of v at *k; advances *p and *n */
+static void frame_add(struct iovec *v, int *k, char *head, char t, const char **p, size_t *n)
+{
+	size_t c = *n < QFRAME_MAX ? *n : QFRAME_MAX;
+
+	v[*k].iov_base = head;
+	v[(*k)++].iov_len = qframe_fmt(head, t, c);
+	v[*k].iov_base = (char *)*p;
+	v[(*k)++].iov_len = c;
+	*p += c;
+	*n -= c;
+}
+
 /* frames_put - msg[0..mn) as M frames, then env[0..en) as E frames, to fd,
  * the last message frame and the first envelope frame in one write; 1 ok, -1 error */
 static int frames_put(int fd, const char *msg, size_t mn, const char *env, size_t en)
@@ -499,25 +513,11 @@ static int frames_put(int fd, const char *msg, size_t mn, const char *env, size_
 		struct iovec v[4];
 		int k = 0;
 
-		if (mn) {
-			size_t c = mn < QFRAME_MAX ? mn : QFRAME_MAX;
-			v[k].iov_base = hm;
-			v[k++].iov_len = qframe_fmt(hm, 'M', c);
-			v[k].iov_base = (char *)msg;
-			v[k++].iov_len = c;
-			msg += c;
-			mn -= c;
-		}
-		if (!mn && en) {
-			size_t c = en < QFRAME_MAX ? en : QFRAME_MAX;
-			v[k].iov_base = he;
-			v[k++].iov_len = qframe_fmt(he, 'E', c);
-			v[k].iov_base = (char *)env;
-			v[k++].iov_len = c;
-			env += c;
-			en -= c;
-		}
-		if (writev_all(fd, v, k) < 0)
+		if (mn)
+			frame_add(v, &k, hm, 'M', &msg, &mn);
+		if (!mn && en)
+			frame_add(v, &k, he, 'E', &env, &en);
+	if (writev_all(fd, v, k) < 0)
 			return -1;
 	}
 	return 1;

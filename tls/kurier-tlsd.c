@@ -71,7 +71,7 @@ static void engine_find(void)
 	size_t dir;
 
 	if (n <= 0 || (size_t)n >= sizeof self)
-		die(EX_T_TEMP, "cannot find my own file");
+		die(EX_T_TEMP, "cannot read /proc/self/exe to find kurier-tlsd-ssl beside me (is /proc mounted?)");
 	for (dir = (size_t)n; dir > 0 && self[dir - 1] != '/'; dir--)
 		;
 	if (!str_copyb(&engine, self, dir) || !str_cats(&engine, TLSD_ENGINE) || !str_0(&engine))
@@ -108,7 +108,7 @@ static void engine_exec(char **argv, const int *fds)
 		argv = rargv;
 	}
 	execve(engine.s, argv, environ);
-	log_warn("cannot run ", engine.s);
+	log_warn("cannot run ", engine.s, " (kurier-tlsd-ssl must be installed beside kurier-tlsd)");
 }
 
 /* wait_server - stay out of the data path while the session is
