@@ -28,6 +28,9 @@
 #include <unistd.h>
 #include "sandbox.h"
 
+/* libseccomp's optimisation level 2: the filter as a binary tree */
+#define SANDBOX_TREE_LEVEL 2
+
 /* the end marker of the system-call lists below */
 #define SYS_END (-1)
 
@@ -213,6 +216,17 @@ static scmp_filter_ctx filter_build(const struct sandbox *sb, scmp_datum_t self)
 	ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
 	if (!ctx) {
 		errno = ENOMEM;
+		return 0;
+	}
+	/* a binary tree of syscall numbers, not libseccomp's default list:
+	 * the kernel runs a new filter once for every syscall number when
+	 * it is loaded, to learn which are always allowed, so a list of 70
+	 * checks costs about 0.13 ms a load and the tree 0.09 ms, paid by
+	 * the front and the server of every connection */
+	r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, SANDBOX_TREE_LEVEL);
+	if (r) {
+		seccomp_release(ctx);
+		errno = -r;
 		return 0;
 	}
 	r = allow_list(ctx, base_calls);

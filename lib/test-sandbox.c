@@ -9,8 +9,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <pwd.h>
 #include <seccomp.h>
+#include <stddef.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -627,6 +631,95 @@ static int in_child(int (*f)(void))
 	return p > 0 && waitpid(p, &st, 0) == p && WIFEXITED(st) && WEXITSTATUS(st) == 0;
 }
 
+/* the most BPF instructions the exported filter may run for one system
+ * call: its arch and x32 checks, a binary tree over about 100 numbers
+ * (7 levels) and an argument rule; a plain list runs over 100 */
+#define TREE_STEPS_MAX 32
+
+/* bpf_steps - run prog on seccomp_data d as the kernel would; the number
+ * of instructions it ran, or -1 for an instruction this runner does not
+ * know, a jump out of the program or no return */
+static long bpf_steps(const struct sock_filter *f, size_t n, const struct seccomp_data *d, unsigned *ret)
+{
+	uint32_t a = 0, x = 0, mem[BPF_MEMWORDS] = { 0 };
+	size_t pc = 0;
+	long steps = 0;
+
+	while (pc < n) {
+		const struct sock_filter *i = &f[pc++];
+		uint32_t src = BPF_SRC(i->code) == BPF_X ? x : i->k;
+		int jump = -1;
+
+		steps++;
+		switch (i->code) {
+		case BPF_LD | BPF_W | BPF_ABS:
+			if (i->k > sizeof *d - 4 || i->k % 4)
+				return -1;
+			memcpy(&a, (const char *)d + i->k, 4);
+			break;
+		case BPF_LD | BPF_MEM: if (i->k >= BPF_MEMWORDS) return -1; a = mem[i->k]; break;
+		case BPF_LDX | BPF_MEM: if (i->k >= BPF_MEMWORDS) return -1; x = mem[i->k]; break;
+		case BPF_ST: if (i->k >= BPF_MEMWORDS) return -1; mem[i->k] = a; break;
+		case BPF_STX: if (i->k >= BPF_MEMWORDS) return -1; mem[i->k] = x; break;
+		case BPF_MISC | BPF_TAX: x = a; break;
+		case BPF_MISC | BPF_TXA: a = x; break;
+		case BPF_ALU | BPF_AND | BPF_K: case BPF_ALU | BPF_AND | BPF_X: a &= src; break;
+		case BPF_JMP | BPF_JA: pc += i->k; break;
+		case BPF_JMP | BPF_JEQ | BPF_K: case BPF_JMP | BPF_JEQ | BPF_X: jump = a == src; break;
+		case BPF_JMP | BPF_JGT | BPF_K: case BPF_JMP | BPF_JGT | BPF_X: jump = a > src; break;
+		case BPF_JMP | BPF_JGE | BPF_K: case BPF_JMP | BPF_JGE | BPF_X: jump = a >= src; break;
+		case BPF_JMP | BPF_JSET | BPF_K: case BPF_JMP | BPF_JSET | BPF_X: jump = (a & src) != 0; break;
+		case BPF_RET | BPF_K: *ret = i->k; return steps;
+		case BPF_RET | BPF_A: *ret = a; return steps;
+		default: return -1;
+		}
+		if (jump >= 0)
+			pc += jump ? i->jt : i->jf;
+	}
+	return -1;
+}
+
+/* child_tree - the exported filter with every group is a tree: no system
+ * call number, allowed or not, runs more than TREE_STEPS_MAX instructions
+ * (each load pays for every number, see lib/sandbox-filter.c); and the
+ * runner agrees with the kernel on what it allows; 0 ok */
+static int child_tree(void)
+{
+	struct sandbox sb;
+	struct seccomp_data d;
+	char *prog;
+	size_t len = 0;
+	long most = 0;
+	int nr;
+
+	memset(&sb, 0, sizeof sb);
+	sb.allow = 0x1f;
+	if (!(prog = export_prog(&sb, &len)))
+		return 2;
+	for (nr = 0; nr < 512; nr++) {
+		unsigned ret = 0;
+		long steps;
+
+		memset(&d, 0, sizeof d);
+		d.nr = nr;
+		d.arch = AUDIT_ARCH_X86_64;
+		steps = bpf_steps((const struct sock_filter *)prog, len / sizeof(struct sock_filter), &d, &ret);
+		if (steps < 0)
+			return 3;
+		if (steps > most)
+			most = steps;
+		/* the runner must see what the kernel sees: read is allowed, ptrace kills */
+		if (nr == SCMP_SYS(read) && (ret & SECCOMP_RET_ACTION_FULL) != SECCOMP_RET_ALLOW)
+			return 4;
+		if (nr == SCMP_SYS(ptrace) && (ret & SECCOMP_RET_ACTION_FULL) != SECCOMP_RET_KILL_PROCESS)
+			return 5;
+	}
+	free(prog);
+	printf("# most instructions for one system call: %ld\n", most);
+	fflush(stdout);
+	return most <= TREE_STEPS_MAX ? 0 : 6;
+}
+
 int main(void)
 {
 	test_cases();
@@ -636,6 +729,7 @@ int main(void)
 	CHECK(in_child(child_limits), "limits are set soft and hard and hold");
 	CHECK(in_child(child_nouser), "an unknown user is refused");
 	CHECK(in_child(child_badprog), "sandbox_enter_prog refuses a program without the pid mark, or cut short");
+	CHECK(in_child(child_tree), "the filter is a tree: no system call runs more than TREE_STEPS_MAX instructions");
 	if (geteuid() == 0)
 		CHECK(in_child(child_drop), "drop to nobody:nogroup sticks, no root group left");
 	else
