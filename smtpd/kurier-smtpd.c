@@ -45,6 +45,7 @@
 #include "smtpparse.h"
 #include "str.h"
 #include "tlsctl.h"
+#include "../queue/date822.h"
 #include "smtpd/smtpd-bpf.h"
 
 extern char **environ;
@@ -211,27 +212,10 @@ static void sanitize(struct str *out, const char *s, size_t max)
 /* date822 - the current time as an RFC 5322 date-time in UTC into out */
 static void date822(struct str *out)
 {
-	static const char *days[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
-	static const char *mons[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-		"Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-	time_t now = time(0);
-	struct tm tm;
-	char two[2];
-	int v[3], i;
+	char d[DATE822_MAX];
 
-	gmtime_r(&now, &tm);
-	if (!str_cats(out, days[tm.tm_wday % 7]) || !str_cats(out, ", ") ||
-	    !str_catu(out, (unsigned)tm.tm_mday) || !str_cats(out, " ") ||
-	    !str_cats(out, mons[tm.tm_mon % 12]) || !str_cats(out, " ") ||
-	    !str_catu(out, (unsigned)(tm.tm_year + 1900)) || !str_cats(out, " "))
+	if (!str_catb(out, d, date822_fmt(d, time(0))))
 		die_nomem();
-	v[0] = tm.tm_hour; v[1] = tm.tm_min; v[2] = tm.tm_sec;
-	for (i = 0; i < 3; i++) {
-		two[0] = (char)('0' + v[i] / 10);
-		two[1] = (char)('0' + v[i] % 10);
-		if (!str_catb(out, two, 2) || !str_cats(out, i < 2 ? ":" : " +0000"))
-			die_nomem();
-	}
 }
 
 /* transaction_reset - forget MAIL, RCPTs and any message in progress */
