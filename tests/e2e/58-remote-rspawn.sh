@@ -81,7 +81,9 @@ if command -v strace >/dev/null; then
 		/usr/bin/python3 "$T/drive.py" "$TB/kurier-rspawn" \
 		"1|$Q/1|s@x.test|a1@a.test" "2|$Q/1|s@x.test|a2@a.test" "3|$Q/1|s@x.test|a3@a.test" >/dev/null 2>&1
 	rsp=$(grep "execve(\"$TB/kurier-rspawn\"" "$T/trace" | awk '{print $1}')
-	forks=$(grep -c "^$rsp .*clone" "$T/trace")
+	# a clone that strace shows split ("<unfinished ...>", then "<... clone
+	# resumed>") is one clone: count the lines that start one
+	forks=$(grep "^$rsp .*clone" "$T/trace" | grep -vc 'resumed>')
 	execs=$(awk -v p="$rsp" '$1 != p' "$T/trace" | grep -c 'execve(' )
 	# the python driver's own execve is the only other one
 	[ "$forks" = 3 ] && [ "$execs" = 1 ] && ok rspawn-one-fork-per-delivery || notok rspawn-one-fork-per-delivery "forks $forks execs $execs"
