@@ -382,6 +382,39 @@ else
 	skip server-forked-before-key-read "no strace"
 fi
 
+# the engine sends each TLS record at once (TCP_NODELAY on the client's TCP
+# socket): otherwise the first reply after the handshake waits behind the
+# session ticket for the client's delayed ACK, 40 ms, with a client that
+# sends its first command at once
+if command -v strace >/dev/null; then
+	python3 - "$TLSD" "$H" "$T/strace.nd" <<'PY' || notok strace-nodelay-script "python exited $?"
+import socket, ssl, subprocess, sys
+tlsd, home, out = sys.argv[1:4]
+lst = socket.create_server(("127.0.0.1", 0))
+cli = socket.create_connection(lst.getsockname())
+srv, _ = lst.accept()
+env = {"PATH": "/usr/bin:/bin", "KURIER_HOME": home}
+p = subprocess.Popen(["strace", "-f", "-o", out, "-e", "trace=setsockopt", tlsd, "-i", "/bin/cat"],
+                     stdin=srv, stdout=srv, stderr=subprocess.DEVNULL, env=env)
+srv.close()
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+cli.settimeout(10)
+t = ctx.wrap_socket(cli)
+t.sendall(b"ping\n")
+echo = t.recv(100)
+t.close()
+p.wait(timeout=20)
+lines = open(out).read().splitlines()
+nodelay = [l for l in lines if "setsockopt(0, SOL_TCP, TCP_NODELAY, [1], 4) = 0" in l]
+good = echo == b"ping\n" and len(nodelay) >= 1
+print(("ok" if good else "not ok") + " engine-tcp-nodelay" + ("" if good else ": echo %r, %s" % (echo, lines)))
+PY
+else
+	skip engine-tcp-nodelay "no strace"
+fi
+
 # --- SECURITY.md 17: 200 abandoned handshakes end at the timeout (3 s);
 # 50 when the programs carry AddressSanitizer, whose processes are large
 ABANDON=200
