@@ -91,8 +91,11 @@ cat "$T"/md/*/new/* 2>/dev/null | grep -o '^token-[0-9]*$' | sort | uniq -c | aw
 missing=$(sort "$T/acked" | join -v1 - <(sort -k1,1 "$T/got") | wc -l)
 dups=$(awk '$2 > 1 { d += $2 - 1 } END { print d + 0 }' "$T/got")
 echo "# delivered $(wc -l <"$T/got") distinct, missing $missing, repeats $dups"
-[ "$missing" = 0 ] && ok "torture: every acknowledged message was delivered" ||
-	notok "torture: lost messages" "$missing, e.g. $(sort "$T/acked" | join -v1 - <(sort -k1,1 "$T/got") | head -5 | tr '\n' ' ')"; rm -rf /tmp/kurier-torture-fail; cp -a "$T" /tmp/kurier-torture-fail
+# (on a loss the run's files are kept in /tmp/kurier-torture-fail for study)
+[ "$missing" = 0 ] && ok "torture: every acknowledged message was delivered" || {
+	notok "torture: lost messages" "$missing, e.g. $(sort "$T/acked" | join -v1 - <(sort -k1,1 "$T/got") | head -5 | tr '\n' ' ')"
+	rm -rf /tmp/kurier-torture-fail; cp -a "$T" /tmp/kurier-torture-fail
+}
 # a kill interrupts at most concurrencylocal + concurrencyremote deliveries (defaults 10 + 20)
 [ "$dups" -le $((kills * 30)) ] && ok "torture: repeats only from interrupted deliveries ($dups)" ||
 	notok "torture: repeats" "$dups repeats for $kills kills"
