@@ -6,11 +6,13 @@
  *           T<rcpt>\0 ... \0), as qmail-queue(8)
  * trusts:   nothing on fd 0 and fd 1; its compiled-in conf-home, whose
  *           queue/ must be owned by its effective user
- * writes:   queue/pid, queue/mess, queue/intd, queue/todo (queue(5))
+ * writes:   queue/pid, queue/mess, queue/intd, queue/todo, and takes
+ *           parked files from queue/pool (queue(5))
  * exit:     0 queued; 11 address too long; 31 too many recipients;
  *           51-91 temporary (lib/exitcode.h, kurier-queue(8))
  * cost:     one process, no exec, 4 fsyncs (message, envelope, the mess
- *           directory, the todo directory) per message
+ *           directory, the todo directory) per message; two renames from
+ *           the pool, or two inodes created when it is empty
  *
  * Nothing is acknowledged before it is durable: the exit 0 comes after
  * the message, the envelope and every directory entry they need are
@@ -18,6 +20,12 @@
  * the commit removes every file this run created.  The writeback of
  * the message starts before the envelope is read and both are fsynced
  * after it, so the disk works while the envelope is handled.
+ *
+ * The message and envelope files are taken from the pool of parked
+ * inodes when it has some (pool_take), and created only when it has
+ * none: a rename costs far less than allocating an inode on a
+ * filesystem that freed many lately.  A taken file is written and
+ * fsynced exactly as a new one.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +40,7 @@
 #include "envelope.h"
 #include "exitcode.h"
 #include "log.h"
+#include "qfile.h"
 #include "scan.h"
 #include "str.h"
 
@@ -46,6 +55,19 @@
 #define QUEUE_PID_TRIES 5
 /* "mess/" + split + "/" + inode, or "pid/" + pid.time.n: well under this */
 #define QUEUE_PATH_MAX 96
+/* bytes of pool/ read in one run, with one getdents64: room for the
+ * whole pool (QFILE_POOL_MAX names of up to 10 digits, 32 bytes a
+ * record) and more; a larger pool is read only in part */
+#define QUEUE_POOL_READ 8192
+/* names kept from that read: as many records as fit */
+#define QUEUE_POOL_SCAN (QUEUE_POOL_READ / 24)
+/* parked files tried for one take before creating a file instead: a
+ * concurrent run may win each; more tries would only lose more races */
+#define QUEUE_POOL_TRIES 8
+/* a parked file older than this gets its times set before it is taken,
+ * so kurier-clean's sweep and kurier-send's orphan check (36 hours, by
+ * mtime) never see a file being written as an old leftover */
+#define QUEUE_POOL_FRESH 3600
 
 /* the files this run created, removed again on any failure */
 static char pidfn[QUEUE_PATH_MAX], messfn[QUEUE_PATH_MAX];
@@ -140,6 +162,94 @@ static void sync_dir(const char *fn, int code)
 	if (fd == -1) fail(code, errno, "unable to open", d);
 	if (fsync(fd) == -1) write_fail(d);
 	close(fd);
+}
+
+/* the pool's names, read once per run (pool_list), taken from in turn */
+static unsigned long long pool_names[QUEUE_POOL_SCAN];
+static size_t pool_n, pool_start, pool_next;
+static int pool_listed, pool_off;
+
+/* pool_list - read the names in pool/ into pool_names: one getdents64,
+ * no more (a second call only finds the end); a missing or unreadable
+ * pool is an empty one */
+static void pool_list(unsigned long long pid)
+{
+	static char dents[QUEUE_POOL_READ] __attribute__((aligned(8)));
+	ssize_t got, at;
+	int fd;
+
+	pool_listed = 1;
+	fd = open(QFILE_POOL, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd == -1) return;
+	got = qfile_getdents(fd, dents, sizeof dents);
+	close(fd);
+	for (at = 0; at < got && pool_n < QUEUE_POOL_SCAN;) {
+		const struct qfile_dirent *e = (const struct qfile_dirent *)(dents + at);
+		unsigned long long id;
+		if (e->reclen == 0) break;
+		if (scan_ulongs(e->name, &id)) pool_names[pool_n++] = id;
+		at += e->reclen;
+	}
+	/* concurrent runs start at different names, so they race less */
+	if (pool_n) pool_start = (size_t)(pid % pool_n);
+}
+
+/*
+ * pool_take - rename a parked file from pool/ to dest (for the message,
+ * dest 0: to mess/S/INODE, its name then in messfn) and set *made; its
+ * descriptor, empty, or -1 when the pool has none to give.
+ * The file is opened first and renamed with RENAME_NOREPLACE: of
+ * several runs that opened the same parked file only one rename
+ * succeeds, the others see ENOENT and try the next name, and none
+ * writes before its rename succeeded.  A name is never replaced.
+ */
+static int pool_take(char *dest, volatile sig_atomic_t *made, uid_t euid, gid_t gid,
+                     unsigned long long pid, time_t now)
+{
+	unsigned tries;
+
+	if (pool_off) return -1;
+	if (!pool_listed) pool_list(pid);
+	for (tries = 0; tries < QUEUE_POOL_TRIES && pool_next < pool_n; tries++) {
+		char fn[QUEUE_PATH_MAX];
+		unsigned long long id = pool_names[(pool_start + pool_next++) % pool_n];
+		size_t n = sizeof QFILE_POOL;
+		struct stat st;
+		char *to = dest;
+		int fd;
+
+		memcpy(fn, QFILE_POOL "/", n);
+		fn[n + fmt_ulong(fn + n, id)] = 0;
+		fd = open(fn, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (fd == -1) continue;
+		/* only what kurier-clean parks: a plain file of ours, 0640,
+		 * with no other name (after a crash a file may have both its
+		 * pool name and its old one: the pool name is dropped) */
+		if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || st.st_uid != euid ||
+		    st.st_gid != gid || (st.st_mode & 07777) != 0640 || st.st_nlink != 1) {
+			if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink > 1) unlink(fn);
+			close(fd);
+			continue;
+		}
+		if ((long long)st.st_mtime < (long long)now - QUEUE_POOL_FRESH && futimens(fd, 0) == -1) {
+			close(fd);
+			continue;
+		}
+		if (!to) to = path_split(messfn, "mess", (unsigned long long)st.st_ino);
+		if (qfile_rename_new(fn, to) == -1) {
+			int e = errno;
+			close(fd);
+			if (e == ENOENT) continue;
+			/* no RENAME_NOREPLACE here, or the name is taken: no pool */
+			pool_off = 1;
+			return -1;
+		}
+		*made = 1;
+		/* a parked file is empty unless a crash lost its truncation */
+		if (st.st_size != 0 && ftruncate(fd, 0) == -1) write_fail(to);
+		return fd;
+	}
+	return -1;
 }
 
 /* pid_create - create pid/PID.TIME.N exclusively; its descriptor */
@@ -266,6 +376,7 @@ int main(int argc, char **argv)
 	unsigned long long uid = getuid(), pid = getpid(), ino;
 	time_t now = time(0);
 	uid_t euid = geteuid();
+	gid_t gid;
 	struct stat st;
 	int messfd, intdfd;
 
@@ -286,27 +397,35 @@ int main(int argc, char **argv)
 		fail(EX_Q_QUEUEDIR, -1, "the queue is not owned by my effective uid (is kurier-queue setuid?)", 0);
 	/* the caller's uid is recorded; from here on it is kurierq only */
 	if (setreuid(euid, euid) == -1) fail(EX_Q_BUG, errno, "unable to set the real uid", 0);
+	gid = st.st_gid;
 	limit_memory();
 
-	messfd = pid_create(pid, (unsigned long long)now);
-	if (fstat(messfd, &st) == -1) fail(EX_Q_PID, errno, "unable to stat", pidfn);
+	messfd = pool_take(0, &made_mess, euid, gid, pid, now);
+	if (messfd == -1) {
+		messfd = pid_create(pid, (unsigned long long)now);
+		if (fstat(messfd, &st) == -1) fail(EX_Q_PID, errno, "unable to stat", pidfn);
+		path_split(messfn, "mess", (unsigned long long)st.st_ino);
+		if (link(pidfn, messfn) == -1) fail(EX_Q_MESS, errno, "unable to link", messfn);
+		made_mess = 1;
+		if (unlink(pidfn) == -1) fail(EX_Q_PID, errno, "unable to remove", pidfn);
+		made_pid = 0;
+	}
+	if (fstat(messfd, &st) == -1) fail(EX_Q_MESS, errno, "unable to stat", messfn);
 	ino = (unsigned long long)st.st_ino;
-	path_split(messfn, "mess", ino);
 	path_split(intdfn, "intd", ino);
 	path_split(todofn, "todo", ino);
-	if (link(pidfn, messfn) == -1) fail(EX_Q_MESS, errno, "unable to link", messfn);
-	made_mess = 1;
-	if (unlink(pidfn) == -1) fail(EX_Q_PID, errno, "unable to remove", pidfn);
-	made_pid = 0;
 
 	copy_message(messfd, uid, now);
 	/* start the message's writeback now, so that the disk works while
 	 * the envelope is read and written; the fsync below waits for it */
 	write_start(messfd);
 
-	intdfd = open(intdfn, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
-	if (intdfd == -1) fail(EX_Q_INTD, errno, "unable to create", intdfn);
-	made_intd = 1;
+	intdfd = pool_take(intdfn, &made_intd, euid, gid, pid, now);
+	if (intdfd == -1) {
+		intdfd = open(intdfn, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+		if (intdfd == -1) fail(EX_Q_INTD, errno, "unable to create", intdfn);
+		made_intd = 1;
+	}
 	env_header(intdfd, uid, pid, (unsigned long long)now);
 	copy_envelope(intdfd);
 	write_start(intdfd);
