@@ -65,10 +65,16 @@ q_instance() {
 	QB=$TH/bin
 }
 
-# q_files DIR - names of the files below DIR, one per line; kurier-send's
-# parked DIR/.reuse.N files (queue(5)) are left out: they belong to no message
+# q_files DIR - names of the files below DIR, one per line; parked files
+# (kurier-send's DIR/.reuse.N and kurier-clean's pool/INODE, queue(5)) are
+# left out: they belong to no message
 q_files() {
-	find "$1" \( -type f -o -type l \) ! -name '.reuse.*' 2>/dev/null
+	find "$1" \( -type f -o -type l \) ! -name '.reuse.*' ! -path '*/queue/pool/*' 2>/dev/null
+}
+
+# q_pool - the parked files in the pool (queue(5)), one per line
+q_pool() {
+	find "$Q/pool" -mindepth 1 2>/dev/null
 }
 
 # q_empty - remove every message from the test queue (the tree stays)

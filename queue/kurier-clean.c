@@ -7,21 +7,31 @@
  *           a bounce file name of digits and ".msg"/".warn"); anything
  *           else is fatal
  * requests: "P<id>\0"  settled (kurier-send wrote its state files): unlink
- *                      todo/S/id and intd/S/id
- *           "M<id>\0"  finished: unlink mess/S/id
+ *                      todo/S/id, park intd/S/id
+ *           "M<id>\0"  finished: park mess/S/id
  *           "F<id>\0"  finished in its first attempt, never preprocessed
- *                      into state files: unlink todo/S/id and intd/S/id,
- *                      then mess/S/id
+ *                      into state files: unlink todo/S/id, park intd/S/id,
+ *                      then park mess/S/id
  *           "B<name>\0F<sender>\0T<rcpt>\0\0"  queue bounce/<name> through
  *                      kurier-queue with that envelope
  * replies:  "K[qp]\0" done, "Z<why>\0" try later, "D<why>\0" refused for good
  * exit:     0 when kurier-send closes the pipe; 111 on a system failure;
  *           100 on a malformed request
- * cost:     one fork and exec (kurier-queue) per bounce; nothing else
+ * cost:     one fork and exec (kurier-queue) per bounce; per finished
+ *           message two files parked (open, fstat, ftruncate, rename
+ *           each), no fsync
  *
  * Once an hour it also removes what crashed kurier-queue runs left:
  * pid/ files, and intd/ envelopes without a todo/ entry, older than
  * STALE_AGE.
+ *
+ * Parking (park): a finished message's file and its envelope's inode
+ * are emptied and renamed to pool/INODE (queue(5)) for kurier-queue to
+ * take again, instead of being unlinked, up to QFILE_POOL_MAX parked
+ * files; beyond that, or when anything about the file is unexpected,
+ * they are unlinked as before.  A parked file is always emptied before
+ * it loses its queue name, so no queue name ever shows old bytes and the
+ * pool never holds mail.
  */
 #include <dirent.h>
 #include <seccomp.h>
@@ -53,11 +63,20 @@
 #define READ_CHUNK 4096
 /* address space */
 #define CLEAN_MEM_MAX (64ULL * 1024 * 1024)
+/* files unlinked without a look once the pool was found full: counting
+ * it reads the whole directory, too much to do for every file */
+#define CLEAN_POOL_RECHECK 64
 
 static struct str f, reply;
 /* requests read from kurier-send, a chunk per read(2) rather than a byte */
 static char inbuf[READ_CHUNK];
 static size_t inpos, inlen;
+/* files parked since the pool was last counted, plus that count: an
+ * upper bound of what pool/ holds, since kurier-queue only takes */
+static unsigned pool_count;
+static int pool_counted;
+/* files still to unlink before the full pool is counted again */
+static unsigned pool_skip;
 
 /* write_all - write n bytes to fd; 1 ok, 0 error */
 static int write_all(int fd, const char *x, size_t n)
@@ -110,6 +129,61 @@ static int field(void)
 static int gone(const char *path)
 {
 	return unlink(path) == 0 || errno == ENOENT;
+}
+
+/* pool_recount - count the files in pool/ into pool_count; 0 when it cannot be read */
+static int pool_recount(void)
+{
+	DIR *d = opendir(QFILE_POOL);
+	struct dirent *e;
+
+	if (!d) return 0;
+	pool_count = 0;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.') pool_count++;
+	closedir(d);
+	pool_counted = 1;
+	return 1;
+}
+
+/*
+ * park - retire the queue file path: empty it and rename it to
+ * pool/INODE while the pool has room, else unlink it; 1 ok or already
+ * gone, 0 error (errno).  The order matters for a crash: truncated
+ * first, so a file that still has its queue name after a kill holds
+ * nothing (and is then swept or removed as any leftover), and a file
+ * in the pool is empty.  RENAME_NOREPLACE never replaces a pool name.
+ */
+static int park(const char *path)
+{
+	struct str to = STR_INIT;
+	struct stat st;
+	int fd, ok = 0;
+
+	if (pool_skip) {
+		pool_skip--;
+		return gone(path);
+	}
+	if (pool_count >= QFILE_POOL_MAX || !pool_counted) {
+		if (!pool_recount()) return gone(path);
+		if (pool_count >= QFILE_POOL_MAX) {
+			pool_skip = CLEAN_POOL_RECHECK;
+			return gone(path);
+		}
+	}
+	fd = open(path, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd == -1) return errno == ENOENT ? 1 : gone(path);
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1 &&
+	    ftruncate(fd, 0) == 0 && str_copys(&to, QFILE_POOL "/") &&
+	    str_catu(&to, (unsigned long long)st.st_ino) && str_0(&to))
+		ok = qfile_rename_new(path, to.s) == 0;
+	close(fd);
+	str_free(&to);
+	if (ok) {
+		pool_count++;
+		return 1;
+	}
+	return gone(path);
 }
 
 /* id_arg - the decimal id after the request letter */
@@ -262,16 +336,16 @@ int main(void)
 			if (!qfile_path(&p, "todo", id_arg())) diex(EX_T_TEMP, "out of memory");
 			if (!gone(p.s)) { answer('Z', error_str(errno)); break; }
 			if (!qfile_path(&p, "intd", id_arg())) diex(EX_T_TEMP, "out of memory");
-			if (!gone(p.s)) { answer('Z', error_str(errno)); break; }
+			if (!park(p.s)) { answer('Z', error_str(errno)); break; }
 			if (f.s[0] == 'F') {
 				if (!qfile_path(&p, "mess", id_arg())) diex(EX_T_TEMP, "out of memory");
-				if (!gone(p.s)) { answer('Z', error_str(errno)); break; }
+				if (!park(p.s)) { answer('Z', error_str(errno)); break; }
 			}
 			answer('K', "");
 			break;
 		case 'M':
 			if (!qfile_path(&p, "mess", id_arg())) diex(EX_T_TEMP, "out of memory");
-			if (!gone(p.s)) { answer('Z', error_str(errno)); break; }
+			if (!park(p.s)) { answer('Z', error_str(errno)); break; }
 			answer('K', "");
 			break;
 		case 'B':

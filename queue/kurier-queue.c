@@ -9,13 +9,15 @@
  *           "<code>\n" per message on fd 1.
  * trusts:   nothing on fd 0 and fd 1; its compiled-in conf-home, whose
  *           queue/ must be owned by its effective user
- * writes:   queue/pid, queue/mess, queue/intd, queue/todo (queue(5))
+ * writes:   queue/pid, queue/mess, queue/intd, queue/todo, and takes
+ *           parked files from queue/pool (queue(5))
  * exit:     0 queued (with -s: end of input between messages); 11 address
  *           too long; 31 too many recipients; 51-91 temporary
  *           (lib/exitcode.h, kurier-queue(8)).  With -s the first message
  *           that fails ends the run with its code, after the status line.
  * cost:     one process, no exec, 4 fsyncs (message, envelope, the mess
- *           directory, the todo directory) per message; with -s one
+ *           directory, the todo directory) per message; two renames from
+ *           the pool, or two inodes created when it is empty; with -s one
  *           process for all the messages of a session
  *
  * Nothing is acknowledged before it is durable: the exit 0 comes after
@@ -24,6 +26,12 @@
  * the commit removes every file this run created.  The writeback of
  * the message starts before the envelope is read and both are fsynced
  * after it, so the disk works while the envelope is handled.
+ *
+ * The message and envelope files are taken from the pool of parked
+ * inodes when it has some (pool_take), and created only when it has
+ * none: a rename costs far less than allocating an inode on a
+ * filesystem that freed many lately.  A taken file is written and
+ * fsynced exactly as a new one.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,6 +46,7 @@
 #include "envelope.h"
 #include "exitcode.h"
 #include "log.h"
+#include "qfile.h"
 #include "qframe.h"
 #include "scan.h"
 #include "str.h"
@@ -54,6 +63,19 @@
 #define QUEUE_PID_TRIES 5
 /* "mess/" + split + "/" + inode, or "pid/" + pid.time.n: well under this */
 #define QUEUE_PATH_MAX 96
+/* bytes of pool/ read in one run, with one getdents64: room for the
+ * whole pool (QFILE_POOL_MAX names of up to 10 digits, 32 bytes a
+ * record) and more; a larger pool is read only in part */
+#define QUEUE_POOL_READ 8192
+/* names kept from that read: as many records as fit */
+#define QUEUE_POOL_SCAN (QUEUE_POOL_READ / 24)
+/* parked files tried for one take before creating a file instead: a
+ * concurrent run may win each; more tries would only lose more races */
+#define QUEUE_POOL_TRIES 8
+/* a parked file older than this gets its times set before it is taken,
+ * so kurier-clean's sweep and kurier-send's orphan check (36 hours, by
+ * mtime) never see a file being written as an old leftover */
+#define QUEUE_POOL_FRESH 3600
 
 /* the files this message created, removed again on any failure */
 static char pidfn[QUEUE_PATH_MAX], messfn[QUEUE_PATH_MAX];
@@ -66,6 +88,9 @@ static volatile sig_atomic_t session;
 static int messfd = -1, intdfd = -1;
 static unsigned long long uid, pid;
 static time_t now;
+/* the queue's owner and group: what a parked file must belong to */
+static uid_t q_euid;
+static gid_t q_gid;
 
 /* cleanup - remove every file this message created; async-signal-safe */
 static void cleanup(void)
@@ -174,6 +199,99 @@ static void sync_dir(const char *fn, int code)
 	close(fd);
 }
 
+/* the pool's names, read once per run (pool_list), taken from in turn;
+ * with -s read again for a later message once they are used up */
+static unsigned long long pool_names[QUEUE_POOL_SCAN];
+static size_t pool_n, pool_start, pool_next;
+static int pool_off;
+/* messages begun in this run, and how many had begun at the last listing
+ * (0: never listed) */
+static unsigned long long msgs_begun, pool_listed_at;
+
+/* pool_list - read the names in pool/ into pool_names: one getdents64,
+ * no more (a second call only finds the end); a missing or unreadable
+ * pool is an empty one */
+static void pool_list(void)
+{
+	static char dents[QUEUE_POOL_READ] __attribute__((aligned(8)));
+	ssize_t got, at;
+	int fd;
+
+	pool_listed_at = msgs_begun;
+	pool_n = pool_start = pool_next = 0;
+	fd = open(QFILE_POOL, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd == -1) return;
+	got = qfile_getdents(fd, dents, sizeof dents);
+	close(fd);
+	for (at = 0; at < got && pool_n < QUEUE_POOL_SCAN;) {
+		const struct qfile_dirent *e = (const struct qfile_dirent *)(dents + at);
+		unsigned long long id;
+		if (e->reclen == 0) break;
+		if (scan_ulongs(e->name, &id)) pool_names[pool_n++] = id;
+		at += e->reclen;
+	}
+	/* concurrent runs start at different names, so they race less */
+	if (pool_n) pool_start = (size_t)(pid % pool_n);
+}
+
+/*
+ * pool_take - rename a parked file from pool/ to dest (for the message,
+ * dest 0: to mess/S/INODE, its name then in messfn) and set *made; its
+ * descriptor, empty, or -1 when the pool has none to give.
+ * The file is opened first and renamed with RENAME_NOREPLACE: of
+ * several runs that opened the same parked file only one rename
+ * succeeds, the others see ENOENT and try the next name, and none
+ * writes before its rename succeeded.  A name is never replaced.
+ */
+static int pool_take(char *dest, volatile sig_atomic_t *made)
+{
+	unsigned tries;
+
+	if (pool_off) return -1;
+	/* at most one listing per message: an empty pool costs one open */
+	if (pool_next >= pool_n && pool_listed_at != msgs_begun) pool_list();
+	for (tries = 0; tries < QUEUE_POOL_TRIES && pool_next < pool_n; tries++) {
+		char fn[QUEUE_PATH_MAX];
+		unsigned long long id = pool_names[(pool_start + pool_next++) % pool_n];
+		size_t n = sizeof QFILE_POOL;
+		struct stat st;
+		char *to = dest;
+		int fd;
+
+		memcpy(fn, QFILE_POOL "/", n);
+		fn[n + fmt_ulong(fn + n, id)] = 0;
+		fd = open(fn, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (fd == -1) continue;
+		/* only what kurier-clean parks: a plain file of ours, 0640,
+		 * with no other name (after a crash a file may have both its
+		 * pool name and its old one: the pool name is dropped) */
+		if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || st.st_uid != q_euid ||
+		    st.st_gid != q_gid || (st.st_mode & 07777) != 0640 || st.st_nlink != 1) {
+			if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink > 1) unlink(fn);
+			close(fd);
+			continue;
+		}
+		if ((long long)st.st_mtime < (long long)now - QUEUE_POOL_FRESH && futimens(fd, 0) == -1) {
+			close(fd);
+			continue;
+		}
+		if (!to) to = path_split(messfn, "mess", (unsigned long long)st.st_ino);
+		if (qfile_rename_new(fn, to) == -1) {
+			int e = errno;
+			close(fd);
+			if (e == ENOENT) continue;
+			/* no RENAME_NOREPLACE here, or the name is taken: no pool */
+			pool_off = 1;
+			return -1;
+		}
+		*made = 1;
+		/* a parked file is empty unless a crash lost its truncation */
+		if (st.st_size != 0 && ftruncate(fd, 0) == -1) write_fail(to);
+		return fd;
+	}
+	return -1;
+}
+
 /* pid_create - create pid/PID.TIME.N exclusively; its descriptor */
 static int pid_create(void)
 {
@@ -207,16 +325,21 @@ static void msg_create(void)
 	unsigned long long ino;
 	struct stat st;
 
-	messfd = pid_create();
-	if (fstat(messfd, &st) == -1) fail(EX_Q_PID, errno, "unable to stat", pidfn);
+	msgs_begun++;
+	messfd = pool_take(0, &made_mess);
+	if (messfd == -1) {
+		messfd = pid_create();
+		if (fstat(messfd, &st) == -1) fail(EX_Q_PID, errno, "unable to stat", pidfn);
+		path_split(messfn, "mess", (unsigned long long)st.st_ino);
+		if (link(pidfn, messfn) == -1) fail(EX_Q_MESS, errno, "unable to link", messfn);
+		made_mess = 1;
+		if (unlink(pidfn) == -1) fail(EX_Q_PID, errno, "unable to remove", pidfn);
+		made_pid = 0;
+	}
+	if (fstat(messfd, &st) == -1) fail(EX_Q_MESS, errno, "unable to stat", messfn);
 	ino = (unsigned long long)st.st_ino;
-	path_split(messfn, "mess", ino);
 	path_split(intdfn, "intd", ino);
 	path_split(todofn, "todo", ino);
-	if (link(pidfn, messfn) == -1) fail(EX_Q_MESS, errno, "unable to link", messfn);
-	made_mess = 1;
-	if (unlink(pidfn) == -1) fail(EX_Q_PID, errno, "unable to remove", pidfn);
-	made_pid = 0;
 
 	if (!str_copys(&rcvd, "Received: (kurier-queue invoked by uid ") ||
 	    !str_catu(&rcvd, uid) || !str_cats(&rcvd, "); ") ||
@@ -249,9 +372,12 @@ static void env_create(void)
 	/* start the message's writeback now, so that the disk works while
 	 * the envelope is read and written; the fsync in msg_commit waits for it */
 	write_start(messfd);
-	intdfd = open(intdfn, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
-	if (intdfd == -1) fail(EX_Q_INTD, errno, "unable to create", intdfn);
-	made_intd = 1;
+	intdfd = pool_take(intdfn, &made_intd);
+	if (intdfd == -1) {
+		intdfd = open(intdfn, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+		if (intdfd == -1) fail(EX_Q_INTD, errno, "unable to create", intdfn);
+		made_intd = 1;
+	}
 	if (!str_append(&h, 'u') || !str_catu(&h, uid) || !str_0(&h) ||
 	    !str_append(&h, 'p') || !str_catu(&h, pid) || !str_0(&h) ||
 	    !str_append(&h, 't') || !str_catu(&h, (unsigned long long)now) || !str_0(&h))
@@ -439,6 +565,8 @@ int main(int argc, char **argv)
 		fail(EX_Q_QUEUEDIR, -1, "the queue is not owned by my effective uid (is kurier-queue setuid?)", 0);
 	/* the caller's uid is recorded; from here on it is kurierq only */
 	if (setreuid(euid, euid) == -1) fail(EX_Q_BUG, errno, "unable to set the real uid", 0);
+	q_euid = euid;
+	q_gid = st.st_gid;
 	limit_memory();
 
 	if (session) {

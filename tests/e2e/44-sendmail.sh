@@ -142,7 +142,12 @@ printf 'Subject: two\n\nyy\n' | "$SM" -f '' r3@x.example
 [ "$(cat "$T/qstat")" = "$(printf 'messages in queue: 2\nmessages in queue but not yet preprocessed: 2')" ] &&
 	ok "qstat: two messages, two not preprocessed" || notok "qstat" "$(cat "$T/qstat")"
 ids=$(q_files "$Q/mess" | sed 's,.*/,,' | sort -n)
-id1=$(echo "$ids" | sed -n 1p); id2=$(echo "$ids" | sed -n 2p)
+# which id is which: the queue may reuse parked inodes (queue(5), the
+# pool), so the order of the ids says nothing; the envelope's sender does
+id1=; id2=
+for id in $ids; do
+	if tr '\0' '\n' <"$Q/todo/$((id % split))/$id" | grep -qx 'Fs1@x.example'; then id1=$id; else id2=$id; fi
+done
 "$QB/kurier-qread" >"$T/qread"
 sz1=$(stat -c %s "$Q/mess/$((id1 % split))/$id1")
 grep -Eq "^[0-9]{1,2} [A-Z][a-z]{2} [0-9]{4} [0-9:]{8} GMT  #$id1  $sz1  <s1@x.example> \$" "$T/qread" &&

@@ -275,7 +275,7 @@ fi
 # then the trigger, and only then the status line 0
 printf 'M5\nhelloE14\nFa@x\0Th4@far\0\0M3\nbyeE14\nFa@x\0Th5@far\0\0' >"$T/in"
 exec 3<>"$Q/lock/trigger"
-strace -f -y -qq -u nobody -o "$T/trace.s" -e trace=open,openat,write,fsync,link,exit_group \
+strace -f -y -qq -u nobody -o "$T/trace.s" -e trace=open,openat,write,fsync,link,renameat2,exit_group \
 	"$QB/kurier-queue" -s <"$T/in" >"$T/out.s" 2>>"$T/hand.err"
 rc=$?
 exec 3<&-
