@@ -18,8 +18,8 @@
  * exit:     0 when kurier-send closes the pipe; 111 on a system failure;
  *           100 on a malformed request
  * cost:     one fork and exec (kurier-queue) per bounce; per finished
- *           message two files parked (open, fstat, ftruncate, rename
- *           each), no fsync
+ *           message two files parked (open, a lease taken and let go,
+ *           fstat, ftruncate, rename each), no fsync
  *
  * Once an hour it also removes what crashed kurier-queue runs left:
  * pid/ files, and intd/ envelopes without a todo/ entry, older than
@@ -31,7 +31,8 @@
  * files; beyond that, or when anything about the file is unexpected,
  * they are unlinked as before.  A parked file is always emptied before
  * it loses its queue name, so no queue name ever shows old bytes and the
- * pool never holds mail.
+ * pool never holds mail; and nobody else has it open (a write lease), so
+ * nobody sees a later message through an old descriptor.
  */
 #include <dirent.h>
 #include <seccomp.h>
@@ -173,10 +174,27 @@ static int park(const char *path)
 	}
 	fd = open(path, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd == -1) return errno == ENOENT ? 1 : gone(path);
+	/*
+	 * Only a file nobody else has open may be reused.  A pipe delivery
+	 * gets the message file as its standard input, and a program it
+	 * left running in the background may still hold it: were the inode
+	 * reused, that program would read the next message, someone else's
+	 * mail.  The kernel grants a write lease only when no other
+	 * descriptor (read or write, in any process) refers to the file, and
+	 * while it is held an open(2) by anyone else waits; so the file is
+	 * emptied and renamed under the lease, and a file that is still
+	 * open, or a kernel without leases, means unlink as before (the
+	 * holder keeps the old inode and its old bytes).
+	 */
+	if (fcntl(fd, F_SETLEASE, F_WRLCK) == -1) {
+		close(fd);
+		return gone(path);
+	}
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1 &&
 	    ftruncate(fd, 0) == 0 && str_copys(&to, QFILE_POOL "/") &&
 	    str_catu(&to, (unsigned long long)st.st_ino) && str_0(&to))
 		ok = qfile_rename_new(path, to.s) == 0;
+	(void)fcntl(fd, F_SETLEASE, F_UNLCK);
 	close(fd);
 	str_free(&to);
 	if (ok) {
@@ -313,6 +331,9 @@ int main(void)
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, 0);
+	/* the lease park() holds for an instant is broken by anyone's
+	 * open(2) with SIGIO, which would otherwise end this program */
+	sigaction(SIGIO, &sa, 0);
 	next_sweep = (long long)time(0);
 	for (;;) {
 		struct pollfd pf = { 0, POLLIN, 0 };

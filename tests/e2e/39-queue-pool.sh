@@ -297,6 +297,54 @@ done
 q_empty
 rm -f "$Q"/pool/*
 
+# --- a file someone still has open is never parked -----------------------------------
+# A pipe delivery gets the message file as standard input, and a program
+# it left running may hold it after the delivery: reusing that inode would
+# show it the next message.  Here the test itself holds the file open.
+q_empty
+rm -f "$Q"/pool/*
+queue_one "$T/msgA" open@y.example
+idO=$qid eO=$eino
+mf="$Q/mess/$((idO % split))/$idO"
+exec 7<"$mf"
+clean_run "P$idO" "M$idO"
+[ "$crc" = 0 ] && [ "$(od -An -c "$T/replies" | tr -d ' \n')" = 'K\0K\0' ] &&
+	ok "open: kurier-clean finishes a message whose file is open elsewhere" || notok "open: clean" "exit $crc"
+[ "$(inos_pool | tr '\n' ' ')" = "$eO " ] &&
+	ok "open: only the envelope (open nowhere) is parked, not the open message file" ||
+	notok "open: pool" "pool $(inos_pool | tr '\n' ' '), message $idO envelope $eO"
+queue_one "$T/msgB" next@y.example
+[ "$qrc" = 0 ] && ok "open: the next message is queued" || notok "open: next" "exit $qrc"
+cat <&7 >"$T/held"
+python3 -c '
+import sys
+b = open(sys.argv[1], "rb").read()
+sys.exit(0 if b.startswith(b"Received: ") and b[b.find(b"\n") + 1:] == open(sys.argv[2], "rb").read() else 1)
+' "$T/held" "$T/msgA" && ok "open: the holder still reads the old message whole" || notok "open: holder" "reads $(head -c 200 "$T/held" | od -c | head -3)"
+exec 7<&-
+q_empty
+rm -f "$Q"/pool/*
+
+# an open(2) while kurier-clean holds its lease (the truncation delayed 2 s
+# under strace) breaks the lease with SIGIO: kurier-clean must live on,
+# and the opener gets the file once the lease is released
+queue_one "$T/msgA" lease@y.example
+idL=$qid
+printf 'P%s\0M%s\0' "$idL" "$idL" >"$T/requests"
+strace -f -qq -o /dev/null -e trace=ftruncate -e inject=ftruncate:delay_enter=2000000:when=2 \
+	"$QB/kurier-clean" <"$T/requests" >"$T/replies" 2>>"$T/clean.err" &
+cpid=$!
+sleep 1
+timeout 20 cat "$Q/mess/$((idL % split))/$idL" >/dev/null 2>&1
+catrc=$?
+wait $cpid
+crc=$?
+[ "$crc" = 0 ] && [ "$(od -An -c "$T/replies" | tr -d ' \n')" = 'K\0K\0' ] && [ "$catrc" = 0 ] &&
+	ok "lease: an open during the lease neither kills kurier-clean nor fails" ||
+	notok "lease: break" "clean exit $crc replies $(od -An -c "$T/replies" | tr -d ' \n'), cat $catrc"
+q_empty
+rm -f "$Q"/pool/*
+
 # --- kurier-queue -s: every message of a session takes from the pool ------------------
 # Message 1 starts with an empty pool (it creates its files); two files are
 # parked while the session waits for message 2, which must find them (the
