@@ -21,16 +21,11 @@ pool_max=$(sed -n 's/^#define QFILE_POOL_MAX \([0-9]*\)$/\1/p' "$KURIER_SRC/queu
 
 # park_dummy N - put N empty files into the pool, as kurier-clean leaves them
 park_dummy() {
-	python3 - "$Q/pool" "$1" "$(id -u kurierq)" "$(getent group kurier | cut -d: -f3)" <<'PY'
-import os, sys
-pool, n, uid, gid = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-for k in range(n):
-    t = "%s/new.%d" % (pool, k)
-    fd = os.open(t, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
-    os.fchown(fd, uid, gid); os.fchmod(fd, 0o640)
-    ino = os.fstat(fd).st_ino
-    os.close(fd)
-    os.rename(t, "%s/%d" % (pool, ino))
+	python3 - "$KURIER_SRC/tests" "$Q/pool" "$1" "$(id -u kurierq)" "$(getent group kurier | cut -d: -f3)" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[1])
+import qpool
+qpool.park(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))
 PY
 }
 
@@ -352,24 +347,16 @@ rm -f "$Q"/pool/*
 # finds the pool empty again and creates.  Each message's files must hold
 # exactly that message.
 q_empty
-for n in 1 2 3; do printf 'Subject: s%s
-
-session message %s
-' $n $n >"$T/msgS$n"; q_env s@x.example "s$n@y.example" >"$T/envS$n"; done
-python3 - "$QB/kurier-queue" "$Q" "$T" "$(id -u kurierq)" "$(getent group kurier | cut -d: -f3)" >"$T/session.out" 2>"$T/session.err" <<'PY'
-import os, subprocess, sys
+for n in 1 2 3; do
+	printf 'Subject: s%s\n\nsession message %s\n' $n $n >"$T/msgS$n"
+	q_env s@x.example "s$n@y.example" >"$T/envS$n"
+done
+python3 - "$QB/kurier-queue" "$Q" "$T" "$(id -u kurierq)" "$(getent group kurier | cut -d: -f3)" \
+	"$KURIER_SRC/tests" >"$T/session.out" 2>"$T/session.err" <<'PY'
+import subprocess, sys
 prog, q, t, uid, gid = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
-def park():
-    got = []
-    for k in range(2):
-        tmp = "%s/pool/new.%d" % (q, k)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
-        os.fchown(fd, uid, gid); os.fchmod(fd, 0o640)
-        ino = os.fstat(fd).st_ino
-        os.close(fd)
-        os.rename(tmp, "%s/pool/%d" % (q, ino))
-        got.append(ino)
-    return got
+sys.path.insert(0, sys.argv[6])
+import qpool
 p = subprocess.Popen(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", prog, "-s"],
                      cwd="/", stdin=subprocess.PIPE, stdout=subprocess.PIPE)
 parked = []
@@ -379,7 +366,7 @@ for n in (1, 2, 3):
     p.stdin.write(b"M%d\n" % len(m) + m + b"E%d\n" % len(e) + e)
     p.stdin.flush()
     print("status", n, p.stdout.readline().decode().strip())
-    if n == 1: parked = park()
+    if n == 1: parked = qpool.park(q + "/pool", 2, uid, gid)
 p.stdin.close()
 print("exit", p.wait())
 print("parked", " ".join(str(i) for i in sorted(parked)))
