@@ -20,7 +20,8 @@
  * inodes), so reusing them pays.  QFILE_POOL_MAX bounds the pool: two
  * files a message, for bursts of up to 64 messages finished before new
  * ones arrive; beyond it kurier-clean unlinks as before.  It is small
- * on purpose: kurier-queue reads pool/ for every message, and 128 names
+ * on purpose: kurier-queue reads pool/ for every run (with -s, for every
+ * session, and again whenever the names it read are used up), and 128 names
  * of up to 10 digits (32-bit inode numbers) fit in one 4 KiB directory
  * block, which ext4 reads and hashes whole on each read of the directory.
  */
