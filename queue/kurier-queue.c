@@ -265,9 +265,13 @@ static int pool_take(char *dest, volatile sig_atomic_t *made)
 		/* only what kurier-clean parks: a plain file of ours, 0640,
 		 * with no other name (after a crash a file may have both its
 		 * pool name and its old one: the pool name is dropped) */
-		if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || st.st_uid != q_euid ||
-		    st.st_gid != q_gid || (st.st_mode & 07777) != 0640 || st.st_nlink != 1) {
-			if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink > 1) unlink(fn);
+		if (fstat(fd, &st) == -1) {
+			close(fd);
+			continue;
+		}
+		if (!S_ISREG(st.st_mode) || st.st_uid != q_euid || st.st_gid != q_gid ||
+		    (st.st_mode & 07777) != 0640 || st.st_nlink != 1) {
+			if (S_ISREG(st.st_mode) && st.st_nlink > 1) unlink(fn);
 			close(fd);
 			continue;
 		}
